@@ -1,0 +1,28 @@
+/* arena.h -- bump allocation; everything is freed at once. */
+#ifndef GOS_ARENA_H
+#define GOS_ARENA_H
+
+#include <stddef.h>
+
+typedef struct gos_arena gos_arena;
+
+/* Returns a new empty arena, or NULL if out of memory. */
+gos_arena *gos_arena_new(void);
+/* Frees the arena and every block it handed out. NULL is allowed. */
+void gos_arena_free(gos_arena *a);
+/* Returns n zeroed bytes aligned for any type; aborts never: NULL if
+ * the system is out of memory. */
+void *gos_arena_alloc(gos_arena *a, size_t n);
+/* Copies s (NUL-terminated) into the arena. NULL gives NULL. */
+char *gos_arena_strdup(gos_arena *a, const char *s);
+char *gos_arena_strndup(gos_arena *a, const char *s, size_t n);
+/* printf into the arena. */
+char *gos_arena_printf(gos_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Arena copy of n bytes at p. */
+void *gos_arena_memdup(gos_arena *a, const void *p, size_t n);
+
+#define GOS_NEW(a, T) ((T *)gos_arena_alloc((a), sizeof(T)))
+#define GOS_NEWN(a, T, n) ((T *)gos_arena_alloc((a), sizeof(T) * (size_t)(n)))
+
+#endif

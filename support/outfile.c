@@ -1,0 +1,72 @@
+/* outfile.c -- temporary file + rename, so failures leave no partial output. */
+#include "support/outfile.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int gos_outfile_open(gos_outfile *o, const char *path)
+{
+	memset(o, 0, sizeof *o);
+	if (!path || strcmp(path, "-") == 0) {
+		o->f = stdout;
+		return 0;
+	}
+	size_t n = strlen(path);
+	o->path = malloc(n + 1);
+	o->tmp = malloc(n + 16);
+	if (!o->path || !o->tmp) {
+		free(o->path);
+		free(o->tmp);
+		return -1;
+	}
+	memcpy(o->path, path, n + 1);
+	snprintf(o->tmp, n + 16, "%s.tmpXXXXXX", path);
+	int fd = mkstemp(o->tmp);
+	if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		free(o->path);
+		free(o->tmp);
+		o->path = o->tmp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int gos_outfile_commit(gos_outfile *o)
+{
+	if (!o->path) {
+		int rc = fflush(stdout) || ferror(stdout) ? -1 : 0;
+		return rc;
+	}
+	int bad = ferror(o->f);
+	bad |= fclose(o->f) != 0;
+	if (!bad) {
+		/* mkstemp makes 0600 files; outputs should look like any other */
+		mode_t um = umask(0);
+		umask(um);
+		chmod(o->tmp, 0666 & ~um);
+		bad = rename(o->tmp, o->path) != 0;
+	}
+	if (bad)
+		unlink(o->tmp);
+	free(o->path);
+	free(o->tmp);
+	memset(o, 0, sizeof *o);
+	return bad ? -1 : 0;
+}
+
+void gos_outfile_abort(gos_outfile *o)
+{
+	if (o->path) {
+		fclose(o->f);
+		unlink(o->tmp);
+	}
+	free(o->path);
+	free(o->tmp);
+	memset(o, 0, sizeof *o);
+}
