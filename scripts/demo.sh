@@ -1,0 +1,22 @@
+#!/bin/sh
+# demo.sh -- install what is missing, build, and run the main job on an
+# example: compile MobileNetV2 for the Raspberry Pi 3 (armv8), run it under
+# qemu on random inputs and compare with the reference interpreter.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh
+sh scripts/build.sh build
+model=${1:-examples/mobilenet_v2.gos}
+out=out/demo; rm -rf "$out"; mkdir -p "$out"
+echo "== gosc $model -target=armv8 -o $out/model.o"
+build/gosc "$model" -target=armv8 -o "$out/model.o"
+ls -l "$out"
+echo "== reference interpreter on random inputs"
+build/gos-run "$model" --random-inputs --seed 1 --output-dir "$out/ref"
+echo "== armv8 runner under qemu on the same inputs"
+build/gosc "$model" -target=armv8 -emit=exe -o "$out/runner"
+args=""; for f in "$out"/ref/*.input.npy; do n=$(basename "$f" .input.npy); args="$args --input $n=$f"; done
+qemu-aarch64 "$out/runner" $args --output-dir "$out/arm"
+python3 scripts/npycmp.py "$out/ref" "$out/arm"
+echo "== timing under qemu (emulated, not device latency)"
+qemu-aarch64 "$out/runner" --random-inputs --bench 3

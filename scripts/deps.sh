@@ -1,0 +1,20 @@
+#!/bin/sh
+# deps.sh -- install the Debian 12 packages gosc needs, if any is missing.
+# Runs as root (CI and fresh machines) or through sudo.
+set -eu
+PKGS="cmake make gcc flex bison llvm-14-dev libcmocka-dev
+      protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
+      libopenblas-dev liblapacke-dev
+      gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
+      libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user
+      python3 python3-numpy python3-onnx zlib1g-dev libzstd-dev libtinfo-dev libxml2-dev"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "deps: installing$missing"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
