@@ -242,6 +242,9 @@ int gos_module_materialize(gos_module *m, gos_diags *d);
 /* Writes the textual IR (docs/ir.md). Deterministic; parse(print(m))
  * prints identically. */
 void gos_ir_print(FILE *out, const gos_module *m);
+/* Writes index expression ix[root] of statement s of node n in the infix
+ * form of the textual IR (e.g. `2*p + r - 1`), for messages and dumps. */
+void gos_ir_print_ix(FILE *out, const gos_node *n, const gos_stmt *s, int root);
 /* Parses textual IR from text (len bytes; need not be NUL-terminated).
  * file names the source in diagnostics. Returns NULL with errors in d. */
 gos_module *gos_ir_parse(const char *file, const char *text, size_t len,

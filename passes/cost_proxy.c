@@ -1,0 +1,107 @@
+/* cost_proxy.c -- the proxy measurement of OneProxy: compile the model for
+ * this machine with gosc, time it with the generated runner. */
+#include "passes/cost.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Runs argv with stdout and stderr sent to out_path; returns the exit
+ * status (0..255), or -1 if it could not be started or was killed. */
+static int run(char *const argv[], const char *out_path)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return -1;
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* First line of the file at path (for error messages), in buf. */
+static const char *first_lines(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	buf[0] = 0;
+	if (!f)
+		return buf;
+	size_t k = fread(buf, 1, n - 1, f);
+	buf[k] = 0;
+	fclose(f);
+	char *nl = strchr(buf, '\n');
+	if (nl && nl[1])
+		nl = strchr(nl + 1, '\n'); /* keep two lines */
+	if (nl)
+		*nl = 0;
+	return buf;
+}
+
+int gos_cost_proxy_measure(const char *gosc, const char *model_path, int runs,
+                           double *ms, gos_diags *d)
+{
+	gos_loc loc = {model_path, 0, 0};
+	const char *tmpdir = getenv("TMPDIR");
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/gos-cost-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if (!mkdtemp(dir)) {
+		gos_error(d, loc, "proxy: cannot create a temporary directory: %s", strerror(errno));
+		return -1;
+	}
+	char exe[4200], log[4200], outarg[4300], runs_s[32], msg[512];
+	snprintf(exe, sizeof exe, "%s/runner", dir);
+	snprintf(log, sizeof log, "%s/log", dir);
+	snprintf(outarg, sizeof outarg, "%s", exe);
+	snprintf(runs_s, sizeof runs_s, "%d", runs > 0 ? runs : 10);
+	int result = -1;
+	char *cargv[] = {(char *)gosc, (char *)model_path, "-target=host", "-emit=exe",
+	                 "-o", outarg, NULL};
+	int st = run(cargv, log);
+	if (st != 0) {
+		gos_error(d, loc, "proxy: `%s %s -target=host -emit=exe` failed (status %d): %s",
+		          gosc, model_path, st, first_lines(log, msg, sizeof msg));
+		goto done;
+	}
+	char *rargv[] = {exe, "--random-inputs", "--bench", runs_s, NULL};
+	st = run(rargv, log);
+	if (st != 0) {
+		gos_error(d, loc, "proxy: the runner failed (status %d): %s", st,
+		          first_lines(log, msg, sizeof msg));
+		goto done;
+	}
+	FILE *f = fopen(log, "r");
+	char line[1024];
+	double v = NAN;
+	while (f && fgets(line, sizeof line, f)) {
+		char *p = strstr(line, "median_ms=");
+		if (p)
+			v = strtod(p + 10, NULL);
+	}
+	if (f)
+		fclose(f);
+	if (!(v >= 0)) {
+		gos_error(d, loc, "proxy: the runner printed no median_ms=<x>");
+		goto done;
+	}
+	*ms = v;
+	result = 0;
+done:
+	unlink(exe);
+	unlink(log);
+	rmdir(dir);
+	return result;
+}

@@ -1,0 +1,393 @@
+/* gos-run -- runs a model on the reference interpreter: inputs from .npy
+ * files (or random), outputs written as DIR/<output name>.npy. Thin: parses
+ * flags, calls libgos. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "frontend/frontend.h"
+#include "support/tensorio.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: gos-run FILE.(gos|gir|onnx) [options]\n"
+	      "  --input NAME=FILE.npy  value of model input NAME (repeat per input)\n"
+	      "  --random-inputs        make the inputs not given: uniform in [-1, 1) from\n"
+	      "                         the seed, drawn input by input in model order; each\n"
+	      "                         is also written as DIR/<name>.input.npy\n"
+	      "  --seed S               seed of --random-inputs (default 0)\n"
+	      "  --output-dir DIR       write DIR/<output name>.npy per model output\n"
+	      "                         (created if missing; characters outside\n"
+	      "                         [A-Za-z0-9_.-] in names become '_')\n"
+	      "  -model=NAME            which model of a .gos file (default: the last)\n"
+	      "  --print                print a summary of each output on stdout\n"
+	      "  --help                 this text\n"
+	      "Exit status: 0 on success, 1 on any error (nothing is written then).\n",
+	      f);
+}
+
+typedef struct given {
+	const char *name, *file;
+	int used;
+} given;
+
+/* The file name of value `name`: unsafe characters become '_'. */
+static char *safe_name(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+	char *s = malloc(n + k + 1);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		         c == '_' || c == '.' || c == '-';
+		s[i] = ok ? c : '_';
+	}
+	memcpy(s + n, suffix, k + 1);
+	return s;
+}
+
+static char *join(const char *dir, const char *file)
+{
+	size_t a = strlen(dir), b = strlen(file);
+	char *s = malloc(a + b + 2);
+	if (s) {
+		memcpy(s, dir, a);
+		s[a] = '/';
+		memcpy(s + a + 1, file, b + 1);
+	}
+	return s;
+}
+
+/* mkdir -p; returns 0 or -1 with errno set. */
+static int make_dirs(const char *path)
+{
+	char *p = strdup(path);
+	if (!p)
+		return -1;
+	int rc = 0;
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+		if (c == '/' || c == 0) {
+			*s = 0;
+			if (mkdir(p, 0777) && errno != EEXIST)
+				rc = -1;
+			*s = c;
+			if (rc || !c)
+				break;
+		}
+	}
+	struct stat sb;
+	if (!rc && (stat(path, &sb) || !S_ISDIR(sb.st_mode))) {
+		errno = ENOTDIR;
+		rc = -1;
+	}
+	free(p);
+	return rc;
+}
+
+static const char *shape_str(char *buf, size_t n, int rank, const int64_t *shape)
+{
+	size_t u = (size_t)snprintf(buf, n, "[");
+	for (int i = 0; i < rank && u < n; i++)
+		u += (size_t)snprintf(buf + u, n - u, "%s%" PRId64, i ? "," : "", shape[i]);
+	if (u < n)
+		snprintf(buf + u, n - u, "]");
+	return buf;
+}
+
+static void print_summary(const char *name, const gos_tensor *t)
+{
+	char sh[128];
+	int64_t n = gos_numel(t->rank, t->shape);
+	double sum = 0, lo = INFINITY, hi = -INFINITY;
+	int64_t amax = 0;
+	for (int64_t i = 0; i < n; i++) {
+		float v = t->data[i];
+		sum += v;
+		if (v < lo)
+			lo = v;
+		if (v > hi) {
+			hi = v;
+			amax = i;
+		}
+	}
+	printf("%s f32%s min %.6g max %.6g mean %.6g argmax %" PRId64 "\n  ", name,
+	       shape_str(sh, sizeof sh, t->rank, t->shape), lo, hi, n ? sum / (double)n : 0.0, amax);
+	for (int64_t i = 0; i < n && i < 8; i++)
+		printf("%s%.6g", i ? " " : "", t->data[i]);
+	printf("%s\n", n > 8 ? " ..." : "");
+}
+
+int main(int argc, char **argv)
+{
+	const char *in = NULL, *model = NULL, *outdir = NULL;
+	int random = 0, print = 0;
+	uint64_t seed = 0;
+	given *gv = calloc((size_t)argc, sizeof *gv);
+	int ngv = 0;
+	if (!gv)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL;
+#define OPT(name) \
+	((!strcmp(a, name) && i + 1 < argc && (val = argv[++i])) || \
+	 (!strncmp(a, name "=", strlen(name) + 1) && (val = a + strlen(name) + 1)))
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			free(gv);
+			return 0;
+		} else if (OPT("--input")) {
+			const char *eq = strchr(val, '=');
+			if (!eq || eq == val || !eq[1]) {
+				fprintf(stderr, "gos-run: error: --input wants NAME=FILE.npy, not '%s'\n", val);
+				free(gv);
+				return 1;
+			}
+			gv[ngv].name = strndup(val, (size_t)(eq - val));
+			gv[ngv++].file = eq + 1;
+		} else if (OPT("--output-dir")) {
+			outdir = val;
+		} else if (OPT("--seed")) {
+			char *end;
+			errno = 0;
+			seed = strtoull(val, &end, 0);
+			if (errno || !*val || *end || *val == '-') {
+				fprintf(stderr, "gos-run: error: bad seed '%s'\n", val);
+				free(gv);
+				return 1;
+			}
+		} else if (!strcmp(a, "--random-inputs")) {
+			random = 1;
+		} else if (!strcmp(a, "--print")) {
+			print = 1;
+		} else if (!strncmp(a, "-model=", 7)) {
+			model = a + 7;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "gos-run: error: unknown option or missing argument '%s'\n", a);
+			usage(stderr);
+			for (int k = 0; k < ngv; k++)
+				free((char *)gv[k].name);
+			free(gv);
+			return 1;
+		} else if (!in) {
+			in = a;
+		} else {
+			fprintf(stderr, "gos-run: error: more than one model file ('%s', '%s')\n", in, a);
+			for (int k = 0; k < ngv; k++)
+				free((char *)gv[k].name);
+			free(gv);
+			return 1;
+		}
+#undef OPT
+	}
+	int rc = 1;
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_module *m = NULL;
+	gos_tensor *ins = NULL, *outs = NULL;
+	char **outpaths = NULL;
+	int n_in = 0;
+	gos_loc cmd = {"gos-run", 0, 0};
+	if (!in) {
+		fprintf(stderr, "gos-run: error: no model file\n");
+		usage(stderr);
+		goto done;
+	}
+	if (!outdir && !print) {
+		fprintf(stderr, "gos-run: error: no --output-dir (or --print)\n");
+		goto done;
+	}
+	m = gos_load(in, model, &d);
+	if (m && gos_verify(m, &d))
+		gos_error(&d, (gos_loc){in, 0, 0}, "internal error: the module does not verify");
+	if (!m || d.n_errors)
+		goto done;
+
+	/* inputs */
+	for (int v = 0; v < m->n_val; v++)
+		n_in += m->vals[v].kind == GOS_VAL_INPUT;
+	ins = calloc((size_t)n_in + 1, sizeof *ins);
+	outs = calloc((size_t)m->n_output + 1, sizeof *outs);
+	outpaths = calloc((size_t)m->n_output + (size_t)n_in + 1, sizeof *outpaths);
+	if (!ins || !outs || !outpaths) {
+		gos_error(&d, cmd, "out of memory");
+		goto done;
+	}
+	for (int g = 0; g < ngv; g++) {
+		int v = gos_module_find_value(m, gv[g].name);
+		for (int h = 0; h < g; h++)
+			if (!strcmp(gv[h].name, gv[g].name))
+				gos_error(&d, cmd, "input '%s' is given twice", gv[g].name);
+		if (v >= 0 && m->vals[v].kind == GOS_VAL_INPUT)
+			continue;
+		const char *best = NULL;
+		int cap = (int)strlen(gv[g].name) / 3 + 2, bestd = cap + 1;
+		char list[256] = "";
+		size_t ul = 0;
+		for (int u = 0; u < m->n_val; u++) {
+			if (m->vals[u].kind != GOS_VAL_INPUT)
+				continue;
+			int dist = gos_edit_distance(gv[g].name, m->vals[u].name, cap);
+			if (dist < bestd) {
+				best = m->vals[u].name;
+				bestd = dist;
+			}
+			if (ul < sizeof list - 1)
+				ul += (size_t)snprintf(list + ul, sizeof list - ul, "%s'%s'", ul ? ", " : "",
+				                       m->vals[u].name);
+		}
+		if (v >= 0)
+			gos_error(&d, cmd, "'%s' is not an input of model '%s' (it is a %s; inputs: %s)",
+			          gv[g].name, m->name,
+			          m->vals[v].kind == GOS_VAL_WEIGHT ? "weight" : "computed value",
+			          ul ? list : "none");
+		else if (best)
+			gos_error(&d, cmd, "model '%s' has no input '%s' (did you mean '%s'?)", m->name,
+			          gv[g].name, best);
+		else
+			gos_error(&d, cmd, "model '%s' has no input '%s' (inputs: %s)", m->name,
+			          gv[g].name, ul ? list : "none");
+	}
+	if (d.n_errors)
+		goto done;
+	gos_rng rng;
+	gos_rng_seed(&rng, seed);
+	char sh1[128], sh2[128];
+	for (int v = 0, k = 0; v < m->n_val; v++) {
+		const gos_value *val = &m->vals[v];
+		if (val->kind != GOS_VAL_INPUT)
+			continue;
+		gos_tensor *t = &ins[k++];
+		const given *g = NULL;
+		for (int j = 0; j < ngv && !g; j++)
+			if (!strcmp(gv[j].name, val->name))
+				g = &gv[j];
+		if (g) {
+			gos_diags nd;
+			gos_diags_init(&nd);
+			if (gos_npy_read(g->file, t, &nd)) {
+				for (int j = 0; j < nd.n; j++)
+					gos_error(&d, nd.v[j].loc, "input '%s': %s", val->name, nd.v[j].msg);
+				gos_diags_free(&nd);
+				continue;
+			}
+			gos_diags_free(&nd);
+			int same = t->rank == val->rank;
+			for (int j = 0; same && j < t->rank; j++)
+				same = t->shape[j] == val->shape[j];
+			if (!same)
+				gos_error(&d, (gos_loc){g->file, 0, 0},
+				          "input '%s' has shape %s in the file but the model expects %s",
+				          val->name, shape_str(sh1, sizeof sh1, t->rank, t->shape),
+				          shape_str(sh2, sizeof sh2, val->rank, val->shape));
+		} else if (random) {
+			int64_t n = gos_numel(val->rank, val->shape);
+			t->rank = val->rank;
+			memcpy(t->shape, val->shape, sizeof t->shape);
+			t->data = malloc(sizeof(float) * (size_t)n);
+			if (!t->data) {
+				gos_error(&d, cmd, "out of memory");
+				goto done;
+			}
+			for (int64_t j = 0; j < n; j++)
+				t->data[j] = (float)(-1.0 + 2.0 * gos_rng_uniform(&rng));
+		} else {
+			gos_error(&d, cmd, "missing input '%s' (f32%s): give --input %s=FILE.npy or --random-inputs",
+			          val->name, shape_str(sh1, sizeof sh1, val->rank, val->shape), val->name);
+		}
+	}
+	if (d.n_errors)
+		goto done;
+
+	/* output file names: distinct per output value */
+	if (outdir)
+		for (int i = 0; i < m->n_output; i++) {
+			const gos_value *val = &m->vals[m->outputs[i]];
+			char *f = safe_name(val->name, ".npy");
+			outpaths[i] = f ? join(outdir, f) : NULL;
+			free(f);
+			if (!outpaths[i]) {
+				gos_error(&d, cmd, "out of memory");
+				goto done;
+			}
+			for (int j = 0; j < i; j++)
+				if (m->outputs[j] != m->outputs[i] && !strcmp(outpaths[j], outpaths[i]))
+					gos_error(&d, cmd, "outputs '%s' and '%s' would both be written to '%s'",
+					          m->vals[m->outputs[j]].name, val->name, outpaths[i]);
+		}
+	if (d.n_errors)
+		goto done;
+
+	if (gos_module_materialize(m, &d) || gos_interp_run(m, ins, outs, &d))
+		goto done;
+
+	if (outdir) {
+		if (make_dirs(outdir)) {
+			gos_error(&d, (gos_loc){outdir, 0, 0}, "cannot create the output directory: %s",
+			          strerror(errno));
+			goto done;
+		}
+		int nw = 0; /* files written, removed again on failure */
+		for (int i = 0; i < m->n_output && !d.n_errors; i++)
+			if (!gos_npy_write(outpaths[i], &outs[i], &d))
+				nw = i + 1;
+		for (int v = 0, k = 0; v < m->n_val && random && !d.n_errors; v++) {
+			const gos_value *val = &m->vals[v];
+			if (val->kind != GOS_VAL_INPUT)
+				continue;
+			int was_given = 0;
+			for (int j = 0; j < ngv; j++)
+				was_given |= !strcmp(gv[j].name, val->name);
+			gos_tensor *t = &ins[k++];
+			if (was_given)
+				continue;
+			char *f = safe_name(val->name, ".input.npy");
+			char *p = f ? join(outdir, f) : NULL;
+			free(f);
+			if (!p || gos_npy_write(p, t, &d)) {
+				if (!p)
+					gos_error(&d, cmd, "out of memory");
+				free(p);
+				break;
+			}
+			outpaths[m->n_output + k - 1] = p;
+		}
+		if (d.n_errors) {
+			for (int i = 0; i < nw; i++)
+				unlink(outpaths[i]);
+			for (int i = 0; i < n_in; i++)
+				if (outpaths[m->n_output + i])
+					unlink(outpaths[m->n_output + i]);
+			goto done;
+		}
+	}
+	if (print)
+		for (int i = 0; i < m->n_output; i++)
+			print_summary(m->vals[m->outputs[i]].name, &outs[i]);
+	rc = 0;
+done:
+	gos_diags_render(&d, stderr);
+	gos_diags_free(&d);
+	for (int i = 0; i < n_in && ins; i++)
+		free(ins[i].data);
+	for (int i = 0; m && outs && i < m->n_output; i++)
+		free(outs[i].data);
+	for (int i = 0; m && outpaths && i < m->n_output + n_in; i++)
+		free(outpaths[i]);
+	free(ins);
+	free(outs);
+	free(outpaths);
+	for (int k = 0; k < ngv; k++)
+		free((char *)gv[k].name);
+	free(gv);
+	gos_module_free(m);
+	return rc;
+}
