@@ -1,0 +1,61 @@
+/* ast.c -- construction of .gos syntax trees in the parse arena. */
+#include "frontend/ast.h"
+
+#include <string.h>
+
+gos_ast *gos_ast_new(gos_pctx *c, gos_akind k, gos_loc loc)
+{
+	gos_ast *a = GOS_NEW(c->arena, gos_ast);
+	a->kind = k;
+	a->loc = loc;
+	return a;
+}
+
+/* Grows an arena array of elem-sized items to hold one more. */
+static void *grow(gos_pctx *c, void *v, int n, int *cap, size_t elem)
+{
+	if (n < *cap)
+		return v;
+	int ncap = *cap ? *cap * 2 : 4;
+	void *nv = gos_arena_alloc(c->arena, elem * (size_t)ncap);
+	if (n)
+		memcpy(nv, v, elem * (size_t)n);
+	*cap = ncap;
+	return nv;
+}
+
+void gos_alist_push(gos_pctx *c, gos_alist *l, gos_ast *a)
+{
+	l->v = grow(c, l->v, l->n, &l->cap, sizeof *l->v);
+	l->v[l->n++] = a;
+}
+
+gos_sast *gos_sast_new(gos_pctx *c, gos_skind k, gos_loc loc)
+{
+	gos_sast *s = GOS_NEW(c->arena, gos_sast);
+	s->kind = k;
+	s->loc = loc;
+	return s;
+}
+
+void gos_slist_push(gos_pctx *c, gos_slist *l, gos_sast *s)
+{
+	l->v = grow(c, l->v, l->n, &l->cap, sizeof *l->v);
+	l->v[l->n++] = s;
+}
+
+void gos_plist_push(gos_pctx *c, gos_plist *l, gos_param p)
+{
+	l->v = grow(c, l->v, l->n, &l->cap, sizeof *l->v);
+	l->v[l->n++] = p;
+}
+
+void gos_names_push(gos_pctx *c, gos_sast *s, const char *name)
+{
+	int cap = s->n_names; /* exact-size copies: name lists are short */
+	const char **nv = GOS_NEWN(c->arena, const char *, cap + 1);
+	if (s->n_names)
+		memcpy(nv, s->names, sizeof *nv * (size_t)s->n_names);
+	nv[s->n_names++] = name;
+	s->names = nv;
+}
