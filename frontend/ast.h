@@ -116,6 +116,7 @@ typedef struct gos_pctx {
 	gos_def *first, *last; /* items in order */
 	int errors;
 	gos_loc cloc;          /* where the open block comment started */
+	int stop;              /* the lexer gave up: no further syntax errors */
 	int pline, pcol, tline, tcol; /* end of the previous / last token */
 } gos_pctx;
 

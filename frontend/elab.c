@@ -204,7 +204,10 @@ static void suggest(E *e, gos_loc loc, const char *name, int want_defs, int want
 {
 	const char *best = NULL;
 	int bd = 3;
-	int cap = (int)strlen(name) <= 3 ? 1 : 2;
+	int len = (int)strlen(name);
+	int cap = len <= 2 ? 0 : len <= 4 ? 1 : 2;
+	if (!cap)
+		return;
 	if (want_env)
 		for (int i = e->n_env - 1; i >= 0; i--) {
 			int dd = gos_edit_distance(name, e->env[i].name, cap);
@@ -671,7 +674,7 @@ static int eval_index(E *e, const gos_ast *a, val *out)
 	if (a->items.n != 1 || a->items.v[0]->kind == GOS_A_SPREAD)
 		return ERR(e, a->loc, "a list is indexed with one integer");
 	val iv;
-	int64_t k;
+	int64_t k = 0;
 	if (eval(e, a->items.v[0], &iv) || const_int(e, &iv, a->items.v[0]->loc, &k))
 		return -1;
 	if (base.n == 0)
@@ -1665,7 +1668,7 @@ static int op_stmts(E *e, const gos_slist *l, int from)
 
 /* Matches the pattern of tensor parameter p against shape (rank, shape),
  * binding names in e. */
-static int match_pattern(E *e, const gos_param *p, int rank, const int64_t *shape, gos_loc at)
+static int match_pattern(E *e, const char *what, const gos_param *p, int rank, const int64_t *shape, gos_loc at)
 {
 	const gos_alist *pat = &p->shape;
 	int sp = -1;
@@ -1676,7 +1679,7 @@ static int match_pattern(E *e, const gos_param *p, int rank, const int64_t *shap
 	const char *want = NULL;
 	if ((sp < 0 && rank != fixed) || (sp >= 0 && rank < fixed)) {
 		want = sp < 0 ? gos_arena_printf(e->tmp, "rank %d", fixed) : gos_arena_printf(e->tmp, "rank >= %d", fixed);
-		gos_error(e->d, at, "'%s' expects %s of %s, got shape %s", e->oi ? e->oi->op->name : "",
+		gos_error(e->d, at, "'%s' expects %s of %s, got shape %s", what,
 		          p->name, want, shape_str(e, rank, shape));
 		return -1;
 	}
@@ -1696,7 +1699,7 @@ static int match_pattern(E *e, const gos_param *p, int rank, const int64_t *shap
 		if (x->kind == GOS_A_NUM) {
 			if ((double)shape[d] != x->num) {
 				gos_error(e->d, at, "'%s': dimension %d of %s must be %g, got shape %s",
-				          e->oi ? e->oi->op->name : "", d, p->name, x->num, shape_str(e, rank, shape));
+				          what, d, p->name, x->num, shape_str(e, rank, shape));
 				return -1;
 			}
 			continue;
@@ -1874,7 +1877,7 @@ static int instantiate(E *caller, const gos_def *def, const char *node_name, int
 			continue;
 		}
 		const gos_value *vv = &m->vals[v];
-		if (p->has_shape && match_pattern(&e, p, vv->rank, vv->shape, call)) {
+		if (p->has_shape && match_pattern(&e, def->name, p, vv->rank, vv->shape, call)) {
 			rc = -1;
 			continue;
 		}
@@ -2182,7 +2185,7 @@ static int run_block(E *caller, const gos_def *def, const int *in, int n_in, giv
 	for (int i = 0; i < n_in; i++) {
 		const gos_param *p = &def->tparams.v[i];
 		const gos_value *vv = &e.m->vals[in[i]];
-		if (p->has_shape && match_pattern(&e, p, vv->rank, vv->shape, call)) {
+		if (p->has_shape && match_pattern(&e, def->name, p, vv->rank, vv->shape, call)) {
 			gos_note(e.d, p->loc, "'%s' is declared here", p->name);
 			rc = -1;
 			continue;
@@ -2231,33 +2234,42 @@ static void poison(E *e, const gos_sast *s)
 		push(e, s->names[i], vnone(), s->loc);
 }
 
-static int model_input(E *e, const gos_sast *s)
+/* The shape of `input NAME: f32[...]`, checked. */
+static int input_shape(E *e, const gos_sast *s, val *sh, int64_t *dims)
 {
 	if (strcmp(s->str, "f32"))
 		return ERR(e, s->e2->loc, "unsupported element type '%s' (only f32)", s->str);
+	if (eval_items(e, &s->lhs->items, sh, NULL))
+		return -1;
+	if (sh->n > GOS_MAX_RANK)
+		return ERR(e, s->loc, "input '%s' has rank %d; at most %d is supported", s->lhs->name, sh->n, GOS_MAX_RANK);
+	for (int i = 0; i < sh->n; i++) {
+		gos_loc l = i < s->lhs->items.n ? s->lhs->items.v[i]->loc : s->loc;
+		if (!sh->it[i].is_int)
+			return ERR(e, l, "dimension %d of '%s' is %g, not an integer", i, s->lhs->name, sh->it[i].c);
+		if (sh->it[i].c < 1)
+			return ERR(e, l, "dimension %d of '%s' is %g; dimensions must be at least 1", i, s->lhs->name, sh->it[i].c);
+		dims[i] = (int64_t)sh->it[i].c;
+	}
+	if (ns_has(&e->ms->vnames, s->lhs->name))
+		return ERR(e, s->loc, "'%s' is already used as a value name", s->lhs->name);
+	return 0;
+}
+
+static int model_input(E *e, const gos_sast *s)
+{
 	bind *old = lookup(e, s->lhs->name);
 	if (old) {
 		gos_error(e->d, s->loc, "'%s' is already defined", s->lhs->name);
 		gos_note(e->d, old->loc, "previous definition here");
-		poison(e, s);
 		return -1;
 	}
 	val sh;
 	int64_t dims[GOS_MAX_RANK];
-	if (eval_items(e, &s->lhs->items, &sh, NULL))
+	if (input_shape(e, s, &sh, dims)) {
+		push(e, s->lhs->name, vnone(), s->loc);
 		return -1;
-	if (sh.n > GOS_MAX_RANK)
-		return ERR(e, s->loc, "input '%s' has rank %d; at most %d is supported", s->lhs->name, sh.n, GOS_MAX_RANK);
-	for (int i = 0; i < sh.n; i++) {
-		gos_loc l = i < s->lhs->items.n ? s->lhs->items.v[i]->loc : s->loc;
-		if (!sh.it[i].is_int)
-			return ERR(e, l, "dimension %d of '%s' is %g, not an integer", i, s->lhs->name, sh.it[i].c);
-		if (sh.it[i].c < 1)
-			return ERR(e, l, "dimension %d of '%s' is %g; dimensions must be at least 1", i, s->lhs->name, sh.it[i].c);
-		dims[i] = (int64_t)sh.it[i].c;
 	}
-	if (ns_has(&e->ms->vnames, s->lhs->name))
-		return ERR(e, s->loc, "'%s' is already used as a value name", s->lhs->name);
 	ns_add(&e->ms->vnames, s->lhs->name);
 	int v = gos_module_add_value(e->m, s->lhs->name, GOS_VAL_INPUT, GOS_F32, sh.n, dims);
 	e->m->vals[v].loc = s->loc;
@@ -2298,7 +2310,16 @@ static int model_output(E *e, const gos_sast *s)
 	gos_value *val_ = &e->m->vals[v.t];
 	/* outputs are named as written where that name is free */
 	if (val_->kind == GOS_VAL_TEMP && strcmp(val_->name, name)) {
-		if (gos_module_find_value(e->m, name) < 0) {
+		int j = gos_module_find_value(e->m, name);
+		int j_out = 0;
+		for (int i = 0; j >= 0 && i < e->m->n_output; i++)
+			j_out |= e->m->outputs[i] == j;
+		if (j >= 0 && e->m->vals[j].kind == GOS_VAL_TEMP && !j_out) {
+			/* the name belongs to an earlier intermediate: rename it */
+			e->m->vals[j].name = gos_arena_strdup(e->m->arena, unique_value_name(e, name));
+			j = -1;
+		}
+		if (j < 0) {
 			val_->name = gos_arena_strdup(e->m->arena, name);
 			ns_add(&e->ms->vnames, val_->name);
 		}

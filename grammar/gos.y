@@ -344,8 +344,12 @@ attr: NAME '=' expr { $$ = gos_ast_new(ctx, GOS_A_ATTR, L(@1)); $$->name = $1; $
 static int yyreport_syntax_error(const yypcontext_t *pc, gos_pctx *ctx, void *scanner)
 {
 	(void)scanner;
-	yysymbol_kind_t exp[8];
-	int n = yypcontext_expected_tokens(pc, exp, 8);
+	if (ctx->stop) {
+		ctx->errors++;
+		return 0;
+	}
+	yysymbol_kind_t exp[YYNTOKENS];
+	int n = yypcontext_expected_tokens(pc, exp, YYNTOKENS);
 	yysymbol_kind_t got = yypcontext_token(pc);
 	const GOSYYLTYPE *l = yypcontext_location(pc);
 	gos_loc loc = L(*l);
@@ -360,8 +364,18 @@ static int yyreport_syntax_error(const yypcontext_t *pc, gos_pctx *ctx, void *sc
 			gos_error(ctx->diags, at, "expected ';' before %s", yysymbol_name(got));
 			return 0;
 		}
+	const char *gn = yysymbol_name(got);
+	if (!strcmp(gn, "model") || !strcmp(gn, "op") || !strcmp(gn, "block") || !strcmp(gn, "import")) {
+		int top = 0;
+		for (int i = 0; i < n; i++)
+			top |= !strcmp(yysymbol_name(exp[i]), "end of file");
+		if (!top) {
+			gos_error(ctx->diags, loc, "unexpected %s inside a definition (is a '}' missing before it?)", gn);
+			return 0;
+		}
+	}
 	char buf[512];
-	int k = snprintf(buf, sizeof buf, "unexpected %s", yysymbol_name(got));
+	int k = snprintf(buf, sizeof buf, "unexpected %s", gn);
 	for (int i = 0; i < n && n <= 5 && k < (int)sizeof buf; i++)
 		k += snprintf(buf + k, sizeof buf - (size_t)k, "%s%s",
 		              i == 0 ? ", expected " : i == n - 1 ? " or " : ", ",

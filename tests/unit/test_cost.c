@@ -531,6 +531,45 @@ static void test_roofline(void **state)
 	gos_module_free(m);
 }
 
+static void test_predict_module(void **state)
+{
+	(void)state;
+	/* gos_cost_predict: the analytic total without a model; with a model
+	 * whose only column is the contraction ms (y = 2 + 3 * that), that
+	 * law; a proxy-prior model without a measurement is an error. */
+	gos_module *m = parse_gir(gir);
+	gos_cost_target t;
+	gos_cost_target_default(&t);
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_cost_report r;
+	assert_int_equal(gos_cost_analyze(m, &t, &r, &d), 0);
+	double conv_ms = 0; /* live contractions, foldable ones included */
+	for (int i = 0; i < r.n; i++)
+		if (r.v[i].live && r.v[i].kind == GOS_KIND_CONTRACTION)
+			conv_ms += r.v[i].ms;
+	double ms;
+	assert_int_equal(gos_cost_predict(m, &t, NULL, NAN, &ms, &d), 0);
+	assert_float_equal(ms, r.total_ms, 1e-15);
+	const char *text = "gos-cost-model 1\ntarget generic\nfold 0\nprior analytic\n"
+	                   "intercept 2\ncol contraction_ms 0.5 2 6\n";
+	gos_cost_model fm;
+	assert_int_equal(gos_cost_model_load(&fm, "f.txt", text, strlen(text), &d), 0);
+	assert_int_equal(gos_cost_predict(m, &t, &fm, NAN, &ms, &d), 0);
+	assert_float_equal(ms, 2 + 6 * (conv_ms - 0.5) / 2, 1e-12);
+	fm.fold = 1; /* the zero branch's convolution is left out */
+	double conv_fold = conv_ms - r.v[node_index(m, "zc")].ms;
+	assert_int_equal(gos_cost_predict(m, &t, &fm, NAN, &ms, &d), 0);
+	assert_float_equal(ms, 2 + 6 * (conv_fold - 0.5) / 2, 1e-12);
+	assert_int_equal(d.n_errors, 0);
+	fm.prior_proxy = 1;
+	assert_int_equal(gos_cost_predict(m, &t, &fm, NAN, &ms, &d), -1);
+	assert_int_equal(d.n_errors, 1);
+	gos_cost_report_free(&r);
+	gos_diags_free(&d);
+	gos_module_free(m);
+}
+
 /* ---- target files ------------------------------------------------------------ */
 
 static void test_target_parse(void **state)
@@ -582,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_model_file_round_trip),
 		cmocka_unit_test(test_kinds_flops_liveness),
 		cmocka_unit_test(test_roofline),
+		cmocka_unit_test(test_predict_module),
 		cmocka_unit_test(test_target_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
