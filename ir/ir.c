@@ -144,7 +144,8 @@ gos_module *gos_module_clone(const gos_module *m)
 		gos_module_free(c);
 		return NULL;
 	}
-	memcpy(c->outputs, m->outputs, sizeof(int) * (size_t)m->n_output);
+	if (m->n_output)
+		memcpy(c->outputs, m->outputs, sizeof(int) * (size_t)m->n_output);
 	for (int i = 0; i < m->n_val; i++) {
 		gos_value *v = &c->vals[i];
 		*v = m->vals[i];
