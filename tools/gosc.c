@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/onnx/export.h"
 #include "frontend/frontend.h"
 #include "support/outfile.h"
 
@@ -10,6 +11,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: gosc FILE.(gos|gir|onnx) [options]\n"
 	      "  -emit=ir          print the textual IR (default)\n"
+	      "  -emit=onnx        write the model as ONNX (opset 17, prelude operators only)\n"
 	      "  -o FILE           output file ('-' or none: stdout)\n"
 	      "  -model=NAME       which model of a .gos file (default: the last)\n"
 	      "  --help            this text\n",
@@ -46,8 +48,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (strcmp(emit, "ir") != 0) {
-		fprintf(stderr, "gosc: error: unknown -emit kind '%s' (known: ir)\n", emit);
+	if (strcmp(emit, "ir") != 0 && strcmp(emit, "onnx") != 0) {
+		fprintf(stderr, "gosc: error: unknown -emit kind '%s' (known: ir, onnx)\n", emit);
 		return 1;
 	}
 	gos_diags d;
@@ -56,12 +58,19 @@ int main(int argc, char **argv)
 	if (m && gos_verify(m, &d))
 		gos_error(&d, (gos_loc){in, 0, 0}, "internal error: the module does not verify");
 	int rc = 1;
+	char *onnx = NULL;
+	size_t onnx_len = 0;
+	if (m && d.n_errors == 0 && !strcmp(emit, "onnx"))
+		gos_onnx_export(m, &onnx, &onnx_len, &d);
 	if (m && d.n_errors == 0) {
 		gos_outfile o;
 		if (gos_outfile_open(&o, out)) {
 			fprintf(stderr, "gosc: error: cannot write '%s'\n", out);
 		} else {
-			gos_ir_print(o.f, m);
+			if (onnx)
+				fwrite(onnx, 1, onnx_len, o.f);
+			else
+				gos_ir_print(o.f, m);
 			if (gos_outfile_commit(&o))
 				fprintf(stderr, "gosc: error: writing '%s' failed\n", out ? out : "stdout");
 			else
@@ -70,6 +79,7 @@ int main(int argc, char **argv)
 	}
 	gos_diags_render(&d, stderr);
 	gos_diags_free(&d);
+	free(onnx);
 	gos_module_free(m);
 	return rc;
 }
