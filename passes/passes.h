@@ -1,0 +1,61 @@
+/* passes.h -- IR-to-IR passes and the pipeline.
+ *
+ * One pass per file, one entry point `int gos_pass_NAME(gos_module *m,
+ * gos_diags *d)` returning the number of changes made (>= 0) or -1 with
+ * an error in d. Passes keep the module valid (gos_verify) and its
+ * meaning exact: the interpreter gives the same outputs up to float
+ * rounding of reassociated arithmetic.
+ *
+ * The default pipeline (gos_pipeline_run) is one readable list:
+ *   fold_bn  batchnorm after a convolution or dense layer -> new weights
+ *   fuse     elementwise operators inlined into their producer (epilogues)
+ *   dce      nodes and values nothing uses are removed
+ */
+#ifndef GOS_PASSES_H
+#define GOS_PASSES_H
+
+#include "ir/ir.h"
+
+typedef int (*gos_pass_fn)(gos_module *m, gos_diags *d);
+
+typedef struct gos_pass {
+	const char *name;
+	gos_pass_fn run;
+	const char *what; /* one line for --help */
+} gos_pass;
+
+/* The table of every pass, terminated by {NULL}. */
+extern const gos_pass gos_passes[];
+/* The pass called name, or NULL. */
+const gos_pass *gos_pass_find(const char *name);
+
+/* Removes nodes whose results nothing uses (not a model output, not read
+ * by another node) and values no node or output refers to (inputs are
+ * kept), renumbering all references. passes/dce.c */
+int gos_pass_dce(gos_module *m, gos_diags *d);
+/* conv1d/conv2d/dense whose result only feeds a batchnorm with constant
+ * statistics: the batchnorm is folded into new weights and bias.
+ * Materialises the weights. passes/fold_bn.c */
+int gos_pass_fold_bn(gos_module *m, gos_diags *d);
+/* A node whose one result is read only by an elementwise node (one
+ * statement, no reduction, reading it at the element it writes) takes
+ * that statement into its body, so backends see conv + bias + activation
+ * + residual add as one operator. passes/fuse.c */
+int gos_pass_fuse(gos_module *m, gos_diags *d);
+
+/* Options of the pipeline. */
+typedef struct gos_pipeline_opts {
+	int level;          /* 0: nothing; >= 1: the default list */
+	int verify_each;    /* run gos_verify after every pass (tests) */
+	const char *print_after; /* pass name: print the IR to `dump` after it */
+	FILE *dump;
+} gos_pipeline_opts;
+
+/* Runs the default pipeline on m. Returns 0, or -1 with errors in d (a
+ * pass failed, or verification after a pass found errors). */
+int gos_pipeline_run(gos_module *m, const gos_pipeline_opts *o, gos_diags *d);
+/* Runs the named passes (comma-separated) in order, with o's checks. */
+int gos_pipeline_run_list(gos_module *m, const char *list, const gos_pipeline_opts *o,
+                          gos_diags *d);
+
+#endif
