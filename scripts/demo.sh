@@ -17,6 +17,7 @@ echo "== armv8 runner under qemu on the same inputs"
 build/gosc "$model" -target=armv8 -emit=exe -o "$out/runner"
 args=""; for f in "$out"/ref/*.input.npy; do n=$(basename "$f" .input.npy); args="$args --input $n=$f"; done
 qemu-aarch64 "$out/runner" $args --output-dir "$out/arm"
-python3 scripts/npycmp.py "$out/ref" "$out/arm"
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+"$py" scripts/npycmp.py "$out/ref" "$out/arm"
 echo "== timing under qemu (emulated, not device latency)"
 qemu-aarch64 "$out/runner" --random-inputs --bench 3
