@@ -1,5 +1,6 @@
 /* load.c -- pick the reader for a model file by its extension. */
 #include "frontend/frontend.h"
+#include "frontend/onnx/onnx.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ gos_module *gos_load(const char *path, const char *model, gos_diags *d)
 	}
 	if (has_ext(path, ".gos"))
 		return gos_gos_load(path, model, d);
+	if (has_ext(path, ".onnx"))
+		return gos_onnx_load(path, NULL, d); /* frontend/onnx/onnx.h */
 	gos_error(d, (gos_loc){path, 0, 0},
 	          "unknown model file type (expected .gos, .gir or .onnx)");
 	return NULL;

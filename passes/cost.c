@@ -535,3 +535,33 @@ void gos_cost_features(const gos_cost_report *r, int fold, double *x)
 		}
 	}
 }
+
+/* ---- prediction ------------------------------------------------------------------ */
+
+int gos_cost_predict(const gos_module *m, const gos_cost_target *t,
+                     const gos_cost_model *fm, double proxy_ms, double *ms,
+                     gos_diags *d)
+{
+	if (fm && fm->prior_proxy && !isfinite(proxy_ms)) {
+		gos_error(d, (gos_loc){0}, "the cost model uses the host proxy measurement "
+		                           "as its prior: a measurement of the model is needed");
+		return -1;
+	}
+	gos_cost_report r;
+	if (gos_cost_analyze(m, t, &r, d))
+		return -1;
+	if (!fm) {
+		*ms = r.total_ms;
+	} else {
+		gos_cost_sample s;
+		gos_cost_features(&r, 0, s.x_all);
+		gos_cost_features(&r, 1, s.x_fold);
+		s.proxy = proxy_ms;
+		s.y = 0;
+		double row[GOS_COST_MAX_COLS];
+		gos_cost_model_row(fm, &s, row);
+		*ms = gos_cost_model_eval(fm, row);
+	}
+	gos_cost_report_free(&r);
+	return 0;
+}

@@ -20,8 +20,9 @@
  *     with the quantile, the ridge strength and the folding assumption
  *     chosen by leave-one-out rank correlation. The result is a small
  *     text file that `gos-cost predict --model-file` applies.
- * Plus rank correlations (cost_rank.c) and the host proxy measurement
- * (cost_proxy.c: compile with gosc -emit=exe, time with the runner).
+ * Plus rank correlations (cost_rank.c), the host proxy measurement
+ * (cost_proxy.c: compile with gosc -emit=exe, time with the runner) and
+ * the choice of which models to measure on a device (cost_select.c).
  *
  * The library never prints; errors go to gos_diags.
  */
@@ -230,6 +231,37 @@ void gos_cost_model_save(const gos_cost_model *m, FILE *out);
 /* Parses that format; returns 0 or -1 with errors (file:line) in d. */
 int gos_cost_model_load(gos_cost_model *m, const char *file, const char *text,
                         size_t len, gos_diags *d);
+
+/* Reads and parses the model file at path (gos_cost_model_load). Returns
+ * 0, or -1 with errors in d. */
+int gos_cost_model_read(gos_cost_model *m, const char *path, gos_diags *d);
+
+/* ---- which models to measure (cost_select.c) ---------------------------- */
+
+/* Largest candidate pool gos_cost_select takes (its distance matrix is
+ * n x n floats: 100 MB at this size). */
+#define GOS_COST_SELECT_MAX 5000
+
+/* Chooses k of the n candidate models s[] to measure on a device, so
+ * that a fit on them generalises to the rest: greedy facility location
+ * (k-medoids) over the standardised fit columns -- features without
+ * foldable nodes, the foldable part, the analytic total. The chosen
+ * models are representative (dense regions get more) and diverse (every
+ * kind of work that varies in the pool tends to vary among them). Only
+ * x_all and x_fold are read. Writes the indices, in the order chosen, to
+ * chosen[0..k). Deterministic. Returns 0, or -1 with an error in d
+ * (k outside 1..n, n > GOS_COST_SELECT_MAX, out of memory). */
+int gos_cost_select(const gos_cost_sample *s, int n, int k, int *chosen, gos_diags *d);
+
+/* ---- one call for compilers and searches -------------------------------- */
+
+/* Predicted latency (ms) of module m on target t: the analytic total when
+ * fm is NULL, else the fitted model fm applied to m's features. A model
+ * fitted with the proxy prior needs proxy_ms (the host measurement of m;
+ * NaN otherwise). m must verify. Returns 0, or -1 with an error in d. */
+int gos_cost_predict(const gos_module *m, const gos_cost_target *t,
+                     const gos_cost_model *fm, double proxy_ms, double *ms,
+                     gos_diags *d);
 
 /* ---- proxy measurement (cost_proxy.c) ----------------------------------- */
 

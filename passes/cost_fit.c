@@ -678,3 +678,15 @@ int gos_cost_model_load(gos_cost_model *m, const char *file, const char *text,
 	}
 	return errors ? -1 : 0;
 }
+
+int gos_cost_model_read(gos_cost_model *m, const char *path, gos_diags *d)
+{
+	size_t len;
+	char *text = gos_read_file(d, path, &len);
+	if (!text)
+		return -1;
+	const char *file = gos_diags_source(d, path, text, len);
+	int rc = gos_cost_model_load(m, file, text, len, d);
+	free(text);
+	return rc;
+}

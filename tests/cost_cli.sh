@@ -1,8 +1,8 @@
 #!/bin/bash
 # cost_cli.sh BUILD SRC -- gos-cost on textual-IR models (no frontend or
 # backend needed): predict, --per-op, rank-corr against hand-computed
-# values, fit + predict --model-file recovering a known latency law, and
-# the error paths (exit status 1 with a message).
+# values, fit + predict --model-file recovering a known latency law,
+# select, and the error paths (exit status 1 with a message).
 set -u
 B=$1
 S=$2
@@ -106,6 +106,17 @@ paste -d, "$T/pred.csv" "$T/truth.csv" | awk -F, '{ e = ($2 - $4) / $4; if (e < 
 "$GC" predict -target="$T/board.target" --model-file "$T/fitted.txt" --features-csv "$T/feat.csv" \
 	> "$T/pred2.csv" || fail "predict --features-csv"
 cmp -s "$T/pred.csv" "$T/pred2.csv" || fail "features-csv predictions differ"
+
+# ---- select: K distinct models of those given, same from a features CSV -------
+sel=$("$GC" select -target="$T/board.target" -n 5 "$T"/m/d_*.gir) || fail "select exited $?"
+[ "$(echo "$sel" | sort -u | wc -l)" = 5 ] || fail "select: expected 5 distinct models: $sel"
+for f in $sel; do [ -f "$f" ] || fail "select printed '$f'"; done
+"$GC" features -target="$T/board.target" "$T"/m/d_*.gir > "$T/featall.csv" || fail "features"
+sel2=$("$GC" select -target="$T/board.target" -n 5 --features-csv "$T/featall.csv") ||
+	fail "select --features-csv"
+[ "$sel" = "$sel2" ] || fail "select from the features CSV differs: $sel2"
+"$GC" select -target="$T/board.target" -n 99 "$T"/m/d_*.gir 2> "$T/e5" && fail "select -n 99 of 48"
+grep -q "only 48 models" "$T/e5" || fail "message: $(cat "$T/e5")"
 
 # ---- errors ----------------------------------------------------------------------
 "$GC" predict "$T/m/d_16_8.gir" 2> "$T/e1" && fail "predict without -target succeeded"

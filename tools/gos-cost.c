@@ -27,6 +27,9 @@ static void usage(FILE *f)
 	      "      [--lambda=a,b,..] [--prior=analytic|proxy --proxy-csv P.csv]\n"
 	      "      [--columns=ms,gflop,mb,nodes,prior] [--allow-negative]\n"
 	      "      adapt to a device from S.csv rows model_path,latency_ms (10..60 rows)\n"
+	      "  select -target=T -n K MODEL...\n"
+	      "      which K of the models to measure on the device for `fit` (the\n"
+	      "      paths, one per line, most representative first)\n"
 	      "  features -target=T MODEL...\n"
 	      "      CSV of the per-kind features of every model (for studies)\n"
 	      "  rank-corr A.csv B.csv\n"
@@ -271,7 +274,7 @@ static const char *sibling(const char *name, char *buf, size_t n)
 typedef struct opts {
 	const char *target, *model_file, *samples, *out, *features_csv, *gosc;
 	const char *proxy_csv, *prior;
-	int per_op, proxy, runs, fold_set, fold;
+	int per_op, proxy, runs, fold_set, fold, count;
 	gos_cost_fitopts fit;
 	int nin;
 	const char **in;
@@ -327,6 +330,12 @@ static int parse_opts(int argc, char **argv, opts *o)
 			o->prior = v;
 			if (strcmp(v, "analytic") && strcmp(v, "proxy")) {
 				fprintf(stderr, "gos-cost: error: --prior must be analytic or proxy\n");
+				return -1;
+			}
+		} else if (VAL("-n")) {
+			o->count = atoi(v);
+			if (o->count < 1) {
+				fprintf(stderr, "gos-cost: error: -n needs a positive count\n");
 				return -1;
 			}
 		} else if (VAL("--runs")) {
@@ -418,14 +427,7 @@ static int load_model_file(const char *path, gos_cost_model *m)
 {
 	gos_diags d;
 	gos_diags_init(&d);
-	size_t len;
-	char *text = gos_read_file(&d, path, &len);
-	int rc = -1;
-	if (text) {
-		const char *file = gos_diags_source(&d, path, text, len);
-		rc = gos_cost_model_load(m, file, text, len, &d);
-		free(text);
-	}
+	int rc = gos_cost_model_read(m, path, &d);
 	gos_diags_render(&d, stderr);
 	gos_diags_free(&d);
 	return rc;
@@ -618,6 +620,63 @@ static int cmd_features(opts *o)
 	return rc;
 }
 
+/* ---- select ------------------------------------------------------------------- */
+
+static int cmd_select(opts *o)
+{
+	if (o->count < 1) {
+		fprintf(stderr, "gos-cost: error: select needs -n K\n");
+		return 1;
+	}
+	gos_cost_target t;
+	if (need_target(o, &t))
+		return 1;
+	csv fc = {0};
+	if (o->features_csv && csv_read(o->features_csv, 1, &fc))
+		return 1;
+	int n = o->features_csv && o->nin == 0 ? fc.n : o->nin;
+	const char **names = calloc((size_t)n + 1, sizeof *names);
+	gos_cost_sample *s = calloc((size_t)n + 1, sizeof *s);
+	int *chosen = calloc((size_t)n + 1, sizeof *chosen);
+	int rc = 1;
+	if (o->count > n) {
+		fprintf(stderr, "gos-cost: error: select: -n %d but only %d models given\n", o->count, n);
+		goto done;
+	}
+	for (int i = 0; i < n; i++) {
+		names[i] = o->nin ? o->in[i] : cell(&fc, i, 0);
+		modelfeat mf;
+		if (o->features_csv) {
+			int row = o->nin ? feat_row(&fc, names[i]) : i;
+			if (row < 0) {
+				fprintf(stderr, "gos-cost: error: '%s' is not in %s\n", names[i], o->features_csv);
+				goto done;
+			}
+			if (feat_from_csv(&fc, row, &mf))
+				goto done;
+		} else if (model_features(names[i], &t, &mf)) {
+			goto done;
+		}
+		s[i] = mf.s;
+	}
+	gos_diags d;
+	gos_diags_init(&d);
+	int src = gos_cost_select(s, n, o->count, chosen, &d);
+	gos_diags_render(&d, stderr);
+	gos_diags_free(&d);
+	if (src)
+		goto done;
+	for (int i = 0; i < o->count; i++)
+		printf("%s\n", names[chosen[i]]);
+	rc = 0;
+done:
+	free(names);
+	free(s);
+	free(chosen);
+	csv_free(&fc);
+	return rc;
+}
+
 /* ---- fit ---------------------------------------------------------------------- */
 
 /* path as given if it exists, else relative to the directory of base. */
@@ -801,11 +860,13 @@ int main(int argc, char **argv)
 		rc = cmd_fit(&o);
 	else if (!strcmp(cmd, "features"))
 		rc = cmd_features(&o);
+	else if (!strcmp(cmd, "select"))
+		rc = cmd_select(&o);
 	else if (!strcmp(cmd, "rank-corr"))
 		rc = cmd_rank_corr(&o);
 	else {
 		fprintf(stderr, "gos-cost: error: unknown command '%s' "
-		                "(predict, fit, features, rank-corr)\n", cmd);
+		                "(predict, fit, select, features, rank-corr)\n", cmd);
 		usage(stderr);
 		rc = 1;
 	}

@@ -1,30 +1,100 @@
 /* gosc -- the compiler driver. Thin: parses flags, calls libgos. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "backends/onnx/export.h"
+#include "backends/llvm/llvm.h"
 #include "frontend/frontend.h"
 #include "support/outfile.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: gosc FILE.(gos|gir|onnx) [options]\n"
-	      "  -emit=ir          print the textual IR (default)\n"
-	      "  -emit=onnx        write the model as ONNX (opset 17, prelude operators only)\n"
-	      "  -o FILE           output file ('-' or none: stdout)\n"
+	      "  -emit=KIND        ir (textual IR), ll (LLVM IR), asm, obj (object + C header),\n"
+	      "                    exe (standalone runner); default: from -o's extension\n"
+	      "                    (.gir .ll .s .o), else obj with -target, else ir\n"
+	      "  -target=T         target name (targets/T.target, $GOS_TARGET_DIR/T.target)\n"
+	      "                    or path to a .target file; default host\n"
+	      "  -mcpu=CPU         override the target's CPU (e.g. cortex-a72, native)\n"
+	      "  -mattr=LIST       append LLVM features (e.g. +dotprod,-neon)\n"
+	      "  -O0 -O1 -O2 -O3   optimisation level (default -O2)\n"
+	      "  -o FILE           output file ('-': stdout). obj also writes FILE's .h\n"
+	      "                    next to it; default for obj/exe: the input's base name\n"
+	      "  -weights=external weights in FILE.weights (a raw blob the run function\n"
+	      "                    takes as its first argument) instead of read-only data\n"
+	      "  -name=PREFIX      C name prefix of the API (default: the model name)\n"
 	      "  -model=NAME       which model of a .gos file (default: the last)\n"
+	      "  -stats            print the lowering report and memory sizes on stderr\n"
+	      "  --list-targets    print the known targets\n"
 	      "  --help            this text\n",
 	      f);
 }
 
+static int has_ext(const char *path, const char *ext)
+{
+	size_t n = strlen(path), e = strlen(ext);
+	return n > e && !strcmp(path + n - e, ext);
+}
+
+/* path with its extension (after the last '.' of the last component)
+ * replaced by ext; malloc'd. */
+static char *with_ext(const char *path, const char *ext)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(path, '.');
+	size_t n = (dot && (!slash || dot > slash) && dot != path) ? (size_t)(dot - path) : strlen(path);
+	char *s = malloc(n + strlen(ext) + 1);
+	if (s) {
+		memcpy(s, path, n);
+		strcpy(s + n, ext);
+	}
+	return s;
+}
+
+/* The input's base name without directory and extension, plus ext. */
+static char *stem(const char *path, const char *ext)
+{
+	const char *slash = strrchr(path, '/');
+	return with_ext(slash ? slash + 1 : path, ext);
+}
+
+/* Writes n bytes to path (or stdout for "-"/NULL) completely or not at all. */
+static int write_all(const char *path, const char *data, size_t n)
+{
+	gos_outfile o;
+	if (gos_outfile_open(&o, path)) {
+		fprintf(stderr, "gosc: error: cannot write '%s'\n", path);
+		return -1;
+	}
+	if (n && fwrite(data, 1, n, o.f) != n) {
+		gos_outfile_abort(&o);
+		fprintf(stderr, "gosc: error: writing '%s' failed\n", path ? path : "stdout");
+		return -1;
+	}
+	if (gos_outfile_commit(&o)) {
+		fprintf(stderr, "gosc: error: writing '%s' failed\n", path ? path : "stdout");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *in = NULL, *out = NULL, *emit = "ir", *model = NULL;
+	const char *in = NULL, *out = NULL, *emit = NULL, *model = NULL, *target = NULL;
+	const char *mcpu = NULL, *mattr = NULL, *prefix = NULL;
+	int opt = 2, external = 0, stats = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--list-targets")) {
+			char buf[4096];
+			gos_target_list(buf, sizeof buf);
+			printf("%s\n", buf);
 			return 0;
 		} else if (!strcmp(a, "-o") && i + 1 < argc) {
 			out = argv[++i];
@@ -32,6 +102,22 @@ int main(int argc, char **argv)
 			emit = a + 6;
 		} else if (!strncmp(a, "-model=", 7)) {
 			model = a + 7;
+		} else if (!strncmp(a, "-target=", 8)) {
+			target = a + 8;
+		} else if (!strncmp(a, "-mcpu=", 6)) {
+			mcpu = a + 6;
+		} else if (!strncmp(a, "-mattr=", 7)) {
+			mattr = a + 7;
+		} else if (!strncmp(a, "-name=", 6)) {
+			prefix = a + 6;
+		} else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+			opt = a[2] - '0';
+		} else if (!strcmp(a, "-weights=external")) {
+			external = 1;
+		} else if (!strcmp(a, "-weights=embedded")) {
+			external = 0;
+		} else if (!strcmp(a, "-stats")) {
+			stats = 1;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "gosc: error: unknown option '%s'\n", a);
 			usage(stderr);
@@ -48,38 +134,149 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (strcmp(emit, "ir") != 0 && strcmp(emit, "onnx") != 0) {
-		fprintf(stderr, "gosc: error: unknown -emit kind '%s' (known: ir, onnx)\n", emit);
+	if (!emit) {
+		if (out && has_ext(out, ".gir"))
+			emit = "ir";
+		else if (out && has_ext(out, ".ll"))
+			emit = "ll";
+		else if (out && has_ext(out, ".s"))
+			emit = "asm";
+		else if (out && has_ext(out, ".o"))
+			emit = "obj";
+		else
+			emit = target ? "obj" : "ir";
+	}
+	static const char *const kinds[] = {"ir", "ll", "asm", "obj", "exe"};
+	int kind = -1;
+	for (int k = 0; k < 5; k++)
+		if (!strcmp(emit, kinds[k]))
+			kind = k;
+	if (kind < 0) {
+		fprintf(stderr, "gosc: error: unknown -emit kind '%s' (known: ir, ll, asm, obj, exe)\n",
+		        emit);
+		return 1;
+	}
+	if (prefix) {
+		char c[128];
+		gos_llvm_c_name(prefix, c, sizeof c);
+		if (strcmp(c, prefix)) {
+			fprintf(stderr, "gosc: error: -name=%s is not a C identifier\n", prefix);
+			return 1;
+		}
+	}
+	if (kind == 4 && out && !strcmp(out, "-")) {
+		fprintf(stderr, "gosc: error: -emit=exe cannot write to stdout\n");
 		return 1;
 	}
 	gos_diags d;
 	gos_diags_init(&d);
+	int rc = 1;
+	gos_target t;
+	char *objpath = NULL, *hpath = NULL, *wpath = NULL, *tmpdir = NULL;
+	gos_llvm_output lo;
+	memset(&lo, 0, sizeof lo);
+	if (kind > 0 && gos_target_load(&t, target ? target : "host", &d)) {
+		gos_diags_render(&d, stderr);
+		gos_diags_free(&d);
+		return 1;
+	}
+	if (kind > 0)
+		gos_target_override(&t, mcpu, mattr);
 	gos_module *m = gos_load(in, model, &d);
 	if (m && gos_verify(m, &d))
 		gos_error(&d, (gos_loc){in, 0, 0}, "internal error: the module does not verify");
-	int rc = 1;
-	char *onnx = NULL;
-	size_t onnx_len = 0;
-	if (m && d.n_errors == 0 && !strcmp(emit, "onnx"))
-		gos_onnx_export(m, &onnx, &onnx_len, &d);
-	if (m && d.n_errors == 0) {
+	if (!m || d.n_errors)
+		goto done;
+	if (kind == 0) {
 		gos_outfile o;
 		if (gos_outfile_open(&o, out)) {
 			fprintf(stderr, "gosc: error: cannot write '%s'\n", out);
 		} else {
-			if (onnx)
-				fwrite(onnx, 1, onnx_len, o.f);
-			else
-				gos_ir_print(o.f, m);
+			gos_ir_print(o.f, m);
 			if (gos_outfile_commit(&o))
 				fprintf(stderr, "gosc: error: writing '%s' failed\n", out ? out : "stdout");
 			else
 				rc = 0;
 		}
+		goto done;
 	}
+	gos_llvm_opts opts = {opt, external, prefix, 0};
+	gos_emit e = kind == 1 ? GOS_EMIT_LL : kind == 2 ? GOS_EMIT_ASM : GOS_EMIT_OBJ;
+	if (gos_llvm_compile(m, &t, &opts, e, &lo, &d))
+		goto done;
+	if (stats)
+		fprintf(stderr, "%sscratch_bytes=%lld weight_bytes=%lld\n", lo.stats,
+		        (long long)lo.scratch_bytes, (long long)lo.weight_bytes);
+	if (kind == 1 || kind == 2) {
+		rc = write_all(out, lo.code, lo.code_len) ? 1 : 0;
+		goto done;
+	}
+	if (kind == 3) {
+		int to_stdout = out && !strcmp(out, "-");
+		objpath = out ? strdup(out) : stem(in, ".o");
+		if (write_all(objpath, lo.code, lo.code_len))
+			goto done;
+		if (!to_stdout) {
+			hpath = with_ext(objpath, ".h");
+			if (write_all(hpath, lo.header, strlen(lo.header)))
+				goto done;
+		}
+		if (external) {
+			wpath = to_stdout ? stem(in, ".weights") : with_ext(objpath, ".weights");
+			if (write_all(wpath, lo.weights, lo.weights_len))
+				goto done;
+		}
+		rc = 0;
+		goto done;
+	}
+	/* exe: object and header in a temporary directory, then link */
+	char *exe = out ? strdup(out) : stem(in, "");
+	const char *td = getenv("TMPDIR");
+	size_t tl = strlen(td && *td ? td : "/tmp") + 32;
+	tmpdir = malloc(tl);
+	if (!exe || !tmpdir) {
+		free(exe);
+		goto done;
+	}
+	snprintf(tmpdir, tl, "%s/gosc-XXXXXX", td && *td ? td : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		fprintf(stderr, "gosc: error: cannot create a temporary directory: %s\n", strerror(errno));
+		free(tmpdir);
+		tmpdir = NULL;
+		free(exe);
+		goto done;
+	}
+	size_t pl = strlen(tmpdir) + 16;
+	objpath = malloc(pl);
+	hpath = malloc(pl);
+	if (objpath && hpath) {
+		snprintf(objpath, pl, "%s/model.o", tmpdir);
+		snprintf(hpath, pl, "%s/model.h", tmpdir);
+		if (!write_all(objpath, lo.code, lo.code_len) &&
+		    !write_all(hpath, lo.header, strlen(lo.header)) &&
+		    !gos_llvm_link_runner(&t, objpath, hpath, lo.prefix, external, exe, &d)) {
+			rc = 0;
+			if (external) {
+				size_t wl = strlen(exe) + 16;
+				wpath = malloc(wl);
+				if (wpath)
+					snprintf(wpath, wl, "%s.weights", exe);
+				rc = !wpath || write_all(wpath, lo.weights, lo.weights_len);
+			}
+		}
+		unlink(objpath);
+		unlink(hpath);
+	}
+	rmdir(tmpdir);
+	free(exe);
+done:
 	gos_diags_render(&d, stderr);
 	gos_diags_free(&d);
-	free(onnx);
+	gos_llvm_output_free(&lo);
 	gos_module_free(m);
+	free(objpath);
+	free(hpath);
+	free(wpath);
+	free(tmpdir);
 	return rc;
 }

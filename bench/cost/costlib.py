@@ -94,10 +94,13 @@ def features(gos_cost, target, models, out_csv, chunk=200):
     os.replace(out_csv + ".tmp", out_csv)
 
 
-def fit_predict(gos_cost, target, feat_csv, train, ys, workdir, tag, extra=()):
+def fit_predict(gos_cost, target, feat_csv, train, ys, workdir, tag, extra=(), proxy_csv=None,
+                models=None):
     """Fits on rows `train` (model names) with latencies ys via gos-cost
-    fit --features-csv and predicts every row of feat_csv. Returns
-    ({model: predicted ms}, fit stderr line)."""
+    fit --features-csv and predicts `models` (default: every row of
+    feat_csv) with the model file it wrote (predict --model-file;
+    --proxy-csv for a model with the proxy prior). Returns
+    ({model: predicted ms}, fit stderr line, model file)."""
     samples = os.path.join(workdir, "samples_%s.csv" % tag)
     model = os.path.join(workdir, "model_%s.txt" % tag)
     write_rows(samples, ["model_path", "latency_ms"], zip(train, ys))
@@ -108,7 +111,8 @@ def fit_predict(gos_cost, target, feat_csv, train, ys, workdir, tag, extra=()):
         sys.stderr.write(p.stderr)
         raise RuntimeError("gos-cost fit failed")
     out = run([gos_cost, "predict", "-target=" + target, "--features-csv", feat_csv,
-               "--model-file", model])
+               "--model-file", model] + (["--proxy-csv", proxy_csv] if proxy_csv else []) +
+              list(models or []))
     pred = {}
     for line in out.strip().split("\n"):
         name, v = line.rsplit(",", 1)

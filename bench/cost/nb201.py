@@ -16,6 +16,7 @@ Python 3 + numpy only.
 import argparse
 import importlib.machinery
 import json
+import math
 import os
 import sys
 import time
@@ -29,8 +30,8 @@ import costlib  # noqa: E402
 
 DATA = os.environ.get("GOS_LATENCY_DATA", "/work/shared/data/latency")
 CSV = os.path.join(DATA, "nb201_devices_dev.csv")
-PROXY_CACHE = os.path.join(HERE, "data", "nb201_host_proxy.csv")
-RESULTS = os.path.join(HERE, "results")
+PROXY_CACHE = os.path.join(os.environ.get("GOS_COST_DATA", os.path.join(HERE, "data")), "nb201_host_proxy.csv")
+RESULTS = os.environ.get("GOS_COST_RESULTS", os.path.join(HERE, "results"))
 DEVICES = [  # (CSV column, target file, label)
     ("a76_pixel4_cpu", "a76_pixel4_cpu", "Cortex-A76 (Pixel 4)"),
     ("pixel3_cpu", "pixel3_cpu", "Pixel 3 CPU"),
@@ -133,31 +134,153 @@ def cmd_proxy(a):
     print("proxy: cache has %d networks" % len(read_proxy_cache()))
 
 
+# ---- what the data allow: noise and the reach of operator-count models ----------
+
+OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+STAGES = ((16, 32), (32, 16), (64, 8))  # (channels, resolution) of the 3 stages
+
+
+def parse_arch(arch):
+    return [[(e.split("~")[0], int(e.split("~")[1])) for e in g.strip("|").split("|")]
+            for g in arch.split("+")]
+
+
+def live_cell(arch, fold):
+    """The computation of a cell: for every cell node that reaches the
+    output, the sorted (op, input) edges it sums ('none' edges dropped).
+    A node whose edges are all 'none' is a zero node; with fold, zero nodes
+    and every edge reading one are dropped too (a runtime that folds
+    constants), else they stay (computed like any other node)."""
+    nodes = parse_arch(arch)
+    zero = [False] * 4
+    for j, nd in enumerate(nodes, 1):
+        zero[j] = all(op == "none" or (fold and zero[i]) for op, i in nd)
+    used = [False] * 4
+    used[3] = True
+    for j in (3, 2, 1):
+        if used[j] and not (fold and zero[j]):
+            for op, i in nodes[j - 1]:
+                if op != "none" and not (fold and zero[i]):
+                    used[i] = True
+    cell = []
+    for j, nd in enumerate(nodes, 1):
+        if not used[j] or (fold and zero[j]):
+            continue
+        e = tuple(sorted((op, i) for op, i in nd if op != "none" and not (fold and zero[i])))
+        cell.append((j, e if e else (("zero", -1),)))
+    return tuple(cell)
+
+
+def op_counts(cell):
+    return [sum(1 for _, e in cell for op, _ in e if op == o) for o in OPS[1:]]
+
+
+def cell_flops_all_edges(arch):
+    """Multiply-accumulates of the convolution edges, dead or not (the
+    usual 'FLOPs of the architecture')."""
+    c = {o: 0 for o in OPS}
+    for nd in parse_arch(arch):
+        for op, _ in nd:
+            c[op] += 1
+    return sum(5 * (9 * c["nor_conv_3x3"] + c["nor_conv_1x1"]) * ch * ch * h * h
+               for ch, h in STAGES)
+
+
+def data_analysis(rows):
+    """Properties of the measurements that bound what any predictor can do,
+    computed from the architecture strings and the latencies only:
+    - groups of networks with identical computation (same live cell), the
+      pooled standard deviation of their latencies (measurement noise), and
+      how well a network's latency is predicted by the mean of its
+      duplicates (Spearman over the networks that have one);
+    - lag-1 autocorrelation, in nb201_idx order, of the residuals of a
+      least-squares fit of latency on the live operator counts (drift
+      during measurement);
+    - that fit's own (in-sample) Spearman, with and without folding zero
+      nodes: the reach of a linear model of operator counts;
+    - Spearman of the FLOPs of all convolution edges, dead ones included."""
+    idx = np.array([int(r["nb201_idx"]) for r in rows])
+    order = np.argsort(idx)
+    out = {}
+    for col, _, label in DEVICES:
+        y = np.array([float(r[col]) for r in rows])
+        d = {"label": label,
+             "flops_all_edges": costlib.spearman([cell_flops_all_edges(r["arch_str"]) for r in rows], y)}
+        for fold in (0, 1):
+            cells = [live_cell(r["arch_str"], fold) for r in rows]
+            X = np.array([op_counts(c) + [1] for c in cells], float)
+            w = np.linalg.lstsq(X, y, rcond=None)[0]
+            res = (y - X @ w)[order]
+            groups = {}
+            for i, c in enumerate(cells):
+                groups.setdefault(c, []).append(i)
+            multi = [g for g in groups.values() if len(g) > 1]
+            ss = sum(float(((y[g] - y[g].mean()) ** 2).sum()) for g in multi)
+            dof = sum(len(g) - 1 for g in multi)
+            dup_pred, dup_y = [], []
+            for g in multi:
+                for i in g:
+                    dup_pred.append((y[g].sum() - y[i]) / (len(g) - 1))
+                    dup_y.append(y[i])
+            d["fold" if fold else "nofold"] = {
+                "linear_counts_spearman": costlib.spearman(X @ w, y),
+                "residual_lag1": float(np.corrcoef(res[:-1], res[1:])[0, 1]),
+                "dup_groups": len(multi), "dup_networks": int(sum(len(g) for g in multi)),
+                "dup_sd_ms": math.sqrt(ss / dof) if dof else float("nan"),
+                "dup_spearman": costlib.spearman(dup_pred, dup_y) if len(dup_y) > 2 else float("nan"),
+                "latency_sd_ms": float(y.std())}
+        out[col] = d
+    return out
+
+
 def summary(v):
     v = np.asarray(v, float)
     return {"mean": float(v.mean()), "sd": float(v.std()), "min": float(v.min()),
             "max": float(v.max()), "n": int(len(v))}
 
 
+def fit_eval(a, tgt, feat_csv, names, y, tr, te, tag, extra=(), proxy_csv=None):
+    """Fits the adapted model on networks tr (gos-cost fit), predicts with
+    the written model file (gos-cost predict --model-file) and returns
+    (Spearman on te, predictions of te, fit summary, {name: prediction})."""
+    fitdir = os.path.join(a.work, "fits")
+    os.makedirs(fitdir, exist_ok=True)
+    pred, info, model = costlib.fit_predict(
+        a.gos_cost, target_path(tgt), feat_csv, [names[i] for i in tr], [y[i] for i in tr],
+        fitdir, tag, list(extra), proxy_csv=proxy_csv,
+        models=[names[i] for i in np.concatenate([tr, te])] if proxy_csv else None)
+    p = np.array([pred[names[i]] for i in te])
+    return costlib.spearman(p, y[te]), p, info, pred
+
+
+def select(a, tgt, feat_csv, names, pool, n):
+    """Indices of the n networks `gos-cost select` picks from pool."""
+    index = {nm: i for i, nm in enumerate(names)}
+    out = costlib.run([a.gos_cost, "select", "-target=" + target_path(tgt), "-n", str(n),
+                       "--features-csv", feat_csv] + [names[i] for i in pool])
+    return np.array([index[l] for l in out.split()])
+
+
 def cmd_study(a):
     rows, meta = work_rows(a.work)
     names = [model_name(r) for r in rows]
+    N = len(rows)
     cache = read_proxy_cache()
     proxy = np.array([cache.get(int(r["nb201_idx"]), np.nan) for r in rows])
     have_proxy = ~np.isnan(proxy)
+    proxied = np.where(have_proxy)[0]
     proxy_csv = os.path.join(a.work, "proxy.csv")
     costlib.write_rows(proxy_csv, ["model", "host_ms"],
                        [(n, p) for n, p in zip(names, proxy) if not np.isnan(p)])
-    fitdir = os.path.join(a.work, "fits")
-    os.makedirs(fitdir, exist_ok=True)
     os.makedirs(RESULTS, exist_ok=True)
-    res = {"subset": meta["subset"], "networks": len(rows), "splits": a.splits,
+    res = {"subset": meta["subset"], "networks": N, "splits": a.splits,
            "proxy_networks": int(have_proxy.sum()), "devices": {}}
     colours = ["#1f77b4", "#d62728", "#2ca02c"]
-    for col, tgt, label in DEVICES:
+    for k, (col, tgt, label) in enumerate(DEVICES):
         t0 = time.time()
         y = np.array([float(r[col]) for r in rows])
-        feat = {r["model"]: r for r in costlib.read_csv(os.path.join(a.work, "feat_%s.csv" % tgt))}
+        feat_csv = os.path.join(a.work, "feat_%s.csv" % tgt)
+        feat = {r["model"]: r for r in costlib.read_csv(feat_csv)}
         flops = np.array([float(feat[n]["flops"]) for n in names])
         analytic = np.array([float(feat[n]["analytic_ms"]) for n in names])
         d = {"label": label,
@@ -167,53 +290,60 @@ def cmd_study(a):
         if have_proxy.sum() >= 3:
             d["proxy"] = costlib.spearman(proxy[have_proxy], y[have_proxy])
             d["proxy_n"] = int(have_proxy.sum())
-        variants = [("adapted", [])]
-        if have_proxy.all():
-            variants.append(("adapted_proxy_prior", ["--prior=proxy", "--proxy-csv", proxy_csv]))
-        for vname, extra in variants:
-            d[vname] = {}
+        # (variant, n, split) -> (train, test) indices
+        def splits(variant, n):
+            for s in range(a.splits):
+                rng = np.random.default_rng(1000 * n + s)
+                if variant == "adapted":      # n random networks
+                    perm = rng.permutation(N)
+                    yield perm[:n], perm[n:]
+                elif variant == "selected":   # n chosen from a random half
+                    pool = np.sort(rng.permutation(N)[:N // 2])
+                    tr = select(a, tgt, feat_csv, names, pool, n)
+                    yield tr, np.setdiff1d(np.arange(N), tr)
+                else:                         # among the proxied networks
+                    perm = proxied[rng.permutation(len(proxied))]
+                    yield perm[:n], perm[n:]
+        variants = ["adapted", "selected"]
+        if len(proxied) >= 100:
+            variants.append("adapted_proxy_prior")
+        for variant in variants:
+            d[variant] = {}
             for n in SAMPLE_SIZES:
-                if n >= len(rows) - 10:
+                if n >= (len(proxied) if variant == "adapted_proxy_prior" else N) - 10:
                     continue
+                extra, pcsv = [], None
+                if variant == "adapted_proxy_prior":
+                    extra, pcsv = ["--prior=proxy", "--proxy-csv", proxy_csv], proxy_csv
                 sp, kt, choices = [], [], []
-                for s in range(a.splits):
-                    rng = np.random.default_rng(1000 * n + s)
-                    perm = rng.permutation(len(rows))
-                    tr, te = perm[:n], perm[n:]
-                    pextra = list(extra)
-                    pred, info, model = costlib.fit_predict(
-                        a.gos_cost, target_path(tgt), os.path.join(a.work, "feat_%s.csv" % tgt),
-                        [names[i] for i in tr], [y[i] for i in tr], fitdir,
-                        "%s_%s_%d_%d" % (vname, tgt, n, s), pextra)
-                    if extra:
-                        out = costlib.run([a.gos_cost, "predict", "-target=" + target_path(tgt),
-                                           "--features-csv", os.path.join(a.work, "feat_%s.csv" % tgt),
-                                           "--model-file", model, "--proxy-csv", proxy_csv])
-                        pred = {l.rsplit(",", 1)[0]: float(l.rsplit(",", 1)[1])
-                                for l in out.strip().split("\n")}
-                    p = np.array([pred[names[i]] for i in te])
-                    sp.append(costlib.spearman(p, y[te]))
+                for s, (tr, te) in enumerate(splits(variant, n)):
+                    rho, p, info, pred = fit_eval(a, tgt, feat_csv, names, y, tr, te,
+                                            "%s_%s_%d_%d" % (variant, tgt, n, s), extra, pcsv)
+                    sp.append(rho)
                     if s < 3:
                         kt.append(costlib.kendall(p, y[te]))
                     choices.append(info)
-                    if vname == "adapted" and n == 20 and s == 0:
+                    if variant in ("adapted", "selected") and n == 20 and s == 0:
+                        how = "20 random" if variant == "adapted" else "20 selected"
                         costlib.svg_scatter(
-                            os.path.join(RESULTS, "nb201_%s.svg" % tgt),
-                            [("held-out networks", y[te], p, colours[DEVICES.index((col, tgt, label))])],
-                            "%s: fitted on 20, predicted vs measured" % label,
+                            os.path.join(RESULTS, "nb201_%s_%s.svg" % (tgt, variant)),
+                            [("held-out networks", y[te], p, colours[k]),
+                             ("fitted on", y[tr], [pred[names[i]] for i in tr], "#000")],
+                            "%s: fitted on %s networks" % (label, how),
                             "measured latency (ms)", "predicted latency (ms)",
-                            "Spearman %.3f on %d networks" % (sp[-1], len(te)), diagonal=True)
-                        costlib.write_rows(os.path.join(RESULTS, "nb201_%s_pred.csv" % tgt),
+                            "Spearman %.3f on %d held-out networks" % (rho, len(te)), diagonal=True)
+                        costlib.write_rows(os.path.join(RESULTS, "nb201_%s_%s_pred.csv" % (tgt, variant)),
                                            ["model", "measured_ms", "predicted_ms", "analytic_ms"],
-                                           [(names[i], y[i], pred[names[i]], analytic[i]) for i in te])
-                d[vname][str(n)] = {"spearman": summary(sp), "kendall": summary(kt),
-                                    "example_fit": choices[0]}
+                                           [(names[i], y[i], v, analytic[i]) for i, v in zip(te, p)])
+                d[variant][str(n)] = {"spearman": summary(sp), "kendall": summary(kt),
+                                      "example_fit": choices[0]}
         res["devices"][tgt] = d
-        print("%s: flops %.3f analytic %.3f proxy %s adapted-20 %s (%.0f s)" % (
+        print("%s: flops %.3f analytic %.3f proxy %s adapted-20 %.3f selected-20 %.3f (%.0f s)" % (
             tgt, d["flops"], d["analytic"], "%.3f" % d["proxy"] if "proxy" in d else "-",
-            "%.3f" % d["adapted"]["20"]["spearman"]["mean"] if "20" in d["adapted"] else "-",
+            d["adapted"]["20"]["spearman"]["mean"], d["selected"]["20"]["spearman"]["mean"],
             time.time() - t0))
         sys.stdout.flush()
+    res["data"] = data_analysis(rows)
     # device-to-device rank correlation (OneProxy's latency monotonicity)
     ys = {col: np.array([float(r[col]) for r in rows]) for col, _, _ in DEVICES}
     res["device_pairs"] = {"%s~%s" % (c1, c2): costlib.spearman(ys[c1], ys[c2])

@@ -30,8 +30,8 @@ import costlib  # noqa: E402
 
 DATA = os.environ.get("GOS_LATENCY_DATA", "/work/shared/data/latency")
 LUT_DIR = os.path.join(DATA, "ofa_note10")
-PROXY_CACHE = os.path.join(HERE, "data", "ofa_host_proxy.csv")
-RESULTS = os.path.join(HERE, "results")
+PROXY_CACHE = os.path.join(os.environ.get("GOS_COST_DATA", os.path.join(HERE, "data")), "ofa_host_proxy.csv")
+RESULTS = os.environ.get("GOS_COST_RESULTS", os.path.join(HERE, "results"))
 TARGET = os.path.join(HERE, "targets", "note10_cpu.target")
 
 # OFA MobileNetV3 w1.2: stage widths, strides, squeeze-excite, hard-swish

@@ -8,7 +8,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
+RESULTS = os.environ.get("GOS_COST_RESULTS", os.path.join(HERE, "results"))
 BEGIN = "<!-- results:begin (written by bench/cost/run.sh; do not edit by hand) -->"
 END = "<!-- results:end -->"
 
@@ -60,10 +60,38 @@ def nb201_section(r, relimg):
     out.append("Device-to-device rank correlation of the measured latencies (OneProxy's "
                "latency monotonicity): " + ", ".join(
                    "%s %.3f" % (k.replace("~", " vs "), v) for k, v in r["device_pairs"].items()) + ".\n")
+    if "data" in r:
+        out += data_section(r["data"])
     for tgt, d in r["devices"].items():
         out.append("![%s: predicted vs measured](%s/nb201_%s.svg)" % (d["label"], relimg, tgt))
     if os.path.exists(os.path.join(RESULTS, "nb201_host_proxy.svg")):
         out.append("![host proxy vs devices](%s/nb201_host_proxy.svg)" % relimg)
+    out.append("")
+    return out
+
+
+def data_section(data):
+    """What the measurements themselves allow (nb201.py data_analysis)."""
+    out = ["What the measurements allow (no gosc model involved; computed from the "
+           "architecture strings and the latencies). *Duplicates*: networks whose cells "
+           "compute the same thing once dead edges are removed (`fold`: also dropping "
+           "zero nodes, as a runtime that folds constants would); *noise sd* is the pooled "
+           "standard deviation of latency within such groups; *duplicate Spearman* "
+           "predicts each duplicate by the mean of the others in its group. *Linear "
+           "counts*: least squares of latency on the live operator counts, fitted and "
+           "evaluated on all networks. *Lag-1*: autocorrelation of that fit's residuals "
+           "in `nb201_idx` order (drift while measuring).\n"]
+    hdr = ["device", "latency sd (ms)", "duplicates: groups / networks", "noise sd (ms)",
+           "duplicate Spearman", "linear counts (no fold / fold)", "lag-1 (no fold)",
+           "FLOPs of all edges"]
+    out.append("| " + " | ".join(hdr) + " |")
+    out.append("|" + "---|" * len(hdr))
+    for col, d in data.items():
+        a, b = d["nofold"], d["fold"]
+        out.append("| %s | %.3f | %d / %d | %.3f | %s | %s / %s | %.2f | %s |" % (
+            d["label"], a["latency_sd_ms"], a["dup_groups"], a["dup_networks"], a["dup_sd_ms"],
+            f3(a["dup_spearman"]), f3(a["linear_counts_spearman"]),
+            f3(b["linear_counts_spearman"]), a["residual_lag1"], f3(d["flops_all_edges"])))
     out.append("")
     return out
 

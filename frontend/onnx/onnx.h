@@ -63,6 +63,22 @@ typedef struct gos_onnx_options {
  * the attribute. */
 gos_module *gos_onnx_load(const char *path, gos_onnx_options *opt, gos_diags *d);
 
+/* What a model file declares, without importing it (for test runners
+ * and tools). All strings and arrays malloc'd; gos_onnx_info_free. */
+typedef struct gos_onnx_info {
+	int opset;          /* version of the default domain */
+	int n_inputs;       /* graph inputs that are not initializers */
+	char **inputs;
+	int *input_types;   /* ONNX elem_type of each (0: not a tensor) */
+	int n_outputs;
+	char **outputs;
+	int *output_types;
+	int n_ops;          /* distinct operator types, in order of first use */
+	char **ops;
+} gos_onnx_info;
+int gos_onnx_info_read(const char *path, gos_onnx_info *info, gos_diags *d);
+void gos_onnx_info_free(gos_onnx_info *info);
+
 /* 1 when the library was built with ONNX support. */
 int gos_onnx_available(void);
 

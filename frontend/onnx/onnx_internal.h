@@ -34,6 +34,8 @@ typedef struct onnx_sym {
 	int value;            /* module value holding it, or -1 */
 	gos_onnx_tensor *c;   /* its data when known at import, or NULL */
 	int graph_input;      /* an (unbound) graph input */
+	int input_type;       /* graph input of a type other than float: its
+	                       * ONNX elem_type (usable only when bound) */
 	const char *missing;  /* non-NULL: an output the importer cannot
 	                       * compute; the reason, reported on use */
 } onnx_sym;

@@ -570,6 +570,54 @@ static void test_predict_module(void **state)
 	gos_module_free(m);
 }
 
+static void test_select(void **state)
+{
+	(void)state;
+	/* 100 candidates in three groups: 60 cheap, 25 expensive (more
+	 * contraction work), 15 cheap ones carrying foldable work (x_all >
+	 * x_fold only). Choosing 3 takes one of each group, the first from the
+	 * largest (the medoid of the pool); choosing 1 takes that medoid. */
+	enum { N = 100 };
+	gos_cost_sample s[N];
+	memset(s, 0, sizeof s);
+	uint64_t seed = 5;
+	int c = GOS_KIND_CONTRACTION * GOS_COST_PER_KIND;
+	for (int i = 0; i < N; i++) {
+		int g = i < 60 ? 0 : i < 85 ? 1 : 2;
+		s[i].x_fold[c] = (g == 1 ? 10 : 1) + 0.1 * urand(&seed);
+		s[i].x_fold[c + 1] = 0.01 * s[i].x_fold[c];
+		memcpy(s[i].x_all, s[i].x_fold, sizeof s[i].x_all);
+		if (g == 2)
+			s[i].x_all[c] += 5 + 0.1 * urand(&seed);
+	}
+	/* shuffle the groups' order so index order does not decide */
+	for (int i = N - 1; i > 0; i--) {
+		int j = (int)(urand(&seed) * (i + 1));
+		gos_cost_sample t = s[i];
+		s[i] = s[j];
+		s[j] = t;
+	}
+	int chosen[N], groups = 0;
+	gos_diags d;
+	gos_diags_init(&d);
+	assert_int_equal(gos_cost_select(s, N, 3, chosen, &d), 0);
+	for (int k = 0; k < 3; k++) {
+		const gos_cost_sample *p = &s[chosen[k]];
+		int g = p->x_fold[c] > 5 ? 1 : p->x_all[c] > p->x_fold[c] ? 2 : 0;
+		groups |= 1 << g;
+		if (k == 0)
+			assert_int_equal(g, 0);
+	}
+	assert_int_equal(groups, 7);
+	int one;
+	assert_int_equal(gos_cost_select(s, N, 1, &one, &d), 0);
+	assert_int_equal(one, chosen[0]);
+	assert_int_equal(d.n_errors, 0);
+	assert_int_equal(gos_cost_select(s, N, N + 1, chosen, &d), -1);
+	assert_int_equal(d.n_errors, 1);
+	gos_diags_free(&d);
+}
+
 /* ---- target files ------------------------------------------------------------ */
 
 static void test_target_parse(void **state)
@@ -622,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_kinds_flops_liveness),
 		cmocka_unit_test(test_roofline),
 		cmocka_unit_test(test_predict_module),
+		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_target_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,668 @@
+/* kconv.c -- a register-blocked direct convolution for the prelude's
+ * conv2d comprehension (groups, depthwise, stride, dilation, padding),
+ * with the node's elementwise epilogue statements (bias, residual add,
+ * activations: what passes/fuse.c appends) applied in registers before
+ * the one store of each output vector.
+ *
+ * Output rows are vectorised along the output width q (VL lanes of the
+ * target's vector width); each block keeps KB output channels x QB
+ * vectors of accumulators in registers, so every input vector load feeds
+ * KB fused multiply-adds and every weight (a scalar broadcast) feeds QB.
+ * A 1x1 stride-1 unpadded convolution is a matrix product over the
+ * flattened H*W plane and is vectorised along it. Blocks whose input
+ * window is inside the tensor use plain (or, for stride 2, two plain
+ * loads and a shuffle) vector loads; border and tail blocks use masked
+ * gathers, so padding reads 0 exactly as the comprehension says. */
+#include "backends/llvm/lower.h"
+
+#include <string.h>
+
+#define MAXKB 8
+#define MAXQB 4
+
+typedef struct kc {
+	gos_lw *L;
+	const gos_node *n;
+	const gos_stmt *s;
+	int64_t N, C, H, W, K, Cg, R, S, P, Q;
+	int64_t sh, sw, dh, dw, pt, pl, groups;
+	int depthwise, flat;
+	int VL, KB, QB;
+	int xb, wb, yb;           /* buffers: input, weights, output */
+	int n_epi;                /* epilogue statements applied in registers */
+	LLVMValueRef *buf;
+	LLVMTypeRef vty, ivty;    /* <VL x float>, <VL x ity> */
+	LLVMValueRef acc[MAXKB][MAXQB];
+	/* current block */
+	LLVMValueRef vn, vk0, vp, vq0;
+} kc;
+
+static double attr_at(const gos_node *n, const char *name, int k, double dflt)
+{
+	for (int i = 0; i < n->n_attr; i++) {
+		const gos_attr *a = &n->attr[i];
+		if (!a->name || strcmp(a->name, name) || a->n == 0)
+			continue;
+		return a->n == 1 ? a->v[0] : (k < a->n ? a->v[k] : dflt);
+	}
+	return dflt;
+}
+
+/* Whether ix root r is exactly variable v. */
+static int is_var(const gos_stmt *s, int r, int v)
+{
+	return s->ix[r].op == GOS_IX_VAR && s->ix[r].k == v;
+}
+
+/* Whether load ins reads buffer b at the statement's own variables. */
+static int identity_load(const gos_stmt *s, const gos_ins *in, int rank)
+{
+	if (in->nidx != rank || in->has_pad)
+		return 0;
+	for (int d = 0; d < rank; d++)
+		if (!is_var(s, in->idx[d], d))
+			return 0;
+	return 1;
+}
+
+/* d(ix root r)/d(var v) when r is affine in v with a constant
+ * coefficient (other variables are constants); 0 otherwise sets *ok=0. */
+static int64_t coef(const gos_stmt *s, int r, int v, int *ok)
+{
+	const gos_ix *x = &s->ix[r];
+	switch (x->op) {
+	case GOS_IX_CONST: return 0;
+	case GOS_IX_VAR: return x->k == v;
+	case GOS_IX_ADD: return coef(s, x->a, v, ok) + coef(s, x->b, v, ok);
+	case GOS_IX_SUB: return coef(s, x->a, v, ok) - coef(s, x->b, v, ok);
+	case GOS_IX_MUL: {
+		int64_t ca = coef(s, x->a, v, ok), cb = coef(s, x->b, v, ok);
+		if (ca && cb) {
+			*ok = 0;
+			return 0;
+		}
+		if (ca) {
+			if (s->ix[x->b].op != GOS_IX_CONST)
+				*ok = 0;
+			return ca * s->ix[x->b].k;
+		}
+		if (cb) {
+			if (s->ix[x->a].op != GOS_IX_CONST)
+				*ok = 0;
+			return cb * s->ix[x->a].k;
+		}
+		return 0;
+	}
+	default: {
+		int64_t ca = coef(s, x->a, v, ok);
+		int64_t cb = (x->op == GOS_IX_MIN || x->op == GOS_IX_MAX) ? coef(s, x->b, v, ok) : 0;
+		if (ca || cb)
+			*ok = 0;
+		return 0;
+	}
+	}
+}
+
+/* Whether statement e (after the convolution) can be applied in
+ * registers: a plain in-place elementwise update of the output. */
+static int epilogue_ok(const kc *c, const gos_stmt *e)
+{
+	if (e->red != GOS_RED_NONE || e->n_red || e->dst != c->yb)
+		return 0;
+	for (int i = 0; i < e->n_ins; i++) {
+		const gos_ins *in = &e->ins[i];
+		if (in->op == GOS_OP_INDEX) {
+			int ok = 1;
+			coef(e, in->idx[0], 3, &ok);
+			if (!ok)
+				return 0;
+			continue;
+		}
+		if (in->op != GOS_OP_LOAD)
+			continue;
+		if (in->buf == c->yb) {
+			if (!identity_load(e, in, 4))
+				return 0;
+			continue;
+		}
+		if (in->has_pad || in->buf == c->xb)
+			return 0;
+		/* other tensors: q may only appear with coefficient 1 in the last
+		 * index (a contiguous vector) or not at all (a broadcast) */
+		const gos_buf *b = &c->n->bufs[in->buf];
+		for (int d = 0; d < in->nidx; d++) {
+			int ok = 1;
+			int64_t k = coef(e, in->idx[d], 3, &ok);
+			if (!ok || (k != 0 && (d != in->nidx - 1 || k != 1)))
+				return 0;
+		}
+		(void)b;
+	}
+	return 1;
+}
+
+static int match(gos_lw *L, const gos_node *n, int si, kc *c)
+{
+	memset(c, 0, sizeof *c);
+	c->L = L;
+	c->n = n;
+	if (si != 0 || strncmp(n->op, "conv2d", 6) || (n->op[6] && n->op[6] != '+') || n->n_stmt < 1)
+		return 0;
+	const gos_stmt *s = &n->stmts[0];
+	c->s = s;
+	if (s->red != GOS_RED_SUM || s->n_ins != 3 || s->result != 2 || n->n_in < 2)
+		return 0;
+	const gos_ins *lx = &s->ins[0], *lw = &s->ins[1], *mu = &s->ins[2];
+	if (lx->op != GOS_OP_LOAD || lw->op != GOS_OP_LOAD || mu->op != GOS_OP_MUL ||
+	    mu->arg[0] != 0 || mu->arg[1] != 1 || lx->buf != 0 || lw->buf != 1 ||
+	    (lx->has_pad && lx->f != 0.0f) || lw->has_pad)
+		return 0;
+	const gos_buf *X = &n->bufs[0], *Wt = &n->bufs[1], *Y = &n->bufs[s->dst];
+	if (X->rank != 4 || Wt->rank != 4 || Y->rank != 4 || s->dst < n->n_in)
+		return 0;
+	c->xb = 0;
+	c->wb = 1;
+	c->yb = s->dst;
+	c->N = X->shape[0], c->C = X->shape[1], c->H = X->shape[2], c->W = X->shape[3];
+	c->K = Wt->shape[0], c->Cg = Wt->shape[1], c->R = Wt->shape[2], c->S = Wt->shape[3];
+	c->P = Y->shape[2], c->Q = Y->shape[3];
+	c->sh = (int64_t)attr_at(n, "stride", 0, 1), c->sw = (int64_t)attr_at(n, "stride", 1, 1);
+	c->dh = (int64_t)attr_at(n, "dilation", 0, 1), c->dw = (int64_t)attr_at(n, "dilation", 1, 1);
+	c->pt = (int64_t)attr_at(n, "pad", 0, 0), c->pl = (int64_t)attr_at(n, "pad", 1, 0);
+	int64_t pb = (int64_t)attr_at(n, "pad", 2, 0), pr = (int64_t)attr_at(n, "pad", 3, 0);
+	c->groups = (int64_t)attr_at(n, "groups", 0, 1);
+	if (c->sh < 1 || c->sw < 1 || c->dh < 1 || c->dw < 1 || c->groups < 1 ||
+	    c->C != c->Cg * c->groups || c->K % c->groups || Y->shape[1] != c->K || Y->shape[0] != c->N ||
+	    c->P != (c->H + c->pt + pb - c->dh * (c->R - 1) - 1) / c->sh + 1 ||
+	    c->Q != (c->W + c->pl + pr - c->dw * (c->S - 1) - 1) / c->sw + 1 || c->S > 16)
+		return 0;
+	c->depthwise = c->groups > 1 && c->Cg == 1 && c->K == c->C;
+	if (s->n_red != (c->depthwise ? 2 : 3))
+		return 0;
+	c->flat = c->R == 1 && c->S == 1 && c->sh == 1 && c->sw == 1 && !c->pt && !c->pl && !pb && !pr;
+	int64_t qlen = c->flat ? c->P * c->Q : c->Q;
+	c->VL = L->vl > 0 ? L->vl : 4;
+	while (c->VL > 4 && qlen <= c->VL / 2)
+		c->VL /= 2; /* small planes: narrower vectors waste fewer lanes */
+	c->QB = qlen >= 3 * c->VL ? 2 : 1;
+	int64_t kg = c->K / c->groups;
+	int maxkb = L->vl >= 16 ? 8 : (L->t && L->t->ptr_bits == 32 ? 4 : 8);
+	c->KB = 1;
+	if (c->depthwise) {
+		c->KB = 1;
+		c->QB = qlen >= 4 * c->VL ? 4 : qlen >= 2 * c->VL ? 2 : 1;
+	} else {
+		for (int kb = maxkb; kb >= 1; kb /= 2)
+			if (kg % kb == 0) {
+				c->KB = kb;
+				break;
+			}
+	}
+	c->n_epi = 0;
+	for (int e = 1; e < n->n_stmt && epilogue_ok(c, &n->stmts[e]); e++)
+		c->n_epi++;
+	return 1;
+}
+
+/* ---- small builders ------------------------------------------------------- */
+
+static LLVMValueRef ixc(kc *c, int64_t v) { return gos_lw_ix(c->L, v); }
+
+static LLVMValueRef add(kc *c, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(c->L->B, a, b, ""); }
+
+static LLVMValueRef mul(kc *c, LLVMValueRef a, int64_t k)
+{
+	return k == 1 ? a : LLVMBuildMul(c->L->B, a, ixc(c, k), "");
+}
+
+static LLVMValueRef gep(kc *c, LLVMValueRef base, LLVMValueRef off)
+{
+	return LLVMBuildInBoundsGEP2(c->L->B, c->L->f32, base, &off, 1, "");
+}
+
+static LLVMValueRef vload(kc *c, LLVMValueRef p)
+{
+	LLVMValueRef vp = LLVMBuildBitCast(c->L->B, p, LLVMPointerType(c->vty, 0), "");
+	LLVMValueRef v = LLVMBuildLoad2(c->L->B, c->vty, vp, "");
+	LLVMSetAlignment(v, 4);
+	return v;
+}
+
+static void vstore(kc *c, LLVMValueRef v, LLVMValueRef p)
+{
+	LLVMValueRef vp = LLVMBuildBitCast(c->L->B, p, LLVMPointerType(c->vty, 0), "");
+	LLVMValueRef st = LLVMBuildStore(c->L->B, v, vp);
+	LLVMSetAlignment(st, 4);
+}
+
+static LLVMValueRef intrinsic2(kc *c, const char *name, LLVMTypeRef t0, LLVMTypeRef t1, LLVMValueRef *args,
+                               int n)
+{
+	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+	LLVMTypeRef over[2] = {t0, t1};
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(c->L->M, id, over, 2);
+	LLVMTypeRef fty = LLVMIntrinsicGetType(c->L->C, id, over, 2);
+	return LLVMBuildCall2(c->L->B, fty, fn, args, (unsigned)n, "");
+}
+
+/* Masked gather of base[off[i]] for lanes where mask[i]; 0 elsewhere. */
+static LLVMValueRef gather(kc *c, LLVMValueRef base, LLVMValueRef voff, LLVMValueRef mask)
+{
+	gos_lw *L = c->L;
+	/* keep masked-off addresses in bounds anyway */
+	voff = LLVMBuildSelect(L->B, mask, voff, LLVMConstNull(c->ivty), "");
+	LLVMValueRef ptrs = LLVMBuildInBoundsGEP2(L->B, L->f32, base, &voff, 1, "");
+	LLVMValueRef args[4] = {ptrs, LLVMConstInt(L->i32, 4, 0), mask, LLVMConstNull(c->vty)};
+	return intrinsic2(c, "llvm.masked.gather", c->vty, LLVMTypeOf(ptrs), args, 4);
+}
+
+static LLVMValueRef mload(kc *c, LLVMValueRef p, LLVMValueRef mask)
+{
+	LLVMTypeRef pty = LLVMPointerType(c->vty, 0);
+	LLVMValueRef args[4] = {LLVMBuildBitCast(c->L->B, p, pty, ""), LLVMConstInt(c->L->i32, 4, 0), mask,
+	                        LLVMConstNull(c->vty)};
+	return intrinsic2(c, "llvm.masked.load", c->vty, pty, args, 4);
+}
+
+static void mstore(kc *c, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)
+{
+	LLVMTypeRef pty = LLVMPointerType(c->vty, 0);
+	LLVMValueRef vp = LLVMBuildBitCast(c->L->B, p, pty, "");
+	LLVMValueRef args[4] = {v, vp, LLVMConstInt(c->L->i32, 4, 0), mask};
+	intrinsic2(c, "llvm.masked.store", c->vty, pty, args, 4);
+}
+
+static LLVMValueRef splat(kc *c, LLVMValueRef s) { return gos_lw_splat(c->L, s, c->VL); }
+
+/* <q0+0, q0+1, ...> */
+static LLVMValueRef lanes(kc *c, LLVMValueRef q0)
+{
+	return LLVMBuildAdd(c->L->B, gos_lw_splat(c->L, q0, c->VL), gos_lw_iota(c->L, c->VL), "");
+}
+
+/* ---- the convolution ------------------------------------------------------ */
+
+/* Input vector for output positions qv (vector of q; flat: of p*Q+q) at
+ * kernel tap (ih, s) of channel ic. fast: the window is inside X and all
+ * lanes are valid. */
+static LLVMValueRef xvec(kc *c, LLVMValueRef ic, LLVMValueRef ih, int s, LLVMValueRef qs, int fast)
+{
+	gos_lw *L = c->L;
+	LLVMValueRef X = c->buf[c->xb];
+	LLVMValueRef plane = mul(c, add(c, mul(c, c->vn, c->C), ic), c->H * c->W);
+	if (c->flat) {
+		LLVMValueRef off = add(c, plane, qs);
+		if (fast)
+			return vload(c, gep(c, X, off));
+		LLVMValueRef qv = lanes(c, qs);
+		LLVMValueRef mask = LLVMBuildICmp(L->B, LLVMIntSLT, qv, gos_lw_ic(c->ivty, c->P * c->Q), "");
+		return mload(c, gep(c, X, off), mask);
+	}
+	LLVMValueRef row = add(c, plane, mul(c, ih, c->W));
+	/* iw = q*sw + s*dw - pl */
+	if (fast && c->sw == 1) {
+		LLVMValueRef iw = add(c, qs, ixc(c, s * c->dw - c->pl));
+		return vload(c, gep(c, X, add(c, row, iw)));
+	}
+	if (fast && c->sw == 2) {
+		LLVMValueRef iw = add(c, mul(c, qs, 2), ixc(c, s * c->dw - c->pl));
+		LLVMValueRef p0 = gep(c, X, add(c, row, iw));
+		LLVMValueRef a = vload(c, p0);
+		LLVMValueRef b = vload(c, gep(c, p0, ixc(c, c->VL)));
+		LLVMValueRef idx[64];
+		for (int i = 0; i < c->VL; i++)
+			idx[i] = LLVMConstInt(L->i32, (unsigned long long)(2 * i), 0);
+		return LLVMBuildShuffleVector(L->B, a, b, LLVMConstVector(idx, (unsigned)c->VL), "");
+	}
+	LLVMValueRef qv = lanes(c, qs);
+	if (c->sw == 1) {
+		/* a masked contiguous load: masked-off lanes are not accessed */
+		LLVMValueRef iw0 = add(c, qs, ixc(c, s * c->dw - c->pl));
+		LLVMValueRef iw = LLVMBuildAdd(L->B, qv, gos_lw_ic(c->ivty, s * c->dw - c->pl), "");
+		LLVMValueRef m1 = LLVMBuildICmp(L->B, LLVMIntSGE, iw, LLVMConstNull(c->ivty), "");
+		LLVMValueRef m2 = LLVMBuildICmp(L->B, LLVMIntSLT, iw, gos_lw_ic(c->ivty, c->W), "");
+		LLVMValueRef m3 = LLVMBuildICmp(L->B, LLVMIntSLT, qv, gos_lw_ic(c->ivty, c->Q), "");
+		LLVMValueRef mask = LLVMBuildAnd(L->B, LLVMBuildAnd(L->B, m1, m2, ""), m3, "");
+		LLVMValueRef off = add(c, row, iw0);
+		LLVMValueRef p = LLVMBuildGEP2(L->B, L->f32, X, &off, 1, "");
+		return mload(c, p, mask);
+	}
+	LLVMValueRef iw = LLVMBuildAdd(L->B, LLVMBuildMul(L->B, qv, gos_lw_ic(c->ivty, c->sw), ""),
+	                               gos_lw_ic(c->ivty, s * c->dw - c->pl), "");
+	LLVMValueRef m1 = LLVMBuildICmp(L->B, LLVMIntSGE, iw, LLVMConstNull(c->ivty), "");
+	LLVMValueRef m2 = LLVMBuildICmp(L->B, LLVMIntSLT, iw, gos_lw_ic(c->ivty, c->W), "");
+	LLVMValueRef m3 = LLVMBuildICmp(L->B, LLVMIntSLT, qv, gos_lw_ic(c->ivty, c->Q), "");
+	LLVMValueRef mask = LLVMBuildAnd(L->B, LLVMBuildAnd(L->B, m1, m2, ""), m3, "");
+	return gather(c, X, LLVMBuildAdd(L->B, gos_lw_splat(L, row, c->VL), iw, ""), mask);
+}
+
+/* The c, r, s loops of one block, accumulating into c->acc (allocas). */
+static void block_body(kc *c, int fast)
+{
+	gos_lw *L = c->L;
+	LLVMValueRef Wb = c->buf[c->wb];
+	gos_loop lc, lr;
+	LLVMValueRef cc = gos_lw_loop_begin(L, &lc, ixc(c, 0), ixc(c, c->Cg), "c");
+	int64_t kg = c->K / c->groups;
+	LLVMValueRef g = LLVMBuildSDiv(L->B, c->vk0, ixc(c, kg), "");
+	LLVMValueRef ic0 = c->depthwise ? NULL : add(c, mul(c, g, c->Cg), cc);
+	LLVMValueRef rr = gos_lw_loop_begin(L, &lr, ixc(c, 0), ixc(c, c->R), "r");
+	LLVMValueRef ih = c->flat ? ixc(c, 0) : add(c, add(c, mul(c, c->vp, c->sh), mul(c, rr, c->dh)), ixc(c, -c->pt));
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(L->C, L->fn, "tap");
+	LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(L->C, L->fn, "tap.next");
+	if (c->flat) {
+		LLVMBuildBr(L->B, body);
+	} else {
+		LLVMValueRef in0 = LLVMBuildICmp(L->B, LLVMIntSGE, ih, ixc(c, 0), "");
+		LLVMValueRef in1 = LLVMBuildICmp(L->B, LLVMIntSLT, ih, ixc(c, c->H), "");
+		LLVMBuildCondBr(L->B, LLVMBuildAnd(L->B, in0, in1, ""), body, next);
+	}
+	LLVMPositionBuilderAtEnd(L->B, body);
+	LLVMValueRef acc[MAXKB][MAXQB];
+	for (int kk = 0; kk < c->KB; kk++)
+		for (int qb = 0; qb < c->QB; qb++)
+			acc[kk][qb] = LLVMBuildLoad2(L->B, c->vty, c->acc[kk][qb], "");
+	for (int s = 0; s < c->S; s++) {
+		LLVMValueRef xv[MAXQB];
+		for (int kk = 0; kk < c->KB; kk++) {
+			LLVMValueRef k = add(c, c->vk0, ixc(c, kk));
+			if (c->depthwise || kk == 0) {
+				LLVMValueRef ic = c->depthwise ? k : ic0;
+				for (int qb = 0; qb < c->QB; qb++)
+					xv[qb] = xvec(c, ic, ih, s, add(c, c->vq0, ixc(c, qb * c->VL)), fast);
+			}
+			/* W[k, c, r, s] */
+			LLVMValueRef woff = add(c, mul(c, add(c, mul(c, add(c, mul(c, k, c->Cg), cc), c->R), rr), c->S), ixc(c, s));
+			LLVMValueRef w = LLVMBuildLoad2(L->B, L->f32, gep(c, Wb, woff), "");
+			LLVMValueRef wv = splat(c, w);
+			for (int qb = 0; qb < c->QB; qb++)
+				acc[kk][qb] = gos_lw_fmuladd(L, wv, xv[qb], acc[kk][qb]);
+		}
+	}
+	for (int kk = 0; kk < c->KB; kk++)
+		for (int qb = 0; qb < c->QB; qb++)
+			LLVMBuildStore(L->B, acc[kk][qb], c->acc[kk][qb]);
+	LLVMBuildBr(L->B, next);
+	LLVMPositionBuilderAtEnd(L->B, next);
+	gos_lw_loop_end(L, &lr, 1);
+	gos_lw_loop_end(L, &lc, 1);
+}
+
+/* ---- epilogue in registers -------------------------------------------------- */
+
+/* Value of index root r with variables (n, k, p, q): q is the vector qv
+ * (or its first lane when scalar). */
+static LLVMValueRef ix_eval(kc *c, const gos_stmt *e, int r, LLVMValueRef *vars, int vec)
+{
+	gos_lw *L = c->L;
+	const gos_ix *x = &e->ix[r];
+	switch (x->op) {
+	case GOS_IX_CONST: return vec ? gos_lw_ic(c->ivty, x->k) : ixc(c, x->k);
+	case GOS_IX_VAR: return vec && x->k != 3 ? gos_lw_splat(L, vars[x->k], c->VL) : vars[x->k + (vec && x->k == 3 ? 1 : 0)];
+	default: break;
+	}
+	LLVMValueRef a = ix_eval(c, e, x->a, vars, vec);
+	if (x->op == GOS_IX_DIV)
+		return gos_lw_floordiv(L, a, x->k, 0);
+	if (x->op == GOS_IX_MOD)
+		return gos_lw_floormod(L, a, x->k, 0);
+	LLVMValueRef b = ix_eval(c, e, x->b, vars, vec);
+	switch (x->op) {
+	case GOS_IX_ADD: return LLVMBuildAdd(L->B, a, b, "");
+	case GOS_IX_SUB: return LLVMBuildSub(L->B, a, b, "");
+	case GOS_IX_MUL: return LLVMBuildMul(L->B, a, b, "");
+	case GOS_IX_MIN: return gos_lw_imin(L, a, b);
+	default: return gos_lw_imax(L, a, b);
+	}
+}
+
+/* Applies epilogue statement e to output vector y at (n, k, p, q0..);
+ * valid lanes: mask (NULL: all). */
+static LLVMValueRef epilogue(kc *c, const gos_stmt *e, LLVMValueRef y, LLVMValueRef *vars, LLVMValueRef mask)
+{
+	gos_lw *L = c->L;
+	LLVMValueRef *v = GOS_NEWN(L->a, LLVMValueRef, e->n_ins + 1);
+	for (int i = 0; i < e->n_ins; i++) {
+		const gos_ins *in = &e->ins[i];
+		LLVMValueRef a = in->arg[0] < i ? v[in->arg[0]] : NULL;
+		LLVMValueRef b = in->arg[1] < i ? v[in->arg[1]] : NULL;
+		LLVMValueRef cc = in->arg[2] < i ? v[in->arg[2]] : NULL;
+		if (gos_opinfo_tab[in->op].arity >= 2)
+			gos_lw_match(L, &a, &b);
+		switch (in->op) {
+		case GOS_OP_CONST: v[i] = gos_lw_fc(L, L->f32, in->f); break;
+		case GOS_OP_INDEX: {
+			int ok = 1;
+			int vec = coef(e, in->idx[0], 3, &ok) != 0;
+			LLVMValueRef iv = ix_eval(c, e, in->idx[0], vars, vec);
+			v[i] = LLVMBuildSIToFP(L->B, iv, vec ? c->vty : L->f32, "");
+			break;
+		}
+		case GOS_OP_LOAD: {
+			if (in->buf == c->yb) {
+				v[i] = y;
+				break;
+			}
+			const gos_buf *bf = &c->n->bufs[in->buf];
+			LLVMValueRef off = ixc(c, 0);
+			int vec = 0;
+			for (int d = 0; d < in->nidx; d++) {
+				int ok = 1;
+				vec |= coef(e, in->idx[d], 3, &ok) != 0;
+				off = add(c, mul(c, off, bf->shape[d]), ix_eval(c, e, in->idx[d], vars, 0));
+			}
+			LLVMValueRef p = gep(c, c->buf[in->buf], off);
+			if (!vec) {
+				v[i] = LLVMBuildLoad2(L->B, L->f32, p, "");
+			} else if (!mask) {
+				v[i] = vload(c, p);
+			} else {
+				LLVMValueRef args[4] = {LLVMBuildBitCast(L->B, p, LLVMPointerType(c->vty, 0), ""),
+				                        LLVMConstInt(L->i32, 4, 0), mask, LLVMConstNull(c->vty)};
+				v[i] = intrinsic2(c, "llvm.masked.load", c->vty, LLVMPointerType(c->vty, 0), args, 4);
+			}
+			break;
+		}
+		case GOS_OP_ADD: v[i] = LLVMBuildFAdd(L->B, a, b, ""); break;
+		case GOS_OP_SUB: v[i] = LLVMBuildFSub(L->B, a, b, ""); break;
+		case GOS_OP_MUL: v[i] = LLVMBuildFMul(L->B, a, b, ""); break;
+		case GOS_OP_DIV: v[i] = LLVMBuildFDiv(L->B, a, b, ""); break;
+		case GOS_OP_MAX: v[i] = gos_lw_fmax(L, a, b); break;
+		case GOS_OP_MIN: v[i] = gos_lw_fmin(L, a, b); break;
+		case GOS_OP_POW: v[i] = gos_lw_pow(L, a, b); break;
+		case GOS_OP_LT: case GOS_OP_LE: case GOS_OP_EQ: case GOS_OP_NE: {
+			LLVMRealPredicate pr = in->op == GOS_OP_LT ? LLVMRealOLT : in->op == GOS_OP_LE ? LLVMRealOLE
+			                       : in->op == GOS_OP_EQ ? LLVMRealOEQ : LLVMRealUNE;
+			LLVMValueRef t = LLVMBuildFCmp(L->B, pr, a, b, "");
+			v[i] = LLVMBuildUIToFP(L->B, t, LLVMTypeOf(a), "");
+			break;
+		}
+		case GOS_OP_NEG: v[i] = LLVMBuildFNeg(L->B, a, ""); break;
+		case GOS_OP_ABS: v[i] = gos_lw_call(L, "llvm.fabs", LLVMTypeOf(a), &a, 1); break;
+		case GOS_OP_EXP: v[i] = gos_lw_exp(L, a); break;
+		case GOS_OP_LOG: v[i] = gos_lw_log(L, a); break;
+		case GOS_OP_SQRT: v[i] = gos_lw_sqrt(L, a); break;
+		case GOS_OP_RSQRT:
+			v[i] = LLVMBuildFDiv(L->B, gos_lw_fc(L, LLVMTypeOf(a), 1.0), gos_lw_sqrt(L, a), "");
+			break;
+		case GOS_OP_TANH: v[i] = gos_lw_tanh(L, a); break;
+		case GOS_OP_ERF: v[i] = gos_lw_erf(L, a); break;
+		case GOS_OP_FLOOR: v[i] = gos_lw_floor(L, a); break;
+		case GOS_OP_FMA: {
+			gos_lw_match(L, &a, &cc);
+			gos_lw_match(L, &b, &cc);
+			gos_lw_match(L, &a, &b);
+			v[i] = gos_lw_fmuladd(L, a, b, cc);
+			break;
+		}
+		case GOS_OP_SELECT: {
+			LLVMValueRef t = b, f = cc;
+			gos_lw_match(L, &t, &f);
+			gos_lw_match(L, &a, &t);
+			gos_lw_match(L, &a, &f);
+			LLVMValueRef cond = LLVMBuildFCmp(L->B, LLVMRealUNE, a, gos_lw_fc(L, LLVMTypeOf(a), 0.0), "");
+			v[i] = LLVMBuildSelect(L->B, cond, t, f, "");
+			break;
+		}
+		default: v[i] = y; break;
+		}
+	}
+	LLVMValueRef r = v[e->result];
+	if (gos_lw_width(r) == 1)
+		r = splat(c, r);
+	return r;
+}
+
+/* Epilogue and store of the block's accumulators. */
+static void store_block(kc *c)
+{
+	gos_lw *L = c->L;
+	LLVMValueRef Y = c->buf[c->yb];
+	int64_t qlen = c->flat ? c->P * c->Q : c->Q;
+	for (int kk = 0; kk < c->KB; kk++) {
+		LLVMValueRef k = add(c, c->vk0, ixc(c, kk));
+		for (int qb = 0; qb < c->QB; qb++) {
+			LLVMValueRef qs = add(c, c->vq0, ixc(c, qb * c->VL));
+			LLVMValueRef y = LLVMBuildLoad2(L->B, c->vty, c->acc[kk][qb], "");
+			LLVMValueRef off = add(c, mul(c, add(c, mul(c, c->vn, c->K), k), c->P * c->Q),
+			                       c->flat ? qs : add(c, mul(c, c->vp, c->Q), qs));
+			LLVMValueRef full = LLVMBuildICmp(L->B, LLVMIntSLE, add(c, qs, ixc(c, c->VL)), ixc(c, qlen), "");
+			LLVMBasicBlockRef bf = LLVMAppendBasicBlockInContext(L->C, L->fn, "st.full");
+			LLVMBasicBlockRef bt = LLVMAppendBasicBlockInContext(L->C, L->fn, "st.tail");
+			LLVMBasicBlockRef bd = LLVMAppendBasicBlockInContext(L->C, L->fn, "st.done");
+			LLVMBuildCondBr(L->B, full, bf, bt);
+			for (int tail = 0; tail < 2; tail++) {
+				LLVMPositionBuilderAtEnd(L->B, tail ? bt : bf);
+				LLVMValueRef mask = NULL;
+				if (tail)
+					mask = LLVMBuildICmp(L->B, LLVMIntSLT, lanes(c, qs), gos_lw_ic(c->ivty, qlen), "");
+				/* variables of the epilogue statements: n, k, p, q (scalar
+				 * q0 at index 3, vector q at index 4) */
+				LLVMValueRef vars[5];
+				vars[0] = c->vn;
+				vars[1] = k;
+				if (c->flat) {
+					/* flat q runs over p*Q + q: split it (vector) */
+					LLVMValueRef qv = lanes(c, qs);
+					vars[2] = LLVMBuildSDiv(L->B, qs, ixc(c, c->Q), "");
+					vars[3] = LLVMBuildSRem(L->B, qs, ixc(c, c->Q), "");
+					vars[4] = LLVMBuildSRem(L->B, qv, gos_lw_ic(c->ivty, c->Q), "");
+				} else {
+					vars[2] = c->vp;
+					vars[3] = qs;
+					vars[4] = lanes(c, qs);
+				}
+				LLVMValueRef v = y;
+				for (int e = 1; e <= c->n_epi; e++)
+					v = epilogue(c, &c->n->stmts[e], v, vars, mask);
+				LLVMValueRef p = gep(c, Y, off);
+				if (tail)
+					mstore(c, v, p, mask);
+				else
+					vstore(c, v, p);
+				LLVMBuildBr(L->B, bd);
+			}
+			LLVMPositionBuilderAtEnd(L->B, bd);
+		}
+	}
+}
+
+/* In the flat form, an epilogue's vector loads along q are contiguous only
+ * within one row; accept flat only without vector epilogue loads. */
+static int flat_epilogue_ok(const kc *c)
+{
+	for (int e = 1; e <= c->n_epi; e++) {
+		const gos_stmt *s = &c->n->stmts[e];
+		for (int i = 0; i < s->n_ins; i++) {
+			const gos_ins *in = &s->ins[i];
+			if (in->op == GOS_OP_INDEX) {
+				int ok = 1;
+				if (coef(s, in->idx[0], 3, &ok) || coef(s, in->idx[0], 2, &ok))
+					return 0;
+			}
+			if (in->op != GOS_OP_LOAD || in->buf == c->yb)
+				continue;
+			/* a row-major [.., P, Q] operand indexed (.., p, q) is contiguous
+			 * over the flat plane too */
+			const gos_buf *b = &c->n->bufs[in->buf];
+			int uses_pq = 0;
+			for (int d = 0; d < in->nidx; d++) {
+				int ok = 1;
+				uses_pq |= coef(s, in->idx[d], 3, &ok) != 0 || coef(s, in->idx[d], 2, &ok) != 0;
+			}
+			if (!uses_pq)
+				continue;
+			if (in->nidx < 2 || !is_var(s, in->idx[in->nidx - 1], 3) || !is_var(s, in->idx[in->nidx - 2], 2) ||
+			    b->shape[in->nidx - 1] != c->Q || b->shape[in->nidx - 2] != c->P)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+int gos_kconv_match(gos_lw *L, const gos_node *n, int si);
+int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf);
+
+int gos_kconv_match(gos_lw *L, const gos_node *n, int si)
+{
+	kc c;
+	return match(L, n, si, &c);
+}
+
+int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf)
+{
+	kc c;
+	if (!match(L, n, si, &c))
+		return -1;
+	c.buf = buf;
+	if (c.flat && !flat_epilogue_ok(&c))
+		c.n_epi = 0;
+	c.vty = gos_lw_fty(L, c.VL);
+	c.ivty = gos_lw_ity(L, c.VL);
+	for (int kk = 0; kk < c.KB; kk++)
+		for (int qb = 0; qb < c.QB; qb++)
+			c.acc[kk][qb] = gos_lw_alloca(L, c.vty, "acc");
+	int64_t qlen = c.flat ? c.P * c.Q : c.Q;
+	int64_t qstep = (int64_t)c.VL * c.QB;
+	gos_loop ln, lk, lp, lq;
+	c.vn = gos_lw_loop_begin(L, &ln, ixc(&c, 0), ixc(&c, c.N), "n");
+	c.vk0 = gos_lw_loop_begin(L, &lk, ixc(&c, 0), ixc(&c, c.K), "k");
+	c.vp = c.flat ? ixc(&c, 0) : gos_lw_loop_begin(L, &lp, ixc(&c, 0), ixc(&c, c.P), "p");
+	c.vq0 = gos_lw_loop_begin(L, &lq, ixc(&c, 0), ixc(&c, qlen), "q");
+	for (int kk = 0; kk < c.KB; kk++)
+		for (int qb = 0; qb < c.QB; qb++)
+			LLVMBuildStore(L->B, LLVMConstNull(c.vty), c.acc[kk][qb]);
+	/* interior: every lane valid and the input window inside the row */
+	LLVMValueRef last = add(&c, c.vq0, ixc(&c, qstep - 1));
+	LLVMValueRef fast = LLVMBuildICmp(L->B, LLVMIntSLT, last, ixc(&c, qlen), "");
+	if (!c.flat) {
+		LLVMValueRef lo = add(&c, mul(&c, c.vq0, c.sw), ixc(&c, -c.pl));
+		LLVMValueRef hi = add(&c, mul(&c, last, c.sw), ixc(&c, (c.S - 1) * c.dw - c.pl));
+		if (c.sw == 2)
+			hi = add(&c, hi, ixc(&c, 1)); /* the second plain load reads one more */
+		fast = LLVMBuildAnd(L->B, fast, LLVMBuildICmp(L->B, LLVMIntSGE, lo, ixc(&c, 0), ""), "");
+		fast = LLVMBuildAnd(L->B, fast, LLVMBuildICmp(L->B, LLVMIntSLT, hi, ixc(&c, c.W), ""), "");
+	}
+	LLVMBasicBlockRef bfast = LLVMAppendBasicBlockInContext(L->C, L->fn, "blk.fast");
+	LLVMBasicBlockRef bslow = LLVMAppendBasicBlockInContext(L->C, L->fn, "blk.edge");
+	LLVMBasicBlockRef bdone = LLVMAppendBasicBlockInContext(L->C, L->fn, "blk.store");
+	LLVMBuildCondBr(L->B, fast, bfast, bslow);
+	LLVMPositionBuilderAtEnd(L->B, bfast);
+	block_body(&c, 1);
+	LLVMBuildBr(L->B, bdone);
+	LLVMPositionBuilderAtEnd(L->B, bslow);
+	block_body(&c, 0);
+	LLVMBuildBr(L->B, bdone);
+	LLVMPositionBuilderAtEnd(L->B, bdone);
+	store_block(&c);
+	gos_lw_loop_end(L, &lq, qstep);
+	if (!c.flat)
+		gos_lw_loop_end(L, &lp, 1);
+	gos_lw_loop_end(L, &lk, c.KB);
+	gos_lw_loop_end(L, &ln, 1);
+	gos_lw_stat(L, "  kconv: %s%s VL=%d KB=%d QB=%d epilogue=%d of %d statements\n",
+	            c.depthwise ? "depthwise" : "dense", c.flat ? " 1x1-flat" : "", c.VL, c.KB, c.QB,
+	            c.n_epi, n->n_stmt - 1);
+	return c.n_epi + 1;
+}
+

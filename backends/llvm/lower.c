@@ -1,0 +1,392 @@
+/* lower.c -- a whole module to LLVM IR (llvm.h): memory plan, weights,
+ * one internal function per node, and the exported run function.
+ *
+ * Storage of every value:
+ *   input   inputs[k] (k-th input in value order)
+ *   weight  a constant global in read-only data (embedded), or
+ *           weights + offset (external blob), 64-byte aligned
+ *   temp    outputs[j] when it is model output j (the first slot naming
+ *           it), else scratch + offset
+ *   node-local buffers: scratch + offset
+ * Scratch offsets come from a static plan: each temp lives from its
+ * defining node to its last reader, each local during its node; buffers
+ * whose lifetimes overlap get disjoint ranges (greedy, largest first,
+ * 64-byte aligned). A node's outputs and locals therefore never overlap
+ * its inputs, which is what the noalias parameters of node functions
+ * promise. Outputs that no node writes in place (an input, a weight, or a
+ * value listed twice) are copied at the end.
+ */
+#include "backends/llvm/lower.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+
+
+enum { ALIGN = 64 };
+
+static int64_t round_up(int64_t x, int64_t a)
+{
+	return (x + a - 1) / a * a;
+}
+
+/* ---- memory plan ----------------------------------------------------------- */
+
+typedef struct item {
+	int64_t bytes, off;
+	int first, last; /* node interval, inclusive */
+	int order;       /* for a deterministic sort */
+} item;
+
+static int cmp_item(const void *a, const void *b)
+{
+	const item *x = *(item *const *)a, *y = *(item *const *)b;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return x->order - y->order;
+}
+
+static int cmp_off(const void *a, const void *b)
+{
+	const item *x = *(item *const *)a, *y = *(item *const *)b;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Places items[0..n) (bytes, first, last set); returns the total size. */
+static int64_t place(item *items, int n)
+{
+	item **by = malloc(sizeof *by * (size_t)(n + 1));
+	item **conf = malloc(sizeof *conf * (size_t)(n + 1));
+	int64_t total = 0;
+	if (!by || !conf) {
+		free(by);
+		free(conf);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		by[i] = &items[i];
+	qsort(by, (size_t)n, sizeof *by, cmp_item);
+	for (int i = 0; i < n; i++) {
+		item *it = by[i];
+		int nc = 0;
+		for (int j = 0; j < i; j++)
+			if (by[j]->first <= it->last && it->first <= by[j]->last)
+				conf[nc++] = by[j];
+		qsort(conf, (size_t)nc, sizeof *conf, cmp_off);
+		int64_t off = 0;
+		for (int j = 0; j < nc; j++) {
+			if (conf[j]->off >= off + it->bytes)
+				break;
+			int64_t end = conf[j]->off + conf[j]->bytes;
+			off = end > off ? end : off;
+		}
+		it->off = off;
+		if (off + it->bytes > total)
+			total = off + it->bytes;
+	}
+	free(by);
+	free(conf);
+	return total;
+}
+
+int gos_lw_plan(const gos_module *m, gos_mplan *p, gos_arena *a)
+{
+	int nv = m->n_val;
+	p->where = GOS_NEWN(a, int, nv + 1);
+	p->slot = GOS_NEWN(a, int, nv + 1);
+	p->off = GOS_NEWN(a, int64_t, nv + 1);
+	p->local_off = GOS_NEWN(a, int64_t *, m->n_node + 1);
+	int *def = GOS_NEWN(a, int, nv + 1), *last = GOS_NEWN(a, int, nv + 1);
+	int64_t *woff = GOS_NEWN(a, int64_t, nv + 1);
+	if (!p->where || !p->slot || !p->off || !p->local_off || !def || !last || !woff)
+		return -1;
+	for (int v = 0; v < nv; v++) {
+		def[v] = -1;
+		last[v] = -1;
+		p->where[v] = GOS_W_NONE;
+	}
+	for (int i = 0; i < m->n_node; i++) {
+		const gos_node *n = &m->nodes[i];
+		for (int j = 0; j < n->n_in; j++)
+			last[n->in[j]] = i;
+		for (int j = 0; j < n->n_out; j++)
+			def[n->out[j]] = i;
+	}
+	int k_in = 0;
+	p->n_inputs = 0;
+	p->weight_bytes = 0;
+	for (int v = 0; v < nv; v++) {
+		const gos_value *val = &m->vals[v];
+		int64_t bytes = gos_numel(val->rank, val->shape) * 4;
+		if (val->kind == GOS_VAL_INPUT) {
+			p->where[v] = GOS_W_INPUT;
+			p->slot[v] = k_in++;
+		} else if (val->kind == GOS_VAL_WEIGHT) {
+			int used = last[v] >= 0;
+			for (int o = 0; o < m->n_output; o++)
+				used |= m->outputs[o] == v;
+			if (used && val->dtype == GOS_F32) {
+				p->where[v] = GOS_W_WEIGHT;
+				p->off[v] = p->weight_bytes;
+				p->weight_bytes += round_up(bytes, ALIGN);
+			}
+		}
+	}
+	p->n_inputs = k_in;
+	for (int o = 0; o < m->n_output; o++) {
+		int v = m->outputs[o];
+		if (m->vals[v].kind == GOS_VAL_TEMP && def[v] >= 0 && p->where[v] == GOS_W_NONE) {
+			p->where[v] = GOS_W_OUTPUT;
+			p->slot[v] = o;
+		}
+	}
+	/* scratch items: temps not written in place, then locals */
+	int n_items = 0;
+	for (int v = 0; v < nv; v++)
+		n_items += m->vals[v].kind == GOS_VAL_TEMP && def[v] >= 0 && p->where[v] == GOS_W_NONE;
+	for (int i = 0; i < m->n_node; i++)
+		n_items += m->nodes[i].n_buf - m->nodes[i].n_in - m->nodes[i].n_out;
+	item *items = GOS_NEWN(a, item, n_items + 1);
+	if (!items)
+		return -1;
+	int k = 0;
+	for (int v = 0; v < nv; v++) {
+		if (!(m->vals[v].kind == GOS_VAL_TEMP && def[v] >= 0 && p->where[v] == GOS_W_NONE))
+			continue;
+		const gos_value *val = &m->vals[v];
+		items[k] = (item){round_up(gos_numel(val->rank, val->shape) * 4, ALIGN), 0, def[v],
+		                  last[v] > def[v] ? last[v] : def[v], k};
+		p->where[v] = GOS_W_SCRATCH;
+		p->slot[v] = k++;
+	}
+	int first_local = k;
+	for (int i = 0; i < m->n_node; i++) {
+		const gos_node *n = &m->nodes[i];
+		for (int j = n->n_in + n->n_out; j < n->n_buf; j++) {
+			const gos_buf *b = &n->bufs[j];
+			items[k] = (item){round_up(gos_numel(b->rank, b->shape) * 4, ALIGN), 0, i, i, k};
+			k++;
+		}
+	}
+	p->scratch_bytes = place(items, n_items);
+	if (p->scratch_bytes < 0)
+		return -1;
+	for (int v = 0; v < nv; v++)
+		if (p->where[v] == GOS_W_SCRATCH)
+			p->off[v] = items[p->slot[v]].off;
+	k = first_local;
+	for (int i = 0; i < m->n_node; i++) {
+		const gos_node *n = &m->nodes[i];
+		int nl = n->n_buf - n->n_in - n->n_out;
+		p->local_off[i] = GOS_NEWN(a, int64_t, nl + 1);
+		if (!p->local_off[i])
+			return -1;
+		for (int j = 0; j < nl; j++)
+			p->local_off[i][j] = items[k++].off;
+	}
+	return 0;
+}
+
+/* ---- LLVM IR -------------------------------------------------------------- */
+
+static void add_attr(gos_lw *L, LLVMValueRef fn, LLVMAttributeIndex idx, const char *name)
+{
+	unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+	LLVMAddAttributeAtIndex(fn, idx, LLVMCreateEnumAttribute(L->C, kind, 0));
+}
+
+static void add_str_attr(gos_lw *L, LLVMValueRef fn, const char *k, const char *v)
+{
+	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+	                        LLVMCreateStringAttribute(L->C, k, (unsigned)strlen(k), v,
+	                                                  (unsigned)strlen(v)));
+}
+
+/* Attributes every generated function carries: the target CPU and
+ * features (so inlining and code generation agree), nounwind. */
+static void fn_attrs(gos_lw *L, LLVMValueRef fn)
+{
+	add_attr(L, fn, LLVMAttributeFunctionIndex, "nounwind");
+	add_attr(L, fn, LLVMAttributeFunctionIndex, "nofree");
+	add_attr(L, fn, LLVMAttributeFunctionIndex, "nosync");
+	add_str_attr(L, fn, "target-cpu", L->t->cpu);
+	if (L->t->features[0])
+		add_str_attr(L, fn, "target-features", L->t->features);
+	if (!strcmp(L->t->float_abi, "soft"))
+		add_str_attr(L, fn, "use-soft-float", "true");
+}
+
+/* Builds the function of node ni: void(float* noalias x n_buf). */
+static LLVMValueRef node_fn(gos_lw *L, const gos_module *m, int ni)
+{
+	const gos_node *n = &m->nodes[ni];
+	LLVMTypeRef *pt = GOS_NEWN(L->a, LLVMTypeRef, n->n_buf + 1);
+	LLVMValueRef *bp = GOS_NEWN(L->a, LLVMValueRef, n->n_buf + 1);
+	if (!pt || !bp)
+		return NULL;
+	for (int j = 0; j < n->n_buf; j++)
+		pt[j] = L->fptr;
+	LLVMTypeRef ft = LLVMFunctionType(L->voidt, pt, (unsigned)n->n_buf, 0);
+	char name[64];
+	snprintf(name, sizeof name, "gos.node.%d", ni);
+	LLVMValueRef fn = LLVMAddFunction(L->M, name, ft);
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	fn_attrs(L, fn);
+	for (int j = 0; j < n->n_buf; j++) {
+		add_attr(L, fn, (LLVMAttributeIndex)(j + 1), "noalias");
+		add_attr(L, fn, (LLVMAttributeIndex)(j + 1), "nocapture");
+		if (j < n->n_in)
+			add_attr(L, fn, (LLVMAttributeIndex)(j + 1), "readonly");
+		bp[j] = LLVMGetParam(fn, (unsigned)j);
+		LLVMSetValueName2(bp[j], n->bufs[j].name ? n->bufs[j].name : "b",
+		                  strlen(n->bufs[j].name ? n->bufs[j].name : "b"));
+	}
+	L->fn = fn;
+	LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(L->C, fn, "entry");
+	LLVMPositionBuilderAtEnd(L->B, entry);
+	for (int si = 0; si < n->n_stmt;) {
+		int r = gos_lw_stmt(L, n, si, bp); /* statements lowered, or -1 */
+		if (r < 0)
+			return NULL;
+		si += r > 0 ? r : 1;
+	}
+	LLVMBuildRetVoid(L->B);
+	return fn;
+}
+
+static LLVMValueRef byte_gep(gos_lw *L, LLVMValueRef base, int64_t off)
+{
+	LLVMValueRef o = gos_lw_ix(L, off);
+	LLVMValueRef p = LLVMBuildInBoundsGEP2(L->B, L->i8, base, &o, 1, "");
+	return LLVMBuildBitCast(L->B, p, L->fptr, "");
+}
+
+/* The embedded weight globals, one per weight value (NULL when unused). */
+static int weight_globals(gos_lw *L, const gos_module *m, const gos_mplan *p, LLVMValueRef *g)
+{
+	for (int v = 0; v < m->n_val; v++) {
+		g[v] = NULL;
+		if (p->where[v] != GOS_W_WEIGHT)
+			continue;
+		const gos_value *val = &m->vals[v];
+		int64_t bytes = gos_numel(val->rank, val->shape) * 4;
+		if (bytes > 0xffffffffLL) {
+			gos_error(L->d, val->loc, "weight '%s' is too large to embed (use -weights=external)",
+			          val->name);
+			return -1;
+		}
+		LLVMValueRef init = LLVMConstStringInContext(L->C, (const char *)val->data, (unsigned)bytes, 1);
+		char name[64];
+		snprintf(name, sizeof name, "gos.weight.%d", v);
+		LLVMValueRef gv = LLVMAddGlobal(L->M, LLVMTypeOf(init), name);
+		LLVMSetInitializer(gv, init);
+		LLVMSetGlobalConstant(gv, 1);
+		LLVMSetLinkage(gv, LLVMInternalLinkage);
+		LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+		LLVMSetAlignment(gv, ALIGN);
+		g[v] = gv;
+	}
+	return 0;
+}
+
+int gos_lw_module(gos_lw *L, const gos_module *m, const gos_mplan *p, const char *prefix,
+                  int external)
+{
+	LLVMValueRef *wg = GOS_NEWN(L->a, LLVMValueRef, m->n_val + 1);
+	LLVMValueRef *nf = GOS_NEWN(L->a, LLVMValueRef, m->n_node + 1);
+	LLVMValueRef *vp = GOS_NEWN(L->a, LLVMValueRef, m->n_val + 1);
+	if (!wg || !nf || !vp)
+		return -1;
+	if (!external && weight_globals(L, m, p, wg))
+		return -1;
+	for (int i = 0; i < m->n_node; i++) {
+		nf[i] = node_fn(L, m, i);
+		if (!nf[i])
+			return -1;
+	}
+	/* int <prefix>_run([i8* weights,] float** inputs, float** outputs, i8* scratch) */
+	LLVMTypeRef fpp = LLVMPointerType(L->fptr, 0);
+	LLVMTypeRef pt[4];
+	int np = 0;
+	if (external)
+		pt[np++] = L->i8ptr;
+	pt[np++] = fpp;
+	pt[np++] = fpp;
+	pt[np++] = L->i8ptr;
+	char name[160];
+	snprintf(name, sizeof name, "%s_run", prefix);
+	LLVMValueRef fn = LLVMAddFunction(L->M, name, LLVMFunctionType(L->i32, pt, (unsigned)np, 0));
+	fn_attrs(L, fn);
+	for (int k = 0; k < np; k++) {
+		add_attr(L, fn, (LLVMAttributeIndex)(k + 1), "nocapture");
+		if (k < np - 1)
+			add_attr(L, fn, (LLVMAttributeIndex)(k + 1), "readonly");
+	}
+	LLVMValueRef wts = external ? LLVMGetParam(fn, 0) : NULL;
+	LLVMValueRef ins = LLVMGetParam(fn, (unsigned)(np - 3));
+	LLVMValueRef outs = LLVMGetParam(fn, (unsigned)(np - 2));
+	LLVMValueRef scratch = LLVMGetParam(fn, (unsigned)(np - 1));
+	LLVMSetValueName2(ins, "inputs", 6);
+	LLVMSetValueName2(outs, "outputs", 7);
+	LLVMSetValueName2(scratch, "scratch", 7);
+	L->fn = fn;
+	LLVMPositionBuilderAtEnd(L->B, LLVMAppendBasicBlockInContext(L->C, fn, "entry"));
+	for (int v = 0; v < m->n_val; v++) {
+		vp[v] = NULL;
+		LLVMValueRef k = gos_lw_ix(L, p->slot[v]);
+		switch (p->where[v]) {
+		case GOS_W_INPUT:
+			vp[v] = LLVMBuildLoad2(L->B, L->fptr, LLVMBuildInBoundsGEP2(L->B, L->fptr, ins, &k, 1, ""),
+			                       m->vals[v].name);
+			break;
+		case GOS_W_OUTPUT:
+			vp[v] = LLVMBuildLoad2(L->B, L->fptr,
+			                       LLVMBuildInBoundsGEP2(L->B, L->fptr, outs, &k, 1, ""),
+			                       m->vals[v].name);
+			break;
+		case GOS_W_WEIGHT:
+			vp[v] = external ? byte_gep(L, wts, p->off[v])
+			                 : LLVMBuildBitCast(L->B, wg[v], L->fptr, m->vals[v].name);
+			break;
+		case GOS_W_SCRATCH:
+			vp[v] = byte_gep(L, scratch, p->off[v]);
+			break;
+		default:
+			break;
+		}
+	}
+	for (int i = 0; i < m->n_node; i++) {
+		const gos_node *n = &m->nodes[i];
+		LLVMValueRef *args = GOS_NEWN(L->a, LLVMValueRef, n->n_buf + 1);
+		if (!args)
+			return -1;
+		for (int j = 0; j < n->n_buf; j++) {
+			if (j < n->n_in)
+				args[j] = vp[n->in[j]];
+			else if (j < n->n_in + n->n_out)
+				args[j] = vp[n->out[j - n->n_in]];
+			else
+				args[j] = byte_gep(L, scratch, p->local_off[i][j - n->n_in - n->n_out]);
+		}
+		LLVMBuildCall2(L->B, LLVMGlobalGetValueType(nf[i]), nf[i], args, (unsigned)n->n_buf, "");
+	}
+	/* outputs not written in place: copy */
+	for (int o = 0; o < m->n_output; o++) {
+		int v = m->outputs[o];
+		if (p->where[v] == GOS_W_OUTPUT && p->slot[v] == o)
+			continue;
+		LLVMValueRef k = gos_lw_ix(L, o);
+		LLVMValueRef dst = LLVMBuildLoad2(L->B, L->fptr,
+		                                  LLVMBuildInBoundsGEP2(L->B, L->fptr, outs, &k, 1, ""), "");
+		LLVMValueRef src = vp[v];
+		int64_t numel = gos_numel(m->vals[v].rank, m->vals[v].shape);
+		gos_loop lp;
+		LLVMValueRef i = gos_lw_loop_begin(L, &lp, gos_lw_ix(L, 0), gos_lw_ix(L, numel), "copy");
+		LLVMValueRef x = LLVMBuildLoad2(L->B, L->f32, LLVMBuildInBoundsGEP2(L->B, L->f32, src, &i, 1, ""), "");
+		LLVMSetAlignment(x, 4);
+		LLVMSetAlignment(LLVMBuildStore(L->B, x, LLVMBuildInBoundsGEP2(L->B, L->f32, dst, &i, 1, "")), 4);
+		gos_lw_loop_end(L, &lp, 1);
+	}
+	LLVMBuildRet(L->B, LLVMConstInt(L->i32, 0, 0));
+	return L->err ? -1 : 0;
+}
