@@ -8,6 +8,7 @@
 
 #include "backends/llvm/llvm.h"
 #include "frontend/frontend.h"
+#include "passes/passes.h"
 #include "support/outfile.h"
 
 static void usage(FILE *f)
@@ -200,6 +201,10 @@ int main(int argc, char **argv)
 		}
 		goto done;
 	}
+	/* the IR passes (batchnorm folding, epilogue fusion, DCE) at -O1 and up */
+	gos_pipeline_opts po = {opt > 0, 0, NULL, NULL};
+	if (gos_pipeline_run(m, &po, &d))
+		goto done;
 	gos_llvm_opts opts = {opt, external, prefix, 0};
 	gos_emit e = kind == 1 ? GOS_EMIT_LL : kind == 2 ? GOS_EMIT_ASM : GOS_EMIT_OBJ;
 	if (gos_llvm_compile(m, &t, &opts, e, &lo, &d))

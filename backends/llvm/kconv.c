@@ -327,6 +327,29 @@ static LLVMValueRef xvec(kc *c, LLVMValueRef ic, LLVMValueRef ih, int s, LLVMVal
 		LLVMValueRef p = LLVMBuildGEP2(L->B, L->f32, X, &off, 1, "");
 		return mload(c, p, mask);
 	}
+	if (c->sw == 2) {
+		/* two masked contiguous loads and the even lanes of the pair */
+		LLVMValueRef iw0 = add(c, mul(c, qs, 2), ixc(c, s * c->dw - c->pl));
+		LLVMValueRef off = add(c, row, iw0);
+		LLVMValueRef half[2];
+		for (int h = 0; h < 2; h++) {
+			/* element j of this half reads iw0 + h*VL + j, for output lane (h*VL + j) / 2 */
+			LLVMValueRef j = LLVMBuildAdd(L->B, gos_lw_iota(L, c->VL), gos_lw_ic(c->ivty, h * c->VL), "");
+			LLVMValueRef iw = LLVMBuildAdd(L->B, gos_lw_splat(L, iw0, c->VL), j, "");
+			LLVMValueRef qj = LLVMBuildAdd(L->B, gos_lw_splat(L, qs, c->VL),
+			                               LLVMBuildLShr(L->B, j, gos_lw_ic(c->ivty, 1), ""), "");
+			LLVMValueRef m1 = LLVMBuildICmp(L->B, LLVMIntSGE, iw, LLVMConstNull(c->ivty), "");
+			LLVMValueRef m2 = LLVMBuildICmp(L->B, LLVMIntSLT, iw, gos_lw_ic(c->ivty, c->W), "");
+			LLVMValueRef m3 = LLVMBuildICmp(L->B, LLVMIntSLT, qj, gos_lw_ic(c->ivty, c->Q), "");
+			LLVMValueRef mask = LLVMBuildAnd(L->B, LLVMBuildAnd(L->B, m1, m2, ""), m3, "");
+			LLVMValueRef o = add(c, off, ixc(c, h * c->VL));
+			half[h] = mload(c, LLVMBuildGEP2(L->B, L->f32, X, &o, 1, ""), mask);
+		}
+		LLVMValueRef idx[64];
+		for (int i = 0; i < c->VL; i++)
+			idx[i] = LLVMConstInt(L->i32, (unsigned long long)(2 * i), 0);
+		return LLVMBuildShuffleVector(L->B, half[0], half[1], LLVMConstVector(idx, (unsigned)c->VL), "");
+	}
 	LLVMValueRef iw = LLVMBuildAdd(L->B, LLVMBuildMul(L->B, qv, gos_lw_ic(c->ivty, c->sw), ""),
 	                               gos_lw_ic(c->ivty, s * c->dw - c->pl), "");
 	LLVMValueRef m1 = LLVMBuildICmp(L->B, LLVMIntSGE, iw, LLVMConstNull(c->ivty), "");
