@@ -27,6 +27,7 @@ typedef struct kc {
 	int64_t N, C, H, W, K, Cg, R, S, P, Q;
 	int64_t sh, sw, dh, dw, pt, pl, groups;
 	int depthwise, flat;
+	int rank, qv, pv;          /* rank of X/Y (4: conv2d, 3: conv1d); statement variables of q and p */
 	int VL, KB, QB;
 	int xb, wb, yb;           /* buffers: input, weights, output */
 	int n_epi;                /* epilogue statements applied in registers */
@@ -113,7 +114,7 @@ static int epilogue_ok(const kc *c, const gos_stmt *e)
 		const gos_ins *in = &e->ins[i];
 		if (in->op == GOS_OP_INDEX) {
 			int ok = 1;
-			coef(e, in->idx[0], 3, &ok);
+			coef(e, in->idx[0], c->qv, &ok);
 			if (!ok)
 				return 0;
 			continue;
@@ -121,7 +122,7 @@ static int epilogue_ok(const kc *c, const gos_stmt *e)
 		if (in->op != GOS_OP_LOAD)
 			continue;
 		if (in->buf == c->yb) {
-			if (!identity_load(e, in, 4))
+			if (!identity_load(e, in, c->rank))
 				return 0;
 			continue;
 		}
@@ -132,7 +133,7 @@ static int epilogue_ok(const kc *c, const gos_stmt *e)
 		const gos_buf *b = &c->n->bufs[in->buf];
 		for (int d = 0; d < in->nidx; d++) {
 			int ok = 1;
-			int64_t k = coef(e, in->idx[d], 3, &ok);
+			int64_t k = coef(e, in->idx[d], c->qv, &ok);
 			if (!ok || (k != 0 && (d != in->nidx - 1 || k != 1)))
 				return 0;
 		}
@@ -146,8 +147,13 @@ static int match(gos_lw *L, const gos_node *n, int si, kc *c)
 	memset(c, 0, sizeof *c);
 	c->L = L;
 	c->n = n;
-	if (si != 0 || strncmp(n->op, "conv2d", 6) || (n->op[6] && n->op[6] != '+') || n->n_stmt < 1)
+	if (si != 0 || (strncmp(n->op, "conv2d", 6) && strncmp(n->op, "conv1d", 6)) ||
+	    (n->op[6] && n->op[6] != '+') || n->n_stmt < 1)
 		return 0;
+	int one = n->op[4] == '1';
+	c->rank = one ? 3 : 4;
+	c->qv = c->rank - 1;
+	c->pv = one ? -1 : 2;
 	const gos_stmt *s = &n->stmts[0];
 	c->s = s;
 	if (s->red != GOS_RED_SUM || s->n_ins != 3 || s->result != 2 || n->n_in < 2)
@@ -158,18 +164,27 @@ static int match(gos_lw *L, const gos_node *n, int si, kc *c)
 	    (lx->has_pad && lx->f != 0.0f) || lw->has_pad)
 		return 0;
 	const gos_buf *X = &n->bufs[0], *Wt = &n->bufs[1], *Y = &n->bufs[s->dst];
-	if (X->rank != 4 || Wt->rank != 4 || Y->rank != 4 || s->dst < n->n_in)
+	if (X->rank != c->rank || Wt->rank != c->rank || Y->rank != c->rank || s->dst < n->n_in)
 		return 0;
 	c->xb = 0;
 	c->wb = 1;
 	c->yb = s->dst;
-	c->N = X->shape[0], c->C = X->shape[1], c->H = X->shape[2], c->W = X->shape[3];
-	c->K = Wt->shape[0], c->Cg = Wt->shape[1], c->R = Wt->shape[2], c->S = Wt->shape[3];
-	c->P = Y->shape[2], c->Q = Y->shape[3];
-	c->sh = (int64_t)attr_at(n, "stride", 0, 1), c->sw = (int64_t)attr_at(n, "stride", 1, 1);
-	c->dh = (int64_t)attr_at(n, "dilation", 0, 1), c->dw = (int64_t)attr_at(n, "dilation", 1, 1);
-	c->pt = (int64_t)attr_at(n, "pad", 0, 0), c->pl = (int64_t)attr_at(n, "pad", 1, 0);
-	int64_t pb = (int64_t)attr_at(n, "pad", 2, 0), pr = (int64_t)attr_at(n, "pad", 3, 0);
+	int64_t pb, pr;
+	c->N = X->shape[0], c->C = X->shape[1], c->K = Wt->shape[0], c->Cg = Wt->shape[1];
+	if (one) {
+		/* conv1d(X[N, C, L], Wt[K, Cg, R]) is conv2d with H = R = P = 1 */
+		c->H = 1, c->W = X->shape[2], c->R = 1, c->S = Wt->shape[2], c->P = 1, c->Q = Y->shape[2];
+		c->sh = 1, c->sw = (int64_t)attr_at(n, "stride", 0, 1);
+		c->dh = 1, c->dw = (int64_t)attr_at(n, "dilation", 0, 1);
+		c->pt = 0, pb = 0, c->pl = (int64_t)attr_at(n, "pad", 0, 0), pr = (int64_t)attr_at(n, "pad", 1, 0);
+	} else {
+		c->H = X->shape[2], c->W = X->shape[3], c->R = Wt->shape[2], c->S = Wt->shape[3];
+		c->P = Y->shape[2], c->Q = Y->shape[3];
+		c->sh = (int64_t)attr_at(n, "stride", 0, 1), c->sw = (int64_t)attr_at(n, "stride", 1, 1);
+		c->dh = (int64_t)attr_at(n, "dilation", 0, 1), c->dw = (int64_t)attr_at(n, "dilation", 1, 1);
+		c->pt = (int64_t)attr_at(n, "pad", 0, 0), c->pl = (int64_t)attr_at(n, "pad", 1, 0);
+		pb = (int64_t)attr_at(n, "pad", 2, 0), pr = (int64_t)attr_at(n, "pad", 3, 0);
+	}
 	c->groups = (int64_t)attr_at(n, "groups", 0, 1);
 	if (c->sh < 1 || c->sw < 1 || c->dh < 1 || c->dw < 1 || c->groups < 1 ||
 	    c->C != c->Cg * c->groups || c->K % c->groups || Y->shape[1] != c->K || Y->shape[0] != c->N ||
@@ -177,7 +192,7 @@ static int match(gos_lw *L, const gos_node *n, int si, kc *c)
 	    c->Q != (c->W + c->pl + pr - c->dw * (c->S - 1) - 1) / c->sw + 1 || c->S > 16)
 		return 0;
 	c->depthwise = c->groups > 1 && c->Cg == 1 && c->K == c->C;
-	if (s->n_red != (c->depthwise ? 2 : 3))
+	if (s->n_red != (c->depthwise ? 2 : 3) - one)
 		return 0;
 	c->flat = c->R == 1 && c->S == 1 && c->sh == 1 && c->sw == 1 && !c->pt && !c->pl && !pb && !pr;
 	int64_t qlen = c->flat ? c->P * c->Q : c->Q;
@@ -421,7 +436,13 @@ static LLVMValueRef ix_eval(kc *c, const gos_stmt *e, int r, LLVMValueRef *vars,
 	const gos_ix *x = &e->ix[r];
 	switch (x->op) {
 	case GOS_IX_CONST: return vec ? gos_lw_ic(c->ivty, x->k) : ixc(c, x->k);
-	case GOS_IX_VAR: return vec && x->k != 3 ? gos_lw_splat(L, vars[x->k], c->VL) : vars[x->k + (vec && x->k == 3 ? 1 : 0)];
+	case GOS_IX_VAR: {
+		/* statement variable -> n, k, p, q (vars[3] scalar q, vars[4] vector q) */
+		int li = x->k == c->qv ? 3 : x->k == c->pv ? 2 : (int)x->k;
+		if (li == 3)
+			return vec ? vars[4] : vars[3];
+		return vec ? gos_lw_splat(L, vars[li], c->VL) : vars[li];
+	}
 	default: break;
 	}
 	LLVMValueRef a = ix_eval(c, e, x->a, vars, vec);
@@ -456,7 +477,7 @@ static LLVMValueRef epilogue(kc *c, const gos_stmt *e, LLVMValueRef y, LLVMValue
 		case GOS_OP_CONST: v[i] = gos_lw_fc(L, L->f32, in->f); break;
 		case GOS_OP_INDEX: {
 			int ok = 1;
-			int vec = coef(e, in->idx[0], 3, &ok) != 0;
+			int vec = coef(e, in->idx[0], c->qv, &ok) != 0;
 			LLVMValueRef iv = ix_eval(c, e, in->idx[0], vars, vec);
 			v[i] = LLVMBuildSIToFP(L->B, iv, vec ? c->vty : L->f32, "");
 			break;
@@ -471,7 +492,7 @@ static LLVMValueRef epilogue(kc *c, const gos_stmt *e, LLVMValueRef y, LLVMValue
 			int vec = 0;
 			for (int d = 0; d < in->nidx; d++) {
 				int ok = 1;
-				vec |= coef(e, in->idx[d], 3, &ok) != 0;
+				vec |= coef(e, in->idx[d], c->qv, &ok) != 0;
 				off = add(c, mul(c, off, bf->shape[d]), ix_eval(c, e, in->idx[d], vars, 0));
 			}
 			LLVMValueRef p = gep(c, c->buf[in->buf], off);
@@ -600,7 +621,7 @@ static int flat_epilogue_ok(const kc *c)
 			const gos_ins *in = &s->ins[i];
 			if (in->op == GOS_OP_INDEX) {
 				int ok = 1;
-				if (coef(s, in->idx[0], 3, &ok) || coef(s, in->idx[0], 2, &ok))
+				if (coef(s, in->idx[0], c->qv, &ok) || (c->pv >= 0 && coef(s, in->idx[0], c->pv, &ok)))
 					return 0;
 			}
 			if (in->op != GOS_OP_LOAD || in->buf == c->yb)
@@ -611,11 +632,11 @@ static int flat_epilogue_ok(const kc *c)
 			int uses_pq = 0;
 			for (int d = 0; d < in->nidx; d++) {
 				int ok = 1;
-				uses_pq |= coef(s, in->idx[d], 3, &ok) != 0 || coef(s, in->idx[d], 2, &ok) != 0;
+				uses_pq |= coef(s, in->idx[d], c->qv, &ok) != 0 || (c->pv >= 0 && coef(s, in->idx[d], c->pv, &ok) != 0);
 			}
 			if (!uses_pq)
 				continue;
-			if (in->nidx < 2 || !is_var(s, in->idx[in->nidx - 1], 3) || !is_var(s, in->idx[in->nidx - 2], 2) ||
+			if (c->pv < 0 || in->nidx < 2 || !is_var(s, in->idx[in->nidx - 1], c->qv) || !is_var(s, in->idx[in->nidx - 2], c->pv) ||
 			    b->shape[in->nidx - 1] != c->Q || b->shape[in->nidx - 2] != c->P)
 				return 0;
 		}
