@@ -21,6 +21,9 @@
 #define MAX_RESULTS 8
 #define MAX_DEPTH 200
 #define MAX_LOOP 100000
+#define MAX_NODES 20000      /* operator applications per model */
+#define MAX_STEPS 1000000    /* statements executed while elaborating a model */
+#define MAX_NUMEL 2147483647LL /* elements of one tensor */
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -53,6 +56,7 @@ typedef struct bind {
 
 typedef struct nameset {
 	const char **v;
+	int *next; /* per name: the next _N suffix to try for it */
 	int cap, n;
 } nameset;
 
@@ -64,37 +68,76 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-static int ns_has(const nameset *s, const char *name)
+/* Slot of name, or -1. */
+static int ns_find(const nameset *s, const char *name)
 {
 	if (!s->cap)
-		return 0;
+		return -1;
 	for (uint64_t i = hash_str(name) & (uint64_t)(s->cap - 1);; i = (i + 1) & (uint64_t)(s->cap - 1)) {
 		if (!s->v[i])
-			return 0;
+			return -1;
 		if (strcmp(s->v[i], name) == 0)
-			return 1;
+			return (int)i;
 	}
 }
+
+static int ns_has(const nameset *s, const char *name) { return ns_find(s, name) >= 0; }
 
 static void ns_add(nameset *s, const char *name)
 {
 	if (ns_has(s, name))
 		return;
 	if (2 * (s->n + 1) > s->cap) {
-		nameset t = {calloc((size_t)(s->cap ? s->cap * 2 : 64), sizeof(char *)), s->cap ? s->cap * 2 : 64, 0};
-		if (!t.v)
+		int cap = s->cap ? s->cap * 2 : 64;
+		nameset t = {calloc((size_t)cap, sizeof(char *)), calloc((size_t)cap, sizeof(int)), cap, 0};
+		if (!t.v || !t.next) {
+			free(t.v);
+			free(t.next);
 			return;
+		}
 		for (int i = 0; i < s->cap; i++)
-			if (s->v[i])
+			if (s->v[i]) {
 				ns_add(&t, s->v[i]);
+				t.next[ns_find(&t, s->v[i])] = s->next[i];
+			}
 		free(s->v);
+		free(s->next);
 		*s = t;
 	}
 	uint64_t i = hash_str(name) & (uint64_t)(s->cap - 1);
 	while (s->v[i])
 		i = (i + 1) & (uint64_t)(s->cap - 1);
 	s->v[i] = name;
+	s->next[i] = 1;
 	s->n++;
+}
+
+static void ns_free(nameset *s)
+{
+	free(s->v);
+	free(s->next);
+}
+
+/* base, or base_N with the smallest N not yet in s (remembered per base,
+ * so repeated names cost O(1)); the result is added to s. */
+static const char *ns_unique(nameset *s, gos_arena *a, const char *base)
+{
+	int slot = ns_find(s, base);
+	if (slot < 0) {
+		const char *n = gos_arena_strdup(a, base);
+		ns_add(s, n);
+		return n;
+	}
+	int k = s->next[slot];
+	const char *n;
+	for (;; k++) {
+		n = gos_arena_printf(a, "%s_%d", base, k);
+		if (!ns_has(s, n))
+			break;
+	}
+	s->next[slot] = k + 1;
+	ns_add(s, n);
+	return n;
 }
 
 /* ---- state ---------------------------------------------------------------- */
@@ -130,6 +173,7 @@ typedef struct mstate {
 	nameset vnames, nnames, pnames, reserved;
 	uint64_t seed;
 	int has_file;
+	long steps;
 } mstate;
 
 typedef struct E {
@@ -184,6 +228,21 @@ static void push(E *e, const char *name, val v, gos_loc loc)
 		e->cap_env = cap;
 	}
 	e->env[e->n_env++] = (bind){name, v, loc};
+}
+
+static bind *lookup(E *e, const char *name);
+
+/* Binds name in a model or block (no nested scopes there): a rebinding
+ * replaces the old entry, so loops do not grow the environment. */
+static void set(E *e, const char *name, val v, gos_loc loc)
+{
+	for (int i = e->n_env - 1; i >= 0; i--)
+		if (strcmp(e->env[i].name, name) == 0) {
+			e->env[i].v = v;
+			e->env[i].loc = loc;
+			return;
+		}
+	push(e, name, v, loc);
 }
 
 static bind *lookup(E *e, const char *name)
@@ -299,6 +358,15 @@ static void tshape(E *e, const val *v, int *rank, const int64_t **shape)
 		*rank = e->m->vals[v->t].rank;
 		*shape = e->m->vals[v->t].shape;
 	}
+}
+
+/* Whether a shape's element count is within MAX_NUMEL. */
+static int numel_ok(int rank, const int64_t *shape)
+{
+	double n = 1;
+	for (int i = 0; i < rank; i++)
+		n *= (double)shape[i];
+	return n <= (double)MAX_NUMEL;
 }
 
 /* ---- statement pools ------------------------------------------------------ */
@@ -1596,6 +1664,8 @@ static int add_local(E *e, const gos_sast *s)
 			return ERR(e, s->loc, "dimension %d of local '%s' must be a positive integer", i, s->lhs->name);
 		bf->shape[i] = (int64_t)sh.it[i].c;
 	}
+	if (!numel_ok(bf->rank, bf->shape))
+		return ERR(e, s->loc, "local '%s' has more than %lld elements", s->lhs->name, MAX_NUMEL);
 	oi->known[t] = 1;
 	val v = vnone();
 	v.k = V_TENSOR;
@@ -1822,13 +1892,8 @@ static int bind_attrs(E *e, const gos_def *def, given *g, int ng, gos_loc call, 
 static const char *unique_value_name(E *e, const char *base)
 {
 	gos_module *m = e->m;
-	if (e->ms) {
-		const char *n = base;
-		for (int k = 1; ns_has(&e->ms->vnames, n); k++)
-			n = gos_arena_printf(e->tmp, "%s_%d", base, k);
-		ns_add(&e->ms->vnames, gos_arena_strdup(e->tmp, n));
-		return n;
-	}
+	if (e->ms)
+		return ns_unique(&e->ms->vnames, e->tmp, base);
 	const char *n = base;
 	for (int k = 1; gos_module_find_value(m, n) >= 0; k++)
 		n = gos_arena_printf(e->tmp, "%s_%d", base, k);
@@ -1906,6 +1971,10 @@ static int instantiate(E *caller, const gos_def *def, const char *node_name, int
 			return -1;
 		lead++;
 	}
+	if (m->n_node >= MAX_NODES) {
+		gos_error(e.d, call, "the model has more than %d operator applications", MAX_NODES);
+		return -1;
+	}
 	if (def->results.n > MAX_RESULTS)
 		return ERR(&e, def->loc, "at most %d results", MAX_RESULTS);
 	for (int i = 0; i < def->results.n; i++) {
@@ -1932,6 +2001,11 @@ static int instantiate(E *caller, const gos_def *def, const char *node_name, int
 					          def->name, p->name, shape_str(&e, bf->rank, bf->shape), arg_shapes(&e));
 					return -1;
 				}
+			if (!numel_ok(bf->rank, bf->shape)) {
+				gos_error(e.d, call, "'%s': result '%s' would have shape %s, more than %lld elements",
+				          def->name, p->name, shape_str(&e, bf->rank, bf->shape), MAX_NUMEL);
+				return -1;
+			}
 			oi.known[t] = 1;
 		}
 		val tv = vnone();
@@ -1993,12 +2067,7 @@ static const char *path_join(E *e, const char *a, const char *b)
 
 static const char *unique_in(E *e, nameset *s, const char *base)
 {
-	const char *n = base;
-	for (int k = 1; ns_has(s, n); k++)
-		n = gos_arena_printf(e->tmp, "%s_%d", base, k);
-	n = gos_arena_strdup(e->tmp, n);
-	ns_add(s, n);
-	return n;
+	return ns_unique(s, e->tmp, base);
 }
 
 static uint64_t mix64(uint64_t x)
@@ -2025,6 +2094,8 @@ static int new_param(E *e, const char *name, const gos_alist *shape, const gos_a
 			return ERR(e, loc, "dimension %d of the parameter must be a positive integer (got %g)", i, sh.it[i].c);
 		dims[i] = (int64_t)sh.it[i].c;
 	}
+	if (!numel_ok(sh.n, dims))
+		return ERR(e, loc, "a parameter of shape %s has more than %lld elements", shape_str(e, sh.n, dims), MAX_NUMEL);
 	const char *base = path_join(e, e->prefix, name ? name : e->bind);
 	if (!base || !*base)
 		base = "param";
@@ -2212,7 +2283,7 @@ static int bind_names(E *e, const gos_sast *s, val *v)
 	if (s->n_names == 1) {
 		if (v->k == V_MULTI)
 			return ERR(e, s->loc, "the right side gives %d tensors; bind them with `a, b = ...`", v->nm);
-		push(e, s->names[0], *v, s->loc);
+		set(e, s->names[0], *v, s->loc);
 		return 0;
 	}
 	if (v->k != V_MULTI || v->nm != s->n_names)
@@ -2222,7 +2293,7 @@ static int bind_names(E *e, const gos_sast *s, val *v)
 		val one = vnone();
 		one.k = V_TENSOR;
 		one.t = v->mt[i];
-		push(e, s->names[i], one, s->loc);
+		set(e, s->names[i], one, s->loc);
 	}
 	return 0;
 }
@@ -2231,7 +2302,7 @@ static int bind_names(E *e, const gos_sast *s, val *v)
 static void poison(E *e, const gos_sast *s)
 {
 	for (int i = 0; i < s->n_names; i++)
-		push(e, s->names[i], vnone(), s->loc);
+		set(e, s->names[i], vnone(), s->loc);
 }
 
 /* The shape of `input NAME: f32[...]`, checked. */
@@ -2251,6 +2322,8 @@ static int input_shape(E *e, const gos_sast *s, val *sh, int64_t *dims)
 			return ERR(e, l, "dimension %d of '%s' is %g; dimensions must be at least 1", i, s->lhs->name, sh->it[i].c);
 		dims[i] = (int64_t)sh->it[i].c;
 	}
+	if (!numel_ok(sh->n, dims))
+		return ERR(e, s->loc, "input '%s' has more than %lld elements", s->lhs->name, MAX_NUMEL);
 	if (ns_has(&e->ms->vnames, s->lhs->name))
 		return ERR(e, s->loc, "'%s' is already used as a value name", s->lhs->name);
 	return 0;
@@ -2338,6 +2411,8 @@ static int body_stmts(E *e, const gos_slist *l, val *ret, int *has_ret)
 		const gos_sast *s = l->v[i];
 		if (e->d->n_errors >= e->d->max_errors)
 			return -1;
+		if (e->ms && ++e->ms->steps > MAX_STEPS)
+			return ERR(e, s->loc, "elaboration takes more than %d steps (an enormous loop?)", MAX_STEPS);
 		int r = 0;
 		switch (s->kind) {
 		case GOS_S_BIND: {
@@ -2354,10 +2429,7 @@ static int body_stmts(E *e, const gos_slist *l, val *ret, int *has_ret)
 		case GOS_S_PARAM: {
 			val v;
 			r = new_param(e, s->lhs->name, &s->lhs->items, s->e2, s->loc, &v);
-			if (!r)
-				push(e, s->lhs->name, v, s->loc);
-			else
-				push(e, s->lhs->name, vnone(), s->loc);
+			set(e, s->lhs->name, r ? vnone() : v, s->loc);
 			break;
 		}
 		case GOS_S_IF: {
@@ -2378,7 +2450,7 @@ static int body_stmts(E *e, const gos_slist *l, val *ret, int *has_ret)
 				break;
 			}
 			for (int64_t k = lo; k < hi && !r && !*has_ret; k++) {
-				push(e, s->names[0], vnum(e, (double)k, 1), s->loc);
+				set(e, s->names[0], vnum(e, (double)k, 1), s->loc);
 				r = body_stmts(e, &s->body, ret, has_ret);
 			}
 			break;
@@ -2516,10 +2588,10 @@ gos_module *gos_elab_model(gos_fe *fe, const gos_def *md, const char *weights_di
 			w->seed = mix64(ms.seed * 0x9e3779b97f4a7c15ull + hash_str(w->name));
 		}
 	}
-	free(ms.vnames.v);
-	free(ms.nnames.v);
-	free(ms.pnames.v);
-	free(ms.reserved.v);
+	ns_free(&ms.vnames);
+	ns_free(&ms.nnames);
+	ns_free(&ms.pnames);
+	ns_free(&ms.reserved);
 	gos_arena_free(tmp);
 	if (fe->d->n_errors != errs) {
 		gos_module_free(m);
