@@ -1,0 +1,94 @@
+#!/bin/bash
+# bench/run.sh [ROUNDS] [RUNS] -- gosc against ONNX Runtime on this
+# machine, side by side in one run, single thread.
+#
+# For every network (the five examples) and single layer (bench/layers):
+# the model is exported with `gosc -emit=onnx` (same weights), compiled
+# with `gosc -target=host -emit=exe`, checked against the reference
+# interpreter, then timed: ROUNDS rounds (default 5) alternate the gosc
+# runner (`--bench RUNS`) and ONNX Runtime (bench/ort/ort-run.js, one
+# intra-op thread, `--bench RUNS`), each printing the median of RUNS runs
+# after warm-up; the reported latency of each is the smallest of its
+# round medians (the round least disturbed by other processes). GFLOP
+# counts 2 flops per multiply-add (gos-cost's count); the peak is
+# measured by bench/peak.c (independent vector FMA chains).
+# Prints a table and writes docs/benchmarks.md.
+set -eu
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+runs=${2:-30}
+build=${GOS_BUILD:-build}
+[ -x "$build/gosc" ] || sh scripts/build.sh "$build"
+if [ ! -f bench/ort/node_modules/onnxruntime-node/package.json ]; then
+	(cd bench/ort && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cc -O2 -march=native -ffp-contract=fast -o "$tmp/peak" bench/peak.c
+peak=$("$tmp/peak" | sed -n 's/.*peak_gflops=\([0-9.]*\).*/\1/p')
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+
+nets="examples/mobilenet_v2.gos examples/resnet18.gos examples/mobilenet_v3.gos examples/nb201/nb201_example.gos examples/ppg_cnn.gos"
+layers=$(ls bench/layers/*.gos)
+
+median() { sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p'; }
+
+rows=""
+geo=0 ngeo=0 worst=0
+printf '%-22s %9s %10s %10s %7s %9s %7s %6s\n' model GFLOP gosc_ms ort_ms ratio GFLOP/s peak% match
+for m in $nets $layers; do
+	n=$(basename "$m" .gos)
+	gflop=$("$build/gos-cost" predict -target=host --per-op "$m" |
+		awk '!/^#/ && $1 != "node" && NF >= 7 { s += $4 } END { printf "%.4f", s / 1e9 }')
+	"$build/gosc" "$m" -emit=onnx -o "$tmp/$n.onnx"
+	"$build/gosc" "$m" -target=host -emit=exe -o "$tmp/$n.exe"
+	"$build/gos-run" "$m" --random-inputs --seed 1 --output-dir "$tmp/$n.ref" >/dev/null
+	args=""
+	for f in "$tmp/$n.ref"/*.input.npy; do
+		args="$args --input $(basename "$f" .input.npy)=$f"
+	done
+	"$tmp/$n.exe" $args --output-dir "$tmp/$n.out" >/dev/null
+	match=yes
+	"$py" scripts/npycmp.py "$tmp/$n.ref" "$tmp/$n.out" 1e-4 >/dev/null || match=NO
+	g=1e30 o=1e30
+	for r in $(seq "$rounds"); do
+		t=$("$tmp/$n.exe" $args --bench "$runs" | median)
+		g=$(awk -v a="$g" -v b="$t" 'BEGIN { print (b < a) ? b : a }')
+		t=$(node bench/ort/ort-run.js "$tmp/$n.onnx" --input-dir "$tmp/$n.ref" --bench "$runs" | median)
+		o=$(awk -v a="$o" -v b="$t" 'BEGIN { print (b < a) ? b : a }')
+	done
+	line=$(awk -v n="$n" -v gf="$gflop" -v g="$g" -v o="$o" -v p="$peak" -v mt="$match" 'BEGIN {
+		r = g / o; rate = gf / (g / 1000);
+		printf "%-22s %9.4f %10.3f %10.3f %7.2f %9.1f %6.0f%% %6s", n, gf, g, o, r, rate, 100 * rate / p, mt }')
+	echo "$line"
+	rows="$rows$line"$'\n'
+	case " $nets " in *" $m "*)
+		geo=$(awk -v s="$geo" -v g="$g" -v o="$o" 'BEGIN { print s + log(g / o) }')
+		worst=$(awk -v w="$worst" -v g="$g" -v o="$o" 'BEGIN { r = g / o; print (r > w) ? r : w }')
+		ngeo=$((ngeo + 1)) ;;
+	esac
+done
+gm=$(awk -v s="$geo" -v n="$ngeo" 'BEGIN { printf "%.3f", exp(s / n) }')
+echo "networks: geometric-mean ratio gosc/ORT = $gm, worst = $worst; peak = $peak GFLOP/s ($cpu)"
+
+{
+	echo "# Benchmarks: gosc against ONNX Runtime on the build machine"
+	echo
+	echo "Produced by \`bash bench/run.sh $rounds $runs\` on $(date -u +%Y-%m-%d) ($cpu, single thread;"
+	echo "ONNX Runtime $(node -e 'console.log(require("./bench/ort/node_modules/onnxruntime-node/package.json").version)') CPU via npm onnxruntime-node, one intra-op thread)."
+	echo "Each latency is the smallest of $rounds round medians of $runs timed runs; the rounds"
+	echo "alternate gosc and ORT so both see the same machine load. \`match\`: the compiled"
+	echo "code's outputs equal the reference interpreter's within 1e-4 of the output scale."
+	echo "GFLOP counts 2 flops per multiply-add; peak = $peak GFLOP/s is the measured"
+	echo "throughput of independent vector FMA chains (bench/peak.c)."
+	echo
+	echo "| model | GFLOP | gosc ms | ORT ms | gosc/ORT | gosc GFLOP/s | % of peak | match |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---|"
+	printf '%s' "$rows" | awk '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
+	echo
+	echo "Networks (first five rows): geometric-mean ratio gosc/ORT **$gm**, worst **$worst**."
+} > docs/benchmarks.md
+echo "wrote docs/benchmarks.md"
