@@ -267,10 +267,10 @@ int gos_cost_predict(const gos_module *m, const gos_cost_target *t,
 
 /* Compiles model_path for the host with the gosc executable at gosc
  * (`gosc MODEL -target=host -emit=exe -o TMP`), runs the runner with
- * `--random-inputs --bench runs` and stores its median_ms in *ms.
- * Returns 0, or -1 with an error in d (compile or run failure, no
- * median_ms in its output). */
+ * `--random-inputs --bench runs` and stores its median_ms in *median_ms
+ * and, if min_ms is not NULL, its min_ms there. Returns 0, or -1 with an
+ * error in d (compile or run failure, no timings in its output). */
 int gos_cost_proxy_measure(const char *gosc, const char *model_path, int runs,
-                           double *ms, gos_diags *d);
+                           double *median_ms, double *min_ms, gos_diags *d);
 
 #endif

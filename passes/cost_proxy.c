@@ -52,7 +52,7 @@ static const char *first_lines(const char *path, char *buf, size_t n)
 }
 
 int gos_cost_proxy_measure(const char *gosc, const char *model_path, int runs,
-                           double *ms, gos_diags *d)
+                           double *median_ms, double *min_ms, gos_diags *d)
 {
 	gos_loc loc = {model_path, 0, 0};
 	const char *tmpdir = getenv("TMPDIR");
@@ -85,19 +85,24 @@ int gos_cost_proxy_measure(const char *gosc, const char *model_path, int runs,
 	}
 	FILE *f = fopen(log, "r");
 	char line[1024];
-	double v = NAN;
+	double med = NAN, lo = NAN;
 	while (f && fgets(line, sizeof line, f)) {
 		char *p = strstr(line, "median_ms=");
 		if (p)
-			v = strtod(p + 10, NULL);
+			med = strtod(p + 10, NULL);
+		p = strstr(line, "min_ms=");
+		if (p)
+			lo = strtod(p + 7, NULL);
 	}
 	if (f)
 		fclose(f);
-	if (!(v >= 0)) {
-		gos_error(d, loc, "proxy: the runner printed no median_ms=<x>");
+	if (!(med >= 0) || (min_ms && !(lo >= 0))) {
+		gos_error(d, loc, "proxy: the runner printed no median_ms=<x> min_ms=<y>");
 		goto done;
 	}
-	*ms = v;
+	*median_ms = med;
+	if (min_ms)
+		*min_ms = lo;
 	result = 0;
 done:
 	unlink(exe);

@@ -7,9 +7,10 @@
  * rounding of reassociated arithmetic.
  *
  * The default pipeline (gos_pipeline_run) is one readable list:
- *   fold_bn  batchnorm after a convolution or dense layer -> new weights
- *   fuse     elementwise operators inlined into their producer (epilogues)
- *   dce      nodes and values nothing uses are removed
+ *   fold_bn     batchnorm after a convolution or dense layer -> new weights
+ *   pack_dense  dense(X, W) -> matmul(X, W^T) with W^T stored (+ bias add)
+ *   fuse        elementwise operators inlined into their producer (epilogues)
+ *   dce         nodes and values nothing uses are removed
  */
 #ifndef GOS_PASSES_H
 #define GOS_PASSES_H
@@ -37,6 +38,9 @@ int gos_pass_dce(gos_module *m, gos_diags *d);
  * statistics: the batchnorm is folded into new weights and bias.
  * Materialises the weights. passes/fold_bn.c */
 int gos_pass_fold_bn(gos_module *m, gos_diags *d);
+/* dense(X, W, B) with constant W -> add(matmul(X, WT), B), WT = W^T a new
+ * weight (the layout matrix kernels vectorise). passes/pack_dense.c */
+int gos_pass_pack_dense(gos_module *m, gos_diags *d);
 /* A node whose one result is read only by an elementwise node (one
  * statement, no reduction, reading it at the element it writes) takes
  * that statement into its body, so backends see conv + bias + activation

@@ -5,6 +5,7 @@
 
 const gos_pass gos_passes[] = {
 	{"fold_bn", gos_pass_fold_bn, "fold batchnorm into the preceding conv/dense weights"},
+	{"pack_dense", gos_pass_pack_dense, "dense layers as matmul with transposed constant weights"},
 	{"fuse", gos_pass_fuse, "inline elementwise operators into their producer"},
 	{"dce", gos_pass_dce, "remove unused nodes and values"},
 	{NULL, NULL, NULL},
@@ -37,6 +38,8 @@ int gos_pipeline_run(gos_module *m, const gos_pipeline_opts *o, gos_diags *d)
 	if (o && o->level <= 0)
 		return 0;
 	if (run_one(m, gos_pass_find("fold_bn"), o, d))
+		return -1;
+	if (run_one(m, gos_pass_find("pack_dense"), o, d))
 		return -1;
 	if (run_one(m, gos_pass_find("fuse"), o, d))
 		return -1;

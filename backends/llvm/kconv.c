@@ -28,7 +28,8 @@ typedef struct kc {
 	int64_t N, C, H, W, K, Cg, R, S, P, Q;
 	int64_t sh, sw, dh, dw, pt, pl, groups;
 	int depthwise, flat;
-	int rank, qv, pv;          /* rank of X/Y (4: conv2d, 3: conv1d); statement variables of q and p */
+	int rank, qv, pv, kv;      /* rank of Y (4: conv2d, 3: conv1d, 2: matmul); statement variables of q, p (-1: none), k */
+	int mm;                    /* a matrix product: Y[m, n] = sum_k A[m, k] B[k, n] */
 	int VL, KB, QB;
 	int xb, wb, yb;           /* buffers: input, weights, output */
 	int n_epi;                /* epilogue statements applied in registers */
@@ -143,11 +144,67 @@ static int epilogue_ok(const kc *c, const gos_stmt *e)
 	return 1;
 }
 
+/* Chooses the register blocking for k-blocks of kg rows and qlen lanes. */
+static void blocking(gos_lw *L, kc *c, int64_t kg, int64_t qlen)
+{
+	c->VL = L->vl > 0 ? L->vl : 4;
+	while (c->VL > 4 && qlen <= c->VL / 2)
+		c->VL /= 2; /* small planes: narrower vectors waste fewer lanes */
+	c->QB = qlen >= 3 * c->VL ? 2 : 1;
+	int maxkb = L->vl >= 16 ? 8 : (L->t && L->t->ptr_bits == 32 ? 4 : 8);
+	c->KB = 1;
+	if (c->depthwise) {
+		c->QB = qlen >= 4 * c->VL ? 4 : qlen >= 2 * c->VL ? 2 : 1;
+		return;
+	}
+	for (int kb = maxkb; kb >= 1; kb /= 2)
+		if (kg % kb == 0) {
+			c->KB = kb;
+			break;
+		}
+}
+
+static int epilogue_ok(const kc *c, const gos_stmt *e);
+
+/* matmul(A[M, Kr], B[Kr, Nc]) (the prelude's comprehension without batch
+ * dimensions): the convolution kernel with rows of A as output channels
+ * (scalars), rows of B as the input vectors and Y's columns as q. */
+static int match_mm(gos_lw *L, const gos_node *n, kc *c)
+{
+	const gos_stmt *s = &n->stmts[0];
+	c->s = s;
+	if (n->n_in < 2 || s->red != GOS_RED_SUM || s->n_red != 1 || s->n_ins != 3 || s->result != 2)
+		return 0;
+	const gos_buf *A = &n->bufs[0], *B = &n->bufs[1], *Y = &n->bufs[s->dst];
+	if (A->rank != 2 || B->rank != 2 || Y->rank != 2 || s->dst < n->n_in)
+		return 0;
+	const gos_ins *la = &s->ins[0], *lb = &s->ins[1], *mu = &s->ins[2];
+	if (la->op != GOS_OP_LOAD || lb->op != GOS_OP_LOAD || mu->op != GOS_OP_MUL || la->buf != 0 ||
+	    lb->buf != 1 || la->has_pad || lb->has_pad || mu->arg[0] != 0 || mu->arg[1] != 1 ||
+	    !is_var(s, la->idx[0], 0) || !is_var(s, la->idx[1], 2) || !is_var(s, lb->idx[0], 2) ||
+	    !is_var(s, lb->idx[1], 1))
+		return 0;
+	if (A->shape[1] != B->shape[0] || Y->shape[0] != A->shape[0] || Y->shape[1] != B->shape[1])
+		return 0;
+	c->mm = 1;
+	c->rank = 2, c->qv = 1, c->pv = -1, c->kv = 0;
+	c->xb = 1, c->wb = 0, c->yb = s->dst;
+	c->N = 1, c->C = c->Cg = A->shape[1], c->K = A->shape[0];
+	c->H = 1, c->W = B->shape[1], c->R = 1, c->S = 1, c->P = 1, c->Q = B->shape[1];
+	c->sh = c->sw = c->dh = c->dw = 1, c->pt = c->pl = 0, c->groups = 1;
+	blocking(L, c, c->K, c->Q);
+	for (int e = 1; e < n->n_stmt && epilogue_ok(c, &n->stmts[e]); e++)
+		c->n_epi++;
+	return 1;
+}
+
 static int match(gos_lw *L, const gos_node *n, int si, kc *c)
 {
 	memset(c, 0, sizeof *c);
 	c->L = L;
 	c->n = n;
+	if (si == 0 && !strncmp(n->op, "matmul", 6) && (!n->op[6] || n->op[6] == '+'))
+		return match_mm(L, n, c);
 	if (si != 0 || (strncmp(n->op, "conv2d", 6) && strncmp(n->op, "conv1d", 6)) ||
 	    (n->op[6] && n->op[6] != '+') || n->n_stmt < 1)
 		return 0;
@@ -155,6 +212,7 @@ static int match(gos_lw *L, const gos_node *n, int si, kc *c)
 	c->rank = one ? 3 : 4;
 	c->qv = c->rank - 1;
 	c->pv = one ? -1 : 2;
+	c->kv = 1;
 	const gos_stmt *s = &n->stmts[0];
 	c->s = s;
 	if (s->red != GOS_RED_SUM || s->n_ins != 3 || s->result != 2 || n->n_in < 2)
@@ -196,24 +254,7 @@ static int match(gos_lw *L, const gos_node *n, int si, kc *c)
 	if (s->n_red != (c->depthwise ? 2 : 3) - one)
 		return 0;
 	c->flat = c->R == 1 && c->S == 1 && c->sh == 1 && c->sw == 1 && !c->pt && !c->pl && !pb && !pr;
-	int64_t qlen = c->flat ? c->P * c->Q : c->Q;
-	c->VL = L->vl > 0 ? L->vl : 4;
-	while (c->VL > 4 && qlen <= c->VL / 2)
-		c->VL /= 2; /* small planes: narrower vectors waste fewer lanes */
-	c->QB = qlen >= 3 * c->VL ? 2 : 1;
-	int64_t kg = c->K / c->groups;
-	int maxkb = L->vl >= 16 ? 8 : (L->t && L->t->ptr_bits == 32 ? 4 : 8);
-	c->KB = 1;
-	if (c->depthwise) {
-		c->KB = 1;
-		c->QB = qlen >= 4 * c->VL ? 4 : qlen >= 2 * c->VL ? 2 : 1;
-	} else {
-		for (int kb = maxkb; kb >= 1; kb /= 2)
-			if (kg % kb == 0) {
-				c->KB = kb;
-				break;
-			}
-	}
+	blocking(L, c, c->K / c->groups, c->flat ? c->P * c->Q : c->Q);
 	c->n_epi = 0;
 	for (int e = 1; e < n->n_stmt && epilogue_ok(c, &n->stmts[e]); e++)
 		c->n_epi++;
@@ -439,7 +480,7 @@ static LLVMValueRef ix_eval(kc *c, const gos_stmt *e, int r, LLVMValueRef *vars,
 	case GOS_IX_CONST: return vec ? gos_lw_ic(c->ivty, x->k) : ixc(c, x->k);
 	case GOS_IX_VAR: {
 		/* statement variable -> n, k, p, q (vars[3] scalar q, vars[4] vector q) */
-		int li = x->k == c->qv ? 3 : x->k == c->pv ? 2 : (int)x->k;
+		int li = x->k == c->qv ? 3 : x->k == c->pv ? 2 : x->k == c->kv ? 1 : 0;
 		if (li == 3)
 			return vec ? vars[4] : vars[3];
 		return vec ? gos_lw_splat(L, vars[li], c->VL) : vars[li];
@@ -710,7 +751,7 @@ int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf)
 	gos_lw_loop_end(L, &lk, c.KB);
 	gos_lw_loop_end(L, &ln, 1);
 	gos_lw_stat(L, "  kconv: %s%s VL=%d KB=%d QB=%d epilogue=%d of %d statements\n",
-	            c.depthwise ? "depthwise" : "dense", c.flat ? " 1x1-flat" : "", c.VL, c.KB, c.QB,
+	            c.mm ? "matmul" : c.depthwise ? "depthwise" : "dense", c.flat ? " 1x1-flat" : "", c.VL, c.KB, c.QB,
 	            c.n_epi, n->n_stmt - 1);
 	return c.n_epi + 1;
 }
