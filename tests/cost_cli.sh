@@ -70,6 +70,14 @@ echo "$t" | grep -q '^act  *relu  *elementwise  *24 ' || fail "per-op act row: $
 sum=$(echo "$t" | awk '$1 == "fc" || $1 == "act" { s += $7 } END { print s }')
 awk -v s="$sum" 'BEGIN { exit !(s > 99.9 && s < 100.1) }' || fail "shares sum to $sum"
 
+# ---- an ONNX model (Debian's ONNX test data, when installed) ------------------
+# 1x1x7x5 input, 3x3 kernel, stride 2, pad 1: 4 x 3 outputs x 9 taps x 2
+onnx=/usr/share/libonnx-testdata/data/node/test_conv_with_strides_padding/model.onnx
+if [ -f "$onnx" ]; then
+	t=$("$GC" predict -target="$T/board.target" --per-op "$onnx") || fail "per-op on ONNX exited $?"
+	echo "$t" | grep -q '^y  *conv2d  *[a-z]*  *216 ' || fail "ONNX conv row: $t"
+fi
+
 # ---- rank-corr: hand-computed values ------------------------------------------
 printf 'key,v\na,1\nb,2\nc,3\nd,4\ne,5\n' > "$T/a.csv"
 printf 'key,v\ne,5\nd,3\nc,4\nb,1\na,2\nzz,9\n' > "$T/b.csv"

@@ -21,8 +21,9 @@ static void usage(FILE *f)
 	      "      analytic model of target T, or the fitted model F;\n"
 	      "      --per-op: a table per operator instead (op, FLOPs, bytes, ms, share)\n"
 	      "      (a model fitted with --prior=proxy also needs --proxy-csv P.csv)\n"
-	      "  predict --proxy [--runs N] MODEL...\n"
-	      "      measure on this machine (gosc -target=host -emit=exe, runner --bench)\n"
+	      "  predict --proxy [--runs N] [--with-min] MODEL...\n"
+	      "      measure on this machine (gosc -target=host -emit=exe, runner --bench):\n"
+	      "      MODEL,median_ms (--with-min: MODEL,median_ms,min_ms)\n"
 	      "  fit -target=T --samples S.csv -o F [--fold=auto|yes|no] [--tau=a,b,..]\n"
 	      "      [--lambda=a,b,..] [--prior=analytic|proxy --proxy-csv P.csv]\n"
 	      "      [--columns=ms,gflop,mb,nodes,prior] [--allow-negative]\n"
@@ -274,7 +275,7 @@ static const char *sibling(const char *name, char *buf, size_t n)
 typedef struct opts {
 	const char *target, *model_file, *samples, *out, *features_csv, *gosc;
 	const char *proxy_csv, *prior;
-	int per_op, proxy, runs, fold_set, fold, count;
+	int per_op, proxy, proxy_min, runs, fold_set, fold, count;
 	gos_cost_fitopts fit;
 	int nin;
 	const char **in;
@@ -398,6 +399,8 @@ static int parse_opts(int argc, char **argv, opts *o)
 			o->per_op = 1;
 		} else if (!strcmp(a, "--proxy")) {
 			o->proxy = 1;
+		} else if (!strcmp(a, "--with-min")) {
+			o->proxy_min = 1;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "gos-cost: error: unknown option '%s'\n", a);
 			return -1;
@@ -496,9 +499,12 @@ static int cmd_predict(opts *o)
 		for (int i = 0; i < o->nin; i++) {
 			gos_diags d;
 			gos_diags_init(&d);
-			double ms;
-			if (gos_cost_proxy_measure(gosc, o->in[i], o->runs, &ms, &d) == 0) {
-				printf("%s,%.6g\n", o->in[i], ms);
+			double med, lo;
+			if (gos_cost_proxy_measure(gosc, o->in[i], o->runs, &med, &lo, &d) == 0) {
+				if (o->proxy_min)
+					printf("%s,%.6g,%.6g\n", o->in[i], med, lo);
+				else
+					printf("%s,%.6g\n", o->in[i], med);
 				fflush(stdout);
 			} else {
 				rc = 1;

@@ -62,9 +62,26 @@ static char *stem(const char *path, const char *ext)
 	return with_ext(slash ? slash + 1 : path, ext);
 }
 
+/* Is path an existing file that is not a regular file (/dev/null, a
+ * FIFO)? Those are written directly: replacing them by rename would turn
+ * /dev/null into a regular file. */
+static int is_special(const char *path)
+{
+	struct stat st;
+	return path && strcmp(path, "-") && stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 /* Writes n bytes to path (or stdout for "-"/NULL) completely or not at all. */
 static int write_all(const char *path, const char *data, size_t n)
 {
+	if (is_special(path)) {
+		FILE *f = fopen(path, "wb");
+		int bad = !f || (n && fwrite(data, 1, n, f) != n);
+		bad |= f && fclose(f) != 0;
+		if (bad)
+			fprintf(stderr, "gosc: error: writing '%s' failed\n", path);
+		return bad ? -1 : 0;
+	}
 	gos_outfile o;
 	if (gos_outfile_open(&o, path)) {
 		fprintf(stderr, "gosc: error: cannot write '%s'\n", path);
@@ -189,22 +206,19 @@ int main(int argc, char **argv)
 	if (!m || d.n_errors)
 		goto done;
 	if (kind == 0) {
-		gos_outfile o;
-		if (gos_outfile_open(&o, out)) {
-			fprintf(stderr, "gosc: error: cannot write '%s'\n", out);
-		} else {
-			gos_ir_print(o.f, m);
-			if (gos_outfile_commit(&o))
-				fprintf(stderr, "gosc: error: writing '%s' failed\n", out ? out : "stdout");
-			else
-				rc = 0;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mf = open_memstream(&text, &len);
+		if (!mf) {
+			fprintf(stderr, "gosc: error: out of memory\n");
+			goto done;
 		}
+		gos_ir_print(mf, m);
+		if (fclose(mf) == 0 && !write_all(out, text, len))
+			rc = 0;
+		free(text);
 		goto done;
 	}
-	/* the IR passes (batchnorm folding, epilogue fusion, DCE) at -O1 and up */
-	gos_pipeline_opts po = {opt > 0, 0, NULL, NULL};
-	if (gos_pipeline_run(m, &po, &d))
-		goto done;
 	gos_llvm_opts opts = {opt, external, prefix, 0};
 	gos_emit e = kind == 1 ? GOS_EMIT_LL : kind == 2 ? GOS_EMIT_ASM : GOS_EMIT_OBJ;
 	if (gos_llvm_compile(m, &t, &opts, e, &lo, &d))
@@ -217,7 +231,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (kind == 3) {
-		int to_stdout = out && !strcmp(out, "-");
+		int to_stdout = out && (!strcmp(out, "-") || is_special(out));
 		objpath = out ? strdup(out) : stem(in, ".o");
 		if (write_all(objpath, lo.code, lo.code_len))
 			goto done;

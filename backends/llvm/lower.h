@@ -82,6 +82,8 @@ LLVMValueRef gos_lw_floormod(gos_lw *L, LLVMValueRef a, long long k, int nonneg)
 typedef struct gos_loop {
 	LLVMBasicBlockRef pre, head, exit;
 	LLVMValueRef iv;
+	int scalar_tail; /* set between begin and end: a few leftover lanes;
+	                    LLVM must not vectorise or unroll it */
 } gos_loop;
 
 /* Starts the loop at the builder's position; returns the induction

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <llvm-c/DebugInfo.h>
+
 void gos_lw_stat(gos_lw *L, const char *fmt, ...)
 {
 	char buf[1024];
@@ -165,6 +167,7 @@ LLVMValueRef gos_lw_loop_begin(gos_lw *L, gos_loop *lp, LLVMValueRef start, LLVM
                                const char *name)
 {
 	lp->pre = LLVMGetInsertBlock(L->B);
+	lp->scalar_tail = 0;
 	lp->head = LLVMAppendBasicBlockInContext(L->C, L->fn, name);
 	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(L->C, L->fn, "body");
 	lp->exit = LLVMCreateBasicBlockInContext(L->C, "exit");
@@ -178,11 +181,32 @@ LLVMValueRef gos_lw_loop_begin(gos_lw *L, gos_loop *lp, LLVMValueRef start, LLVM
 	return lp->iv;
 }
 
+/* Loop metadata that keeps LLVM from vectorising or unrolling a loop
+ * (a self-referential !llvm.loop node). */
+static LLVMValueRef no_vectorize_md(gos_lw *L)
+{
+	LLVMMetadataRef tmp = LLVMTemporaryMDNode(L->C, NULL, 0);
+	static const char *const keys[] = {"llvm.loop.vectorize.enable", "llvm.loop.unroll.disable"};
+	LLVMMetadataRef kv[2];
+	LLVMMetadataRef s0 = LLVMMDStringInContext2(L->C, keys[0], strlen(keys[0]));
+	LLVMMetadataRef off = LLVMValueAsMetadata(LLVMConstInt(L->i1, 0, 0));
+	LLVMMetadataRef pair[2] = {s0, off};
+	kv[0] = LLVMMDNodeInContext2(L->C, pair, 2);
+	LLVMMetadataRef s1 = LLVMMDStringInContext2(L->C, keys[1], strlen(keys[1]));
+	kv[1] = LLVMMDNodeInContext2(L->C, &s1, 1);
+	LLVMMetadataRef ops[3] = {tmp, kv[0], kv[1]};
+	LLVMMetadataRef loop = LLVMMDNodeInContext2(L->C, ops, 3);
+	LLVMMetadataReplaceAllUsesWith(tmp, loop);
+	return LLVMMetadataAsValue(L->C, loop);
+}
+
 void gos_lw_loop_end(gos_lw *L, gos_loop *lp, long long step)
 {
 	LLVMBasicBlockRef latch = LLVMGetInsertBlock(L->B);
 	LLVMValueRef next = LLVMBuildNSWAdd(L->B, lp->iv, gos_lw_ix(L, step), "");
-	LLVMBuildBr(L->B, lp->head);
+	LLVMValueRef br = LLVMBuildBr(L->B, lp->head);
+	if (lp->scalar_tail)
+		LLVMSetMetadata(br, LLVMGetMDKindIDInContext(L->C, "llvm.loop", 9), no_vectorize_md(L));
 	LLVMAddIncoming(lp->iv, &next, &latch, 1);
 	LLVMAppendExistingBasicBlock(L->fn, lp->exit);
 	LLVMPositionBuilderAtEnd(L->B, lp->exit);

@@ -3,6 +3,12 @@
  *
  *   dst[v0..v(r-1)] = RED over v(r).. of ins[result]
  *
+ * Collapsing: adjacent variables that every load reads as two whole
+ * adjacent dimensions (X[.., h, w] with h, w ranging over those
+ * dimensions) are replaced by one, through views of the buffers with the
+ * dimensions merged: an elementwise op on [1, C, 7, 7] becomes one
+ * contiguous loop of 49 * C lanes, a global pool one reduction of 49.
+ *
  * Analysis: every index expression gets its interval (as the verifier
  * computes it), the variables it depends on, and an affine form
  * c0 + sum c_v v when it has one. Multiplications that feed one add/sub
@@ -227,6 +233,207 @@ static void ix_an(sx *c, int i)
 	c->ixlo[i] = lo;
 	c->ixhi[i] = hi;
 	c->ixmask[i] = mask;
+}
+
+/* ---- collapsing adjacent variables ---------------------------------------- */
+
+/* Index expressions reachable from root (pool size n) that name variable
+ * u or v, other than through the roots being exactly a VAR node: returns
+ * the mask of variables root depends on (cycle-free pools: the verifier
+ * checked). */
+static uint32_t ix_mask(const gos_stmt *s, int root, int depth)
+{
+	const gos_ix *x = &s->ix[root];
+	if (depth > 4000)
+		return ~0u;
+	switch (x->op) {
+	case GOS_IX_CONST: return 0;
+	case GOS_IX_VAR: return 1u << x->k;
+	case GOS_IX_DIV:
+	case GOS_IX_MOD: return ix_mask(s, x->a, depth + 1);
+	default: return ix_mask(s, x->a, depth + 1) | ix_mask(s, x->b, depth + 1);
+	}
+}
+
+static int is_var_node(const gos_stmt *s, int root, int v)
+{
+	return s->ix[root].op == GOS_IX_VAR && s->ix[root].k == v;
+}
+
+/* Can variables u and u+1 of statement s of node n be replaced by one
+ * variable t = u * ext(u+1) + (u+1)? Yes when both are output variables
+ * or both reduction variables, no `index` instruction uses them, and every
+ * live load either does not use them or reads them exactly as two
+ * adjacent whole dimensions (X[.., u, u+1, ..] with those extents). */
+static int can_merge(const gos_node *n, const gos_stmt *s, const char *live, int u)
+{
+	int v = u + 1, r = n->bufs[s->dst].rank;
+	if ((u < r) != (v < r))
+		return 0;
+	int64_t eu = u < r ? n->bufs[s->dst].shape[u] : s->red_extent[u - r];
+	int64_t ev = v < r ? n->bufs[s->dst].shape[v] : s->red_extent[v - r];
+	uint32_t uv = (1u << u) | (1u << v);
+	for (int i = 0; i < s->n_ins; i++) {
+		const gos_ins *in = &s->ins[i];
+		if (!live[i])
+			continue;
+		if (in->op == GOS_OP_INDEX && (ix_mask(s, in->idx[0], 0) & uv))
+			return 0;
+		if (in->op != GOS_OP_LOAD)
+			continue;
+		const gos_buf *b = &n->bufs[in->buf];
+		int first = -1, cnt = 0;
+		for (int k = 0; k < in->nidx; k++)
+			if (ix_mask(s, in->idx[k], 0) & uv) {
+				if (first < 0)
+					first = k;
+				cnt++;
+			}
+		if (cnt == 0)
+			continue;
+		if (cnt != 2 || !is_var_node(s, in->idx[first], u) ||
+		    !is_var_node(s, in->idx[first + 1], v) || b->shape[first] != eu ||
+		    b->shape[first + 1] != ev)
+			return 0;
+	}
+	return 1;
+}
+
+/* A view of buffer b with dimensions k and k+1 merged (same storage). */
+static gos_buf merged_buf(const gos_buf *b, int k)
+{
+	gos_buf nb = *b;
+	nb.shape[k] = b->shape[k] * b->shape[k + 1];
+	for (int d = k + 1; d + 1 < b->rank; d++)
+		nb.shape[d] = b->shape[d + 1];
+	nb.rank = b->rank - 1;
+	nb.value = -1;
+	return nb;
+}
+
+/* Replaces variables u and u+1 of c->s by one (can_merge said yes):
+ * a new node/statement/buffer list in the arena, loads and the
+ * destination through merged views. Returns 0 or -1 (out of memory). */
+static int merge_vars(sx *c, int u, const char *live)
+{
+	gos_arena *a = c->L->a;
+	const gos_node *n = c->n;
+	const gos_stmt *s = c->s;
+	int v = u + 1, r = n->bufs[s->dst].rank, nv = r + s->n_red;
+	uint32_t uv = (1u << u) | (1u << v);
+	/* room for a view per load and one for the destination */
+	int nb = n->n_buf + s->n_ins + 1;
+	gos_node *nn = GOS_NEW(a, gos_node);
+	gos_stmt *ns = GOS_NEW(a, gos_stmt);
+	gos_buf *bufs = GOS_NEWN(a, gos_buf, nb);
+	LLVMValueRef *bp = GOS_NEWN(a, LLVMValueRef, nb);
+	gos_ins *ins = GOS_NEWN(a, gos_ins, s->n_ins);
+	gos_ix *ix = GOS_NEWN(a, gos_ix, s->n_ix);
+	const char **names = GOS_NEWN(a, const char *, nv);
+	int64_t *rext = GOS_NEWN(a, int64_t, s->n_red + 1);
+	if (!nn || !ns || !bufs || !bp || !ins || !ix || !names || !rext)
+		return -1;
+	*nn = *n;
+	*ns = *s;
+	memcpy(bufs, n->bufs, sizeof *bufs * (size_t)n->n_buf);
+	memcpy(bp, c->buf, sizeof *bp * (size_t)n->n_buf);
+	int k_buf = n->n_buf;
+	nn->bufs = bufs;
+	nn->stmts = ns;
+	nn->n_stmt = 1;
+	/* variables: v disappears, u covers both */
+	for (int w = 0, o = 0; w < nv; w++) {
+		if (w == v)
+			continue;
+		const char *nm = s->var_names && s->var_names[w] ? s->var_names[w] : "v";
+		if (w == u) {
+			const char *nm2 = s->var_names && s->var_names[v] ? s->var_names[v] : "v";
+			nm = gos_arena_printf(a, "%s.%s", nm, nm2);
+		}
+		names[o++] = nm;
+	}
+	ns->var_names = names;
+	if (u >= r) {
+		for (int j = 0, o = 0; j < s->n_red; j++) {
+			if (j == v - r)
+				continue;
+			rext[o++] = j == u - r ? s->red_extent[j] * s->red_extent[j + 1] : s->red_extent[j];
+		}
+		ns->n_red = s->n_red - 1;
+		ns->red_extent = rext;
+	} else {
+		bufs[k_buf] = merged_buf(&n->bufs[s->dst], u);
+		bp[k_buf] = c->buf[s->dst];
+		ns->dst = k_buf++;
+	}
+	/* index pool: variables above v move down */
+	memcpy(ix, s->ix, sizeof *ix * (size_t)s->n_ix);
+	for (int i = 0; i < s->n_ix; i++)
+		if (ix[i].op == GOS_IX_VAR && ix[i].k > v)
+			ix[i].k--;
+	ns->ix = ix;
+	/* loads that read u, v: through a view, one index fewer */
+	memcpy(ins, s->ins, sizeof *ins * (size_t)s->n_ins);
+	for (int i = 0; i < s->n_ins; i++) {
+		gos_ins *in = &ins[i];
+		if (!live[i] || in->op != GOS_OP_LOAD)
+			continue;
+		int first = -1;
+		for (int k = 0; k < in->nidx && first < 0; k++)
+			if (ix_mask(s, in->idx[k], 0) & uv)
+				first = k;
+		if (in->buf == s->dst && u < r) { /* a read of the element being written */
+			in->buf = ns->dst;
+		} else if (first >= 0) {
+			bufs[k_buf] = merged_buf(&n->bufs[in->buf], first);
+			bp[k_buf] = c->buf[in->buf];
+			in->buf = k_buf++;
+		} else {
+			continue;
+		}
+		int *idx = GOS_NEWN(a, int, in->nidx);
+		if (!idx)
+			return -1;
+		for (int k = 0, o = 0; k < in->nidx; k++)
+			if (k != first + 1)
+				idx[o++] = in->idx[k];
+		in->idx = idx;
+		in->nidx--;
+	}
+	ns->ins = ins;
+	nn->n_buf = k_buf;
+	c->n = nn;
+	c->s = ns;
+	c->buf = bp;
+	return 0;
+}
+
+/* Collapses adjacent variables while possible (innermost pairs first),
+ * so that e.g. an elementwise op on [1, C, 7, 7] runs over 49 contiguous
+ * lanes instead of 7. Liveness is that of the original instructions. */
+static int collapse(sx *c)
+{
+	const gos_stmt *s = c->s;
+	char *live = GOS_NEWN(c->L->a, char, s->n_ins + 1);
+	if (!live)
+		return -1;
+	live[s->result] = 1;
+	for (int i = s->result; i >= 0; i--)
+		if (live[i])
+			for (int k = 0; k < gos_opinfo_tab[s->ins[i].op].arity; k++)
+				live[s->ins[i].arg[k]] = 1;
+	for (;;) {
+		int nv = c->n->bufs[c->s->dst].rank + c->s->n_red, done = 1;
+		for (int u = nv - 2; u >= 0; u--)
+			if (can_merge(c->n, c->s, live, u)) {
+				if (merge_vars(c, u, live))
+					return -1;
+				done = 0;
+				break;
+			}
+		if (done)
+			return 0;
+	}
 }
 
 /* ---- instruction analysis ----------------------------------------------- */
@@ -654,7 +861,7 @@ static LLVMValueRef fbool(sx *c, LLVMValueRef cond)
 	return LLVMBuildSelect(B, cond, gos_lw_fc(c->L, ft, 1), gos_lw_fc(c->L, ft, 0), "");
 }
 
-/* The value of a constant instruction, or NAN-flagged 0 when not one. */
+/* Whether instruction i is a constant; its value in *f. */
 static int const_arg(const sx *c, int i, float *f)
 {
 	if (c->s->ins[i].op != GOS_OP_CONST)
@@ -923,6 +1130,7 @@ static void lane_segments(sx *c, seg_fn fn, void *arg)
 	gos_loop lp;
 	c->w = 1;
 	c->var[v] = gos_lw_loop_begin(L, &lp, gos_lw_ix(L, 0), lo, "lborder");
+	lp.scalar_tail = 1;
 	fn(c, arg);
 	gos_lw_loop_end(L, &lp, 1);
 	LLVMValueRef start = lp.iv;
@@ -937,6 +1145,7 @@ static void lane_segments(sx *c, seg_fn fn, void *arg)
 	}
 	c->w = 1;
 	c->var[v] = gos_lw_loop_begin(L, &lp, start, gos_lw_ix(L, c->ext[v]), "rborder");
+	lp.scalar_tail = 1;
 	fn(c, arg);
 	gos_lw_loop_end(L, &lp, 1);
 	c->w = 1;
@@ -992,15 +1201,12 @@ static void block_out(sx *c, void *arg)
 	(void)arg;
 	gos_lw *L = c->L;
 	const gos_stmt *s = c->s;
-	if (s->red == GOS_RED_NONE || c->nv == c->r) {
-		if (s->red == GOS_RED_NONE) {
-			emit_body(c);
-			store_dst(c, c->insv[s->result]);
-		} else { /* a reduction over nothing: the initial value */
-			store_dst(c, red_init(c, c->w));
-		}
+	if (s->red == GOS_RED_NONE) {
+		emit_body(c);
+		store_dst(c, c->insv[s->result]);
 		return;
 	}
+	/* a reduction (over no variables it has one point: init (+) value) */
 	int w = c->w;
 	int rv[GOS_MAX_VARS], nr = 0;
 	for (int v = c->r; v < c->nv; v++)
@@ -1090,6 +1296,12 @@ int gos_lw_stmt(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf)
 	c->s = &n->stmts[si];
 	c->si = si;
 	c->buf = buf;
+	if (collapse(c)) {
+		gos_error(L->d, n->loc, "out of memory");
+		L->err = 1;
+		return -1;
+	}
+	n = c->n;
 	const gos_buf *dst = &n->bufs[c->s->dst];
 	c->r = dst->rank;
 	c->nv = c->r + c->s->n_red;

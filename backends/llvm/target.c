@@ -244,11 +244,11 @@ void gos_target_list(char *buf, size_t n)
 	qsort(names, (size_t)k, sizeof names[0], cmp_str);
 	size_t u = 0;
 	buf[0] = 0;
-	for (int i = 0; i < k; i++) {
+	for (int i = 0; i < k; i++)
 		if ((i == 0 || strcmp(names[i], names[i - 1])) && u < n)
 			u += (size_t)snprintf(buf + u, n - u, "%s%s", u ? ", " : "", names[i]);
+	for (int i = 0; i < k; i++)
 		free(names[i]);
-	}
 }
 
 int gos_target_load(gos_target *t, const char *spec, gos_diags *d)

@@ -138,8 +138,8 @@ def _nice_ticks(lo, hi, n=5):
 
 
 def svg_scatter(path, series, title, xlabel, ylabel, note="", diagonal=False):
-    """series: list of (label, xs, ys, colour). Writes an SVG file; with
-    diagonal, the line y = x is drawn."""
+    """series: list of (label, xs, ys, colour[, radius]). Writes an SVG
+    file; with diagonal, the line y = x is drawn."""
     W, H, L, R, T, B = 560, 420, 70, 20, 40, 55
     xs_all = np.concatenate([np.asarray(s[1], float) for s in series])
     ys_all = np.concatenate([np.asarray(s[2], float) for s in series])
@@ -175,10 +175,12 @@ def svg_scatter(path, series, title, xlabel, ylabel, note="", diagonal=False):
         if hi > lo:
             o.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888" '
                      'stroke-dasharray="4 3"/>' % (X(lo), Y(lo), X(hi), Y(hi)))
-    for k, (label, xs, ys, colour) in enumerate(series):
+    for k, ser in enumerate(series):
+        label, xs, ys, colour = ser[:4]
+        radius = ser[4] if len(ser) > 4 else 2
         for a, b in zip(xs, ys):
-            o.append('<circle cx="%.1f" cy="%.1f" r="2" fill="%s" fill-opacity="0.55"/>'
-                     % (X(a), Y(b), colour))
+            o.append('<circle cx="%.1f" cy="%.1f" r="%g" fill="%s" fill-opacity="0.55"/>'
+                     % (X(a), Y(b), radius, colour))
         o.append('<circle cx="%d" cy="%d" r="4" fill="%s"/>' % (L + 12, T + 14 + 16 * k, colour))
         o.append('<text x="%d" y="%d">%s</text>' % (L + 22, T + 18 + 16 * k, label))
     if note:

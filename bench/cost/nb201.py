@@ -5,12 +5,18 @@ networks measured on three devices (shared/data/latency/nb201_devices_dev.csv).
   nb201.py gen      --work W [--subset N]   write W/nb201/<idx>.gos (nb201-gen)
   nb201.py features --work W --gos-cost G   gos-cost features per device target
   nb201.py proxy    --work W --gos-cost G [--limit K] [--runs R]
-                    measure the host proxy of networks not yet in the cache
-                    bench/cost/data/nb201_host_proxy.csv (nice -n 19)
+                    measure the host proxy (median and min of R runs, default
+                    50) of the first K networks of a fixed random order that
+                    are not yet in the cache bench/cost/data/nb201_host_proxy.csv
+                    (at nice 19; about 10 s per network, mostly compiling)
   nb201.py study    --work W --gos-cost G [--splits S]
-                    FLOPs / analytic / proxy / adapted (10, 20, 60 samples)
-                    Spearman on the held-out networks; writes
+                    FLOPs / analytic / proxy / adapted (10, 20, 60 samples:
+                    random, chosen by gos-cost select, or random with the
+                    proxy prior) Spearman on the held-out networks, and what
+                    the data allow (data_analysis); writes
                     bench/cost/results/nb201.json and the SVG plots.
+Environment: GOS_LATENCY_DATA (the latency data), GOS_COST_RESULTS and
+GOS_COST_DATA (other results / proxy cache directories, for trials).
 Python 3 + numpy only.
 """
 import argparse
@@ -98,32 +104,38 @@ def cmd_features(a):
 
 
 def read_proxy_cache():
+    """{nb201_idx: (median ms, min ms)} of the networks measured so far."""
     if not os.path.exists(PROXY_CACHE):
         return {}
-    return {int(r["nb201_idx"]): float(r["host_ms"]) for r in costlib.read_csv(PROXY_CACHE)}
+    return {int(r["nb201_idx"]): (float(r["host_ms"]), float(r["host_min_ms"]))
+            for r in costlib.read_csv(PROXY_CACHE)}
 
 
 def cmd_proxy(a):
+    """Measures networks in a fixed random order (so --limit K measures the
+    same K networks on every machine, and a larger K extends them)."""
     rows, _ = work_rows(a.work)
     cache = read_proxy_cache()
-    todo = [r for r in rows if int(r["nb201_idx"]) not in cache]
+    order = np.random.default_rng(201).permutation(len(rows))
+    todo = [rows[i] for i in order]
     if a.limit is not None:
         todo = todo[:a.limit]
+    todo = [r for r in todo if int(r["nb201_idx"]) not in cache]
     os.makedirs(os.path.dirname(PROXY_CACHE), exist_ok=True)
     new = not os.path.exists(PROXY_CACHE)
     f = open(PROXY_CACHE, "a")
     if new:
-        f.write("nb201_idx,host_ms\n")
+        f.write("nb201_idx,host_ms,host_min_ms\n")
     t0 = time.time()
     for k, r in enumerate(todo):
         path = os.path.join(a.work, model_name(r))
-        out = costlib.run([a.gos_cost, "predict", "--proxy", "--runs", str(a.runs), path],
-                          check=False, nice=True)
+        out = costlib.run([a.gos_cost, "predict", "--proxy", "--with-min", "--runs", str(a.runs),
+                           path], check=False, nice=True)
         line = out.strip().split("\n")[-1] if out.strip() else ""
-        if "," not in line:
+        if line.count(",") != 2:
             sys.stderr.write("proxy: %s failed\n" % path)
             continue
-        f.write("%s,%s\n" % (r["nb201_idx"], line.rsplit(",", 1)[1]))
+        f.write("%s,%s\n" % (r["nb201_idx"], line.split(",", 1)[1]))
         f.flush()
         if (k + 1) % 25 == 0:
             el = time.time() - t0
@@ -266,12 +278,15 @@ def cmd_study(a):
     names = [model_name(r) for r in rows]
     N = len(rows)
     cache = read_proxy_cache()
-    proxy = np.array([cache.get(int(r["nb201_idx"]), np.nan) for r in rows])
+    proxy = np.array([cache.get(int(r["nb201_idx"]), (np.nan, np.nan))[0] for r in rows])
+    proxy_min = np.array([cache.get(int(r["nb201_idx"]), (np.nan, np.nan))[1] for r in rows])
     have_proxy = ~np.isnan(proxy)
     proxied = np.where(have_proxy)[0]
     proxy_csv = os.path.join(a.work, "proxy.csv")
-    costlib.write_rows(proxy_csv, ["model", "host_ms"],
-                       [(n, p) for n, p in zip(names, proxy) if not np.isnan(p)])
+    # the prior of the proxy-prior fits: the fastest run (robust on a loaded
+    # machine; the median is reported too)
+    costlib.write_rows(proxy_csv, ["model", "host_min_ms"],
+                       [(n, p) for n, p in zip(names, proxy_min) if not np.isnan(p)])
     os.makedirs(RESULTS, exist_ok=True)
     res = {"subset": meta["subset"], "networks": N, "splits": a.splits,
            "proxy_networks": int(have_proxy.sum()), "devices": {}}
@@ -289,7 +304,11 @@ def cmd_study(a):
              "analytic_kendall": costlib.kendall(analytic, y)}
         if have_proxy.sum() >= 3:
             d["proxy"] = costlib.spearman(proxy[have_proxy], y[have_proxy])
+            d["proxy_min"] = costlib.spearman(proxy_min[have_proxy], y[have_proxy])
             d["proxy_n"] = int(have_proxy.sum())
+            # the other predictors on the same networks, for comparison
+            d["flops_on_proxied"] = costlib.spearman(flops[have_proxy], y[have_proxy])
+            d["analytic_on_proxied"] = costlib.spearman(analytic[have_proxy], y[have_proxy])
         # (variant, n, split) -> (train, test) indices
         def splits(variant, n):
             for s in range(a.splits):
@@ -328,11 +347,11 @@ def cmd_study(a):
                         costlib.svg_scatter(
                             os.path.join(RESULTS, "nb201_%s_%s.svg" % (tgt, variant)),
                             [("held-out networks", y[te], p, colours[k]),
-                             ("fitted on", y[tr], [pred[names[i]] for i in tr], "#000")],
+                             ("fitted on", y[tr], [pred[names[i]] for i in tr], "#000", 3.5)],
                             "%s: fitted on %s networks" % (label, how),
                             "measured latency (ms)", "predicted latency (ms)",
                             "Spearman %.3f on %d held-out networks" % (rho, len(te)), diagonal=True)
-                        costlib.write_rows(os.path.join(RESULTS, "nb201_%s_%s_pred.csv" % (tgt, variant)),
+                        costlib.write_rows(os.path.join(a.work, "nb201_%s_%s_pred.csv" % (tgt, variant)),
                                            ["model", "measured_ms", "predicted_ms", "analytic_ms"],
                                            [(names[i], y[i], v, analytic[i]) for i, v in zip(te, p)])
                 d[variant][str(n)] = {"spearman": summary(sp), "kendall": summary(kt),
@@ -352,9 +371,9 @@ def cmd_study(a):
     if have_proxy.sum() >= 3:
         costlib.svg_scatter(
             os.path.join(RESULTS, "nb201_host_proxy.svg"),
-            [(label, proxy[have_proxy], ys[col][have_proxy], colours[k])
+            [(label, proxy_min[have_proxy], ys[col][have_proxy], colours[k])
              for k, (col, _, label) in enumerate(DEVICES)],
-            "host proxy measurement vs device latency", "host (ms, gosc -emit=exe)",
+            "host proxy measurement vs device latency", "host, fastest of 50 runs (ms)",
             "device (ms)")
     out = os.path.join(RESULTS, "nb201.json")
     with open(out, "w") as f:
@@ -369,7 +388,7 @@ def main():
     p.add_argument("--gos-cost")
     p.add_argument("--subset", type=int)
     p.add_argument("--limit", type=int)
-    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--runs", type=int, default=50)
     p.add_argument("--splits", type=int, default=20)
     a = p.parse_args()
     if a.cmd != "gen" and not a.gos_cost:

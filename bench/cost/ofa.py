@@ -5,12 +5,15 @@ MobileNetV3 (width 1.2) lookup tables measured on a Samsung Galaxy Note10
 
   ofa.py gen      --work W             one small .gos per distinct layer
   ofa.py features --work W --gos-cost G
-  ofa.py proxy    --work W --gos-cost G [--limit K]   host proxy (cached in
-                  bench/cost/data/ofa_host_proxy.csv)
+  ofa.py proxy    --work W --gos-cost G [--limit K] [--runs R]   host proxy
+                  (median and min of R runs, default 50; cached in
+                  bench/cost/data/ofa_host_proxy.csv; about 1 s per layer)
   ofa.py study    --work W --gos-cost G [--splits S] [--networks N]
                   per layer: FLOPs / analytic / proxy / fitted on 20 layers;
                   whole networks (random OFA subnets, latency = sum of their
-                  layers' table entries): the same predictors summed.
+                  layers' table entries): the same predictors summed; and the
+                  median absolute percentage error of the analytic and the
+                  adapted model.
 Python 3 + numpy only.
 """
 import argparse
@@ -180,9 +183,11 @@ def cmd_features(a):
 
 
 def read_proxy_cache():
+    """{layer key: (median ms, min ms)} of the layers measured so far."""
     if not os.path.exists(PROXY_CACHE):
         return {}
-    return {r["layer"]: float(r["host_ms"]) for r in costlib.read_csv(PROXY_CACHE)}
+    return {r["layer"]: (float(r["host_ms"]), float(r["host_min_ms"]))
+            for r in costlib.read_csv(PROXY_CACHE)}
 
 
 def cmd_proxy(a):
@@ -195,14 +200,17 @@ def cmd_proxy(a):
     new = not os.path.exists(PROXY_CACHE)
     with open(PROXY_CACHE, "a") as f:
         if new:
-            f.write("layer,host_ms\n")
+            f.write("layer,host_ms,host_min_ms\n")
         for k in todo:
-            out = costlib.run([a.gos_cost, "predict", "--proxy", "--runs", str(a.runs),
-                               os.path.join(a.work, layer_file(k))], check=False, nice=True)
+            out = costlib.run([a.gos_cost, "predict", "--proxy", "--with-min", "--runs",
+                               str(a.runs), os.path.join(a.work, layer_file(k))],
+                              check=False, nice=True)
             line = out.strip().split("\n")[-1] if out.strip() else ""
-            if "," in line:
-                f.write("%s,%s\n" % (k, line.rsplit(",", 1)[1]))
+            if line.count(",") == 2:
+                f.write("%s,%s\n" % (k, line.split(",", 1)[1]))
                 f.flush()
+            else:
+                sys.stderr.write("ofa proxy: %s failed\n" % k)
     print("ofa proxy: cache has %d layers" % len(read_proxy_cache()))
 
 
@@ -235,7 +243,14 @@ def sample_network(rng, lut):
 
 def summary(v):
     v = np.asarray(v, float)
-    return {"mean": float(v.mean()), "sd": float(v.std()), "min": float(v.min()), "n": len(v)}
+    return {"mean": float(v.mean()), "sd": float(v.std()), "min": float(v.min()),
+            "max": float(v.max()), "n": len(v)}
+
+
+def mdape(pred, y):
+    """Median absolute percentage error of pred against y."""
+    pred, y = np.asarray(pred, float), np.asarray(y, float)
+    return float(np.median(np.abs(pred - y) / y) * 100)
 
 
 def cmd_study(a):
@@ -247,13 +262,19 @@ def cmd_study(a):
     flops = np.array([float(feat[layer_file(k)]["flops"]) for r, k in entries])
     analytic = np.array([float(feat[layer_file(k)]["analytic_ms"]) for r, k in entries])
     cache = read_proxy_cache()
-    proxy = np.array([cache.get(k, np.nan) for r, k in entries])
+    proxy_median = np.array([cache.get(k, (np.nan, np.nan))[0] for r, k in entries])
+    proxy = np.array([cache.get(k, (np.nan, np.nan))[1] for r, k in entries])  # fastest run
     hp = ~np.isnan(proxy)
+    blocks = np.array([k.startswith("expanded_conv") for r, k in entries])
     res = {"layers": len(entries), "distinct_layers": len(feat),
            "per_layer": {"flops": costlib.spearman(flops, y),
-                         "analytic": costlib.spearman(analytic, y)}}
+                         "analytic": costlib.spearman(analytic, y),
+                         "analytic_blocks_only": costlib.spearman(analytic[blocks], y[blocks]),
+                         "analytic_mdape": mdape(analytic, y),
+                         "analytic_ratio": float(np.median(analytic / y))}}
     if hp.sum() >= 3:
         res["per_layer"]["proxy"] = costlib.spearman(proxy[hp], y[hp])
+        res["per_layer"]["proxy_median"] = costlib.spearman(proxy_median[hp], y[hp])
         res["per_layer"]["proxy_n"] = int(hp.sum())
     # features CSV keyed per table entry (a layer measured at one resolution)
     fcsv = os.path.join(a.work, "feat_ofa_entries.csv")
@@ -271,14 +292,18 @@ def cmd_study(a):
     index = {n: i for i, n in enumerate(names)}
     net_rows = [[index["%d:%s" % (r, k)] for k in ls] for r, ls in nets]
     ynet = np.array([y[ix].sum() for ix in net_rows])
+    anet = np.array([analytic[ix].sum() for ix in net_rows])
     res["networks"] = {"n": len(nets),
                        "flops": costlib.spearman([flops[ix].sum() for ix in net_rows], ynet),
-                       "analytic": costlib.spearman([analytic[ix].sum() for ix in net_rows], ynet)}
+                       "analytic": costlib.spearman(anet, ynet),
+                       "analytic_mdape": mdape(anet, ynet),
+                       "analytic_ratio": float(np.median(anet / ynet)),
+                       "latency_ms": summary(ynet)}
     if hp.all():
         res["networks"]["proxy"] = costlib.spearman([proxy[ix].sum() for ix in net_rows], ynet)
-    layer_sp, net_sp = {}, {}
+    layer_sp, net_sp, layer_err, net_err = {}, {}, {}, {}
     for n in (10, 20, 60):
-        ls, ns = [], []
+        ls, ns, le, ne = [], [], [], []
         for s in range(a.splits):
             perm = np.random.default_rng(500 * n + s).permutation(len(entries))
             tr, te = perm[:n], perm[n:]
@@ -286,8 +311,11 @@ def cmd_study(a):
                 a.gos_cost, TARGET, fcsv, [names[i] for i in tr], [y[i] for i in tr],
                 fitdir, "ofa_%d_%d" % (n, s))
             p = np.array([pred[nm] for nm in names])
+            pnet = np.array([p[ix].sum() for ix in net_rows])
             ls.append(costlib.spearman(p[te], y[te]))
-            ns.append(costlib.spearman([p[ix].sum() for ix in net_rows], ynet))
+            ns.append(costlib.spearman(pnet, ynet))
+            le.append(mdape(p[te], y[te]))
+            ne.append(mdape(pnet, ynet))
             if n == 20 and s == 0:
                 costlib.svg_scatter(
                     os.path.join(RESULTS, "ofa_note10_layers.svg"),
@@ -303,8 +331,12 @@ def cmd_study(a):
                     "Spearman %.3f on %d networks" % (ns[-1], len(nets)), diagonal=True)
         layer_sp[str(n)] = summary(ls)
         net_sp[str(n)] = summary(ns)
+        layer_err[str(n)] = summary(le)
+        net_err[str(n)] = summary(ne)
     res["per_layer"]["adapted"] = layer_sp
     res["networks"]["adapted"] = net_sp
+    res["per_layer"]["adapted_mdape"] = layer_err
+    res["networks"]["adapted_mdape"] = net_err
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "ofa.json"), "w") as f:
         json.dump(res, f, indent=1, sort_keys=True)
@@ -320,7 +352,7 @@ def main():
     p.add_argument("--work", required=True)
     p.add_argument("--gos-cost")
     p.add_argument("--limit", type=int)
-    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--runs", type=int, default=50)
     p.add_argument("--splits", type=int, default=20)
     p.add_argument("--networks", type=int, default=300)
     a = p.parse_args()

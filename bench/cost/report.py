@@ -24,46 +24,64 @@ def ms(s):
 def nb201_section(r, relimg):
     out = []
     sub = " (subset of %d networks)" % r["networks"] if r.get("subset") else ""
+    N = r["networks"]
+    devs = list(r["devices"].values())
     out.append("### NAS-Bench-201 on three devices%s\n" % sub)
-    out.append("Spearman rank correlation with the measured latency of %d networks. "
-               "FLOPs, analytic and proxy use no device measurement; the adapted model "
-               "is fitted on n random networks and evaluated on the other %d - n "
-               "(%d random splits: mean ± standard deviation, and the worst split). "
-               "Host proxy: %d networks measured on this machine.\n"
-               % (r["networks"], r["networks"], r["splits"], r["proxy_networks"]))
-    hdr = ["device", "FLOPs", "analytic", "host proxy"] + ["adapted, n = %s" % n for n in ("10", "20", "60")]
+    out.append("Spearman rank correlation with the latencies measured on the devices "
+               "(`nb201_devices_dev.csv`, %d networks).\n" % N)
+    out.append("**Without any measurement on the device**: the IR's FLOPs, the analytic "
+               "model of the device's target file (`bench/cost/targets/`), and the host "
+               "proxy (median and fastest of 50 runs of gosc's code on this machine; "
+               "measured for %d networks, FLOPs and analytic on the same networks in "
+               "brackets):\n" % r["proxy_networks"])
+    hdr = ["device", "FLOPs", "analytic", "host proxy (median)", "host proxy (min)"]
     out.append("| " + " | ".join(hdr) + " |")
     out.append("|" + "---|" * len(hdr))
-    for tgt, d in r["devices"].items():
-        row = [d["label"], f3(d["flops"]), f3(d["analytic"]), f3(d.get("proxy"))]
-        for n in ("10", "20", "60"):
-            a = d["adapted"].get(n)
-            row.append(ms(a["spearman"]) if a else "–")
-        out.append("| " + " | ".join(row) + " |")
+    for d in devs:
+        px = "–"
+        pm = "–"
+        if "proxy" in d:
+            px = "%s (FLOPs %s, analytic %s)" % (f3(d["proxy"]), f3(d["flops_on_proxied"]),
+                                                 f3(d["analytic_on_proxied"]))
+            pm = f3(d.get("proxy_min"))
+        out.append("| %s | %s | %s | %s | %s |" % (d["label"], f3(d["flops"]),
+                                                  f3(d["analytic"]), px, pm))
     out.append("")
-    if any("adapted_proxy_prior" in d for d in r["devices"].values()):
-        out.append("With the host proxy measurement as the prior column (`fit --prior=proxy`):\n")
-        out.append("| device | n = 10 | n = 20 | n = 60 |")
-        out.append("|---|---|---|---|")
-        for tgt, d in r["devices"].items():
-            if "adapted_proxy_prior" in d:
-                out.append("| %s | %s |" % (d["label"], " | ".join(
-                    ms(d["adapted_proxy_prior"][n]["spearman"]) if n in d["adapted_proxy_prior"] else "–"
-                    for n in ("10", "20", "60"))))
-        out.append("")
-    out.append("Kendall's tau of the adapted model (n = 20, first 3 splits): " + ", ".join(
-        "%s %.3f" % (d["label"], d["adapted"]["20"]["kendall"]["mean"])
-        for d in r["devices"].values() if "20" in d["adapted"]) + ".\n")
-    out.append("What the fits chose (first split, n = 20): " + "; ".join(
+    out.append("**Adapted to the device** from n measured networks, evaluated on every "
+               "network not used for fitting (%d splits per cell: mean ± standard "
+               "deviation, and the worst split). *random*: n networks drawn at random; "
+               "*selected*: n chosen by `gos-cost select` from a random half of the "
+               "networks; *proxy prior*: random, with the host measurement as the prior "
+               "column (`fit --prior=proxy`), among the proxied networks only.\n" % r["splits"])
+    hdr = ["device", "samples", "n = 10", "n = 20", "n = 60"]
+    out.append("| " + " | ".join(hdr) + " |")
+    out.append("|" + "---|" * len(hdr))
+    for d in devs:
+        for key, how in (("adapted", "random"), ("selected", "selected"),
+                         ("adapted_proxy_prior", "proxy prior")):
+            if key not in d:
+                continue
+            out.append("| %s | %s | %s |" % (d["label"], how, " | ".join(
+                ms(d[key][n]["spearman"]) if n in d[key] else "–" for n in ("10", "20", "60"))))
+    out.append("")
+    out.append("Kendall's tau (n = 20, first 3 splits), random / selected: " + ", ".join(
+        "%s %.3f / %.3f" % (d["label"], d["adapted"]["20"]["kendall"]["mean"],
+                            d["selected"]["20"]["kendall"]["mean"])
+        for d in devs if "20" in d["adapted"] and "20" in d.get("selected", {})) + ".\n")
+    out.append("What the fits chose (first split, n = 20, random): " + "; ".join(
         "%s: `%s`" % (d["label"], d["adapted"]["20"]["example_fit"].replace("gos-cost: ", ""))
-        for d in r["devices"].values() if "20" in d["adapted"]) + ".\n")
+        for d in devs if "20" in d["adapted"]) + ".\n")
     out.append("Device-to-device rank correlation of the measured latencies (OneProxy's "
                "latency monotonicity): " + ", ".join(
                    "%s %.3f" % (k.replace("~", " vs "), v) for k, v in r["device_pairs"].items()) + ".\n")
     if "data" in r:
         out += data_section(r["data"])
+    out.append("Predicted against measured latency, one split with n = 20 (black: the "
+               "networks fitted on; colour: held out; dashed: y = x):\n")
     for tgt, d in r["devices"].items():
-        out.append("![%s: predicted vs measured](%s/nb201_%s.svg)" % (d["label"], relimg, tgt))
+        for key in ("adapted", "selected"):
+            out.append("![%s, %s: predicted vs measured](%s/nb201_%s_%s.svg)"
+                       % (d["label"], key, relimg, tgt, key))
     if os.path.exists(os.path.join(RESULTS, "nb201_host_proxy.svg")):
         out.append("![host proxy vs devices](%s/nb201_host_proxy.svg)" % relimg)
     out.append("")
@@ -98,21 +116,42 @@ def data_section(data):
 
 def ofa_section(r, relimg):
     out = ["### Once-for-All MobileNetV3 layers on the Note10\n"]
+    pl, nw = r["per_layer"], r["networks"]
     out.append("%d lookup-table entries (%d distinct layers, resolutions 160..192), each "
-               "built as a one-layer .gos; %d random OFA subnets whose latency is the sum "
-               "of their layers' entries. Spearman correlation; the adapted model is fitted "
-               "on n random layers and evaluated on the other layers and on all networks "
-               "(sum of the predicted layers).\n" % (r["layers"], r["distinct_layers"], r["networks"]["n"]))
+               "built as a one-layer .gos (`bench/cost/ofa.py`: the table key gives input "
+               "and output shape, expansion, kernel, stride, squeeze-excite and "
+               "hard-swish); %d random OFA subnets whose latency is the sum of their "
+               "layers' entries (%s ms). Spearman correlation with the table; the adapted "
+               "model is fitted on n random layers and evaluated on the other layers, and "
+               "on all networks as the sum of its per-layer predictions (%d random "
+               "splits: mean ± sd, and the worst split). FLOPs, analytic and proxy "
+               "use no Note10 measurement and are scored on all entries.\n"
+               % (r["layers"], r["distinct_layers"], nw["n"],
+                  "%.1f to %.1f" % (nw["latency_ms"]["min"], nw["latency_ms"]["max"])
+                  if "latency_ms" in nw else "?", pl["adapted"]["20"]["n"]))
     out.append("| | FLOPs | analytic | host proxy | adapted, n = 10 | n = 20 | n = 60 |")
     out.append("|---|---|---|---|---|---|---|")
-    for key, label in (("per_layer", "layers (held out)"), ("networks", "whole networks")):
-        d = r[key]
+    for d, label in ((pl, "layers"), (nw, "whole networks")):
         out.append("| %s | %s | %s | %s | %s |" % (
             label, f3(d["flops"]), f3(d["analytic"]), f3(d.get("proxy")),
             " | ".join(ms(d["adapted"][n]) for n in ("10", "20", "60"))))
     out.append("")
-    out.append("![Note10 layers](%s/ofa_note10_layers.svg) ![Note10 networks](%s/ofa_note10_networks.svg)\n"
-               % (relimg, relimg))
+    if "proxy_n" in pl:
+        out.append("Host proxy: fastest of 50 runs on this machine, %d of the %d entries "
+                   "measured (with the median of the runs instead: %s).\n"
+                   % (pl["proxy_n"], r["layers"], f3(pl.get("proxy_median"))))
+    if "analytic_mdape" in pl:
+        out.append("Absolute accuracy (median absolute percentage error; the analytic "
+                   "model's median ratio predicted / table in brackets): analytic model "
+                   "%.0f%% per layer (ratio %.2f), %.0f%% per network (ratio %.2f); adapted "
+                   "on 20 layers %.0f%% per held-out layer, %.0f%% per network. Over the "
+                   "bottleneck (`expanded_conv`) entries alone the analytic model's "
+                   "Spearman is %s.\n" % (
+                       pl["analytic_mdape"], pl["analytic_ratio"], nw["analytic_mdape"],
+                       nw["analytic_ratio"], pl["adapted_mdape"]["20"]["mean"],
+                       nw["adapted_mdape"]["20"]["mean"], f3(pl["analytic_blocks_only"])))
+    out.append("![Note10 layers](%s/ofa_note10_layers.svg) "
+               "![Note10 networks](%s/ofa_note10_networks.svg)\n" % (relimg, relimg))
     return out
 
 

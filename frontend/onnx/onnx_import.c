@@ -302,9 +302,6 @@ int onnx_in_value(onnx_imp *I, int k)
 		return -1;
 	if (s->value >= 0)
 		return s->value;
-	if (!s->c->is_float)
-		return onnx_unsup(I, "input '%s' is a %s tensor; only float data is supported",
-		                  s->name, gos_onnx_type_name(s->c->elem_type));
 	s->value = onnx_const_value(I, s->name, s->c);
 	return s->value;
 }
@@ -429,10 +426,9 @@ static const char *unique_value_name(onnx_imp *I, const char *name)
 	}
 }
 
-int onnx_apply(onnx_imp *I, const char *op, const char *name, int n, const int *in,
-               const onnx_attrs *A)
+int onnx_apply_n(onnx_imp *I, const char *op, const char *name, int n, const int *in,
+                 const onnx_attrs *A, int *out)
 {
-	int out[8];
 	static const onnx_attrs none;
 	if (!A)
 		A = &none;
@@ -448,7 +444,14 @@ int onnx_apply(onnx_imp *I, const char *op, const char *name, int n, const int *
 		gos_note(I->d, I->loc, "while importing %s as %s", I->label, op);
 		return -1;
 	}
-	return out[0];
+	return r;
+}
+
+int onnx_apply(onnx_imp *I, const char *op, const char *name, int n, const int *in,
+               const onnx_attrs *A)
+{
+	int out[8];
+	return onnx_apply_n(I, op, name, n, in, A, out) < 0 ? -1 : out[0];
 }
 
 const char *onnx_tmp_name(onnx_imp *I, const char *suffix)
@@ -461,20 +464,18 @@ const char *onnx_tmp_name(onnx_imp *I, const char *suffix)
 
 int onnx_const_value(onnx_imp *I, const char *name, const gos_onnx_tensor *c)
 {
-	if (!c->is_float) {
-		return onnx_unsup(I, "tensor '%s' is %s; only float tensors can be data", name,
-		                  gos_onnx_type_name(c->elem_type));
-	}
 	if (c->numel == 0)
 		return onnx_unsup(I, "tensor '%s' is empty", name);
 	int v = gos_module_add_value(I->m, unique_value_name(I, name), GOS_VAL_WEIGHT, GOS_F32,
 	                             c->rank, c->shape);
-	float *data = v >= 0 ? gos_arena_memdup(I->m->arena, c->f, sizeof(float) * (size_t)c->numel)
-	                     : NULL;
+	/* integer constants used as data (e.g. an exponent) become floats */
+	float *data = v >= 0 ? GOS_NEWN(I->m->arena, float, c->numel) : NULL;
 	if (!data) {
 		gos_error(I->d, I->loc, "out of memory");
 		return -1;
 	}
+	for (int64_t k = 0; k < c->numel; k++)
+		data[k] = c->is_float ? c->f[k] : (float)c->i[k];
 	gos_value *val = &I->m->vals[v];
 	val->init = GOS_INIT_DATA;
 	val->data = data;
@@ -609,7 +610,8 @@ static int import_input(onnx_imp *I, const Onnx__ValueInfoProto *vi)
 			const char *p = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
 			                        && dim->dim_param ? dim->dim_param : "?";
 			return onnx_unsup(I, "graph input '%s': dimension %d is symbolic ('%s'); static "
-			                  "shapes are required", name, k, p);
+			                  "shapes are required (gos-import --dim-param N sets them)",
+			                  name, k, p);
 		}
 	}
 	s->value = gos_module_add_value(I->m, name, GOS_VAL_INPUT, GOS_F32, rank, shape);
@@ -675,9 +677,6 @@ static int import_output(onnx_imp *I, const Onnx__ValueInfoProto *vi)
 		                  gos_onnx_type_name(tp->tensor_type->elem_type));
 	int v = s->value;
 	if (v < 0) {
-		if (!s->c->is_float)
-			return onnx_unsup(I, "is a %s tensor; only float outputs are supported",
-			                  gos_onnx_type_name(s->c->elem_type));
 		v = s->value = onnx_const_value(I, gos_arena_printf(I->a, "%s/const", name), s->c);
 		if (v < 0)
 			return -1;

@@ -124,6 +124,10 @@ void onnx_attrs_num(onnx_attrs *A, const char *name, double v);
  * the result is named name (made unique); returns its value or -1. */
 int onnx_apply(onnx_imp *I, const char *op, const char *name, int n, const int *in,
                const onnx_attrs *A);
+/* Same, for an operator with several results: their values into out[8];
+ * returns the count or -1. */
+int onnx_apply_n(onnx_imp *I, const char *op, const char *name, int n, const int *in,
+                 const onnx_attrs *A, int *out);
 /* A name for an intermediate value derived from the node's first output
  * and suffix (e.g. "y/transposeA"). */
 const char *onnx_tmp_name(onnx_imp *I, const char *suffix);

@@ -1207,10 +1207,12 @@ static int op_concat(onnx_imp *I)
 	return onnx_set_out(I, 0, acc);
 }
 
-static int op_softmax(onnx_imp *I)
+/* Softmax and LogSoftmax: one axis from opset 13, before that the input
+ * coerced to 2-D at axis. */
+static int softmax_like(onnx_imp *I, const char *op)
 {
 	int64_t xs[MAXR], axis;
-	int xr = onnx_in_shape(I, 0, xs), ax;
+	int xr = onnx_in_shape(I, 0, xs), ax = 0;
 	if (xr < 0 || onnx_attr_int(I, "axis", I->opset >= 13 ? -1 : 1, &axis) ||
 	    norm_axis(I, axis, xr, "axis", &ax))
 		return -1;
@@ -1220,9 +1222,8 @@ static int op_softmax(onnx_imp *I)
 	onnx_attrs A = {0};
 	if (I->opset >= 13 || ax == xr - 1) {
 		onnx_attrs_num(&A, "axis", ax);
-		return onnx_set_out(I, 0, onnx_apply(I, "softmax", out_name(I), 1, &x, &A));
+		return onnx_set_out(I, 0, onnx_apply(I, op, out_name(I), 1, &x, &A));
 	}
-	/* before opset 13: softmax of the input coerced to 2-D at axis */
 	int64_t s2[2] = {1, 1};
 	for (int k = 0; k < xr; k++)
 		s2[k >= ax] *= xs[k];
@@ -1230,9 +1231,12 @@ static int op_softmax(onnx_imp *I)
 	if (f < 0)
 		return -1;
 	onnx_attrs_num(&A, "axis", 1);
-	int y = onnx_apply(I, "softmax", onnx_tmp_name(I, "softmax2d"), 1, &f, &A);
+	int y = onnx_apply(I, op, onnx_tmp_name(I, gos_arena_printf(I->a, "%s2d", op)), 1, &f, &A);
 	return onnx_set_out(I, 0, onnx_reshape(I, y, xr, xs, out_name(I)));
 }
+
+static int op_softmax(onnx_imp *I) { return softmax_like(I, "softmax"); }
+static int op_logsoftmax(onnx_imp *I) { return softmax_like(I, "log_softmax"); }
 
 static int op_pad(onnx_imp *I)
 {
@@ -1268,35 +1272,14 @@ static int op_pad(onnx_imp *I)
 	return onnx_set_out(I, 0, y);
 }
 
-static int op_reducemean(onnx_imp *I)
+/* Applies the one-axis reduction op (reduce_mean/sum/max/min) to x over
+ * every axis k with on[k], from the highest down so lower axis numbers
+ * stay valid; the last application is called name. */
+static int reduce_axes(onnx_imp *I, const char *op, int x, const int *on, int keepdims,
+                       const char *name)
 {
-	int64_t xs[MAXR], axes[MAXR], keepdims;
-	int n, xr = onnx_in_shape(I, 0, xs);
-	if (xr < 0 || onnx_attr_int(I, "keepdims", 1, &keepdims) ||
-	    read_axes(I, 0 /* input from opset 18 */, axes, &n))
-		return -1;
-	int on[MAXR] = {0};
-	if (n <= 0) {
-		for (int k = 0; k < xr; k++)
-			on[k] = 1;
-	}
-	for (int k = 0; k < n; k++) {
-		int a = 0;
-		if (norm_axis(I, axes[k], xr, "axis", &a))
-			return -1;
-		on[a] = 1;
-	}
-	int x = onnx_in_value(I, 0);
-	if (x < 0)
-		return -1;
-	int last = -1;
-	for (int k = 0; k < xr; k++)
-		if (on[k])
-			last = k;
-	if (last < 0)
-		return alias_out0(I);
-	/* from the highest axis down, so lower axis numbers stay valid */
-	for (int k = xr - 1; k >= 0 && x >= 0; k--) {
+	int r = I->m->vals[x].rank;
+	for (int k = r - 1; k >= 0 && x >= 0; k--) {
 		if (!on[k])
 			continue;
 		int first = 1;
@@ -1306,12 +1289,111 @@ static int op_reducemean(onnx_imp *I)
 		int64_t ax = k;
 		onnx_attrs_int(&A, "axis", 1, &ax);
 		onnx_attrs_num(&A, "keepdims", keepdims != 0);
-		x = onnx_apply(I, "reduce_mean", first ? out_name(I)
-		                                       : onnx_tmp_name(I, gos_arena_printf(I->a, "mean%d", k)),
+		x = onnx_apply(I, op, first ? name : onnx_tmp_name(I, gos_arena_printf(I->a, "%s%d", op, k)),
 		               1, &x, &A);
 	}
-	return onnx_set_out(I, 0, x);
+	return x;
 }
+
+/* Unary op of prelude/importer operator op on value x, called name. */
+static int apply1(onnx_imp *I, const char *op, int x, const char *name)
+{
+	return onnx_apply(I, op, name, 1, &x, NULL);
+}
+
+static int apply2(onnx_imp *I, const char *op, int a, int b, const char *name)
+{
+	int in[2] = {a, b};
+	return onnx_apply(I, op, name, 2, in, NULL);
+}
+
+enum { R_MEAN, R_SUM, R_MAX, R_MIN, R_L1, R_L2, R_SUMSQ, R_LOGSUM, R_LOGSUMEXP };
+
+/* The ReduceXxx operators over a set of axes: attribute `axes` (input
+ * from opset 13 for ReduceSum, from 18 for the others), keepdims;
+ * no axes: all of them (unless noop_with_empty_axes). */
+static int reduce(onnx_imp *I, int kind)
+{
+	int64_t xs[MAXR], axes[MAXR], keepdims, noop = 0;
+	int n, xr = onnx_in_shape(I, 0, xs);
+	int axes_input = kind == R_SUM && I->opset >= 13;
+	if (xr < 0 || onnx_attr_int(I, "keepdims", 1, &keepdims) ||
+	    read_axes(I, axes_input, axes, &n) ||
+	    (axes_input && onnx_attr_int(I, "noop_with_empty_axes", 0, &noop)))
+		return -1;
+	int on[MAXR] = {0}, any = 0;
+	if (n <= 0 && !noop)
+		for (int k = 0; k < xr; k++)
+			on[k] = 1;
+	for (int k = 0; k < n; k++) {
+		int a = 0;
+		if (norm_axis(I, axes[k], xr, "axis", &a))
+			return -1;
+		on[a] = 1;
+	}
+	for (int k = 0; k < xr; k++)
+		any |= on[k];
+	int x = onnx_in_value(I, 0);
+	if (x < 0)
+		return -1;
+	if (!any && (kind == R_MEAN || kind == R_SUM || kind == R_MAX || kind == R_MIN))
+		return alias_out0(I);
+	const char *name = out_name(I);
+	switch (kind) {
+	case R_MEAN:
+		return onnx_set_out(I, 0, reduce_axes(I, "reduce_mean", x, on, (int)keepdims, name));
+	case R_SUM:
+		return onnx_set_out(I, 0, reduce_axes(I, "reduce_sum", x, on, (int)keepdims, name));
+	case R_MAX:
+		return onnx_set_out(I, 0, reduce_axes(I, "reduce_max", x, on, (int)keepdims, name));
+	case R_MIN:
+		return onnx_set_out(I, 0, reduce_axes(I, "reduce_min", x, on, (int)keepdims, name));
+	case R_L1:
+		x = apply1(I, "abs", x, onnx_tmp_name(I, "abs"));
+		return onnx_set_out(I, 0, x < 0 ? -1 : reduce_axes(I, "reduce_sum", x, on, (int)keepdims, name));
+	case R_SUMSQ:
+		x = apply2(I, "mul", x, x, onnx_tmp_name(I, "square"));
+		return onnx_set_out(I, 0, x < 0 ? -1 : reduce_axes(I, "reduce_sum", x, on, (int)keepdims, name));
+	case R_L2:
+		x = apply2(I, "mul", x, x, onnx_tmp_name(I, "square"));
+		x = x < 0 ? -1 : reduce_axes(I, "reduce_sum", x, on, (int)keepdims, onnx_tmp_name(I, "sumsq"));
+		return onnx_set_out(I, 0, x < 0 ? -1 : apply1(I, "sqrt", x, name));
+	case R_LOGSUM:
+		x = reduce_axes(I, "reduce_sum", x, on, (int)keepdims, onnx_tmp_name(I, "sum"));
+		return onnx_set_out(I, 0, x < 0 ? -1 : apply1(I, "log", x, name));
+	default: {
+		/* log(sum(exp(x - m))) + m with m the maximum (keepdims) */
+		int m = reduce_axes(I, "reduce_max", x, on, 1, onnx_tmp_name(I, "max"));
+		int d = m < 0 ? -1 : apply2(I, "sub", x, m, onnx_tmp_name(I, "shifted"));
+		int e = d < 0 ? -1 : apply1(I, "exp", d, onnx_tmp_name(I, "exp"));
+		int s = e < 0 ? -1 : reduce_axes(I, "reduce_sum", e, on, 1, onnx_tmp_name(I, "sum"));
+		int l = s < 0 ? -1 : apply1(I, "log", s, onnx_tmp_name(I, "log"));
+		if (l < 0)
+			return -1;
+		if (keepdims)
+			return onnx_set_out(I, 0, apply2(I, "add", l, m, name));
+		int y = apply2(I, "add", l, m, onnx_tmp_name(I, "keep"));
+		if (y < 0)
+			return -1;
+		int64_t shape[MAXR];
+		int r = 0;
+		for (int k = 0; k < xr; k++)
+			if (!on[k])
+				shape[r++] = xs[k];
+		return onnx_set_out(I, 0, onnx_reshape(I, y, r, shape, name));
+	}
+	}
+}
+
+static int op_reducemean(onnx_imp *I) { return reduce(I, R_MEAN); }
+static int op_reducesum(onnx_imp *I) { return reduce(I, R_SUM); }
+static int op_reducemax(onnx_imp *I) { return reduce(I, R_MAX); }
+static int op_reducemin(onnx_imp *I) { return reduce(I, R_MIN); }
+static int op_reducel1(onnx_imp *I) { return reduce(I, R_L1); }
+static int op_reducel2(onnx_imp *I) { return reduce(I, R_L2); }
+static int op_reducesumsquare(onnx_imp *I) { return reduce(I, R_SUMSQ); }
+static int op_reducelogsum(onnx_imp *I) { return reduce(I, R_LOGSUM); }
+static int op_reducelogsumexp(onnx_imp *I) { return reduce(I, R_LOGSUMEXP); }
 
 /* ---- integer tensors folded at import ---------------------------------- */
 
@@ -1336,11 +1418,24 @@ static int op_shape(onnx_imp *I)
 	return onnx_set_out_const(I, 0, t);
 }
 
+static int gather_value(onnx_imp *I, int ax, const gos_onnx_tensor *idx);
+
 static int op_gather(onnx_imp *I)
 {
 	int64_t axis;
 	if (onnx_attr_int(I, "axis", 0, &axis))
 		return -1;
+	onnx_sym *ds = onnx_in_sym(I, 0);
+	if (!ds)
+		return -1;
+	if (ds->value >= 0) {
+		int64_t xs[MAXR];
+		int xr = onnx_in_shape(I, 0, xs), ax = 0;
+		gos_onnx_tensor *idx = onnx_in_const(I, 1, "the indices input");
+		if (!idx || norm_axis(I, axis, xr, "axis", &ax))
+			return -1;
+		return gather_value(I, ax, idx);
+	}
 	gos_onnx_tensor *data = onnx_in_const(I, 0, "the data input");
 	gos_onnx_tensor *idx = data ? onnx_in_const(I, 1, "the indices input") : NULL;
 	if (!idx)
@@ -1388,11 +1483,71 @@ static int op_gather(onnx_imp *I)
 	return onnx_set_out_const(I, 0, t);
 }
 
+static int op_size(onnx_imp *I)
+{
+	int64_t xs[MAXR];
+	int xr = onnx_in_shape(I, 0, xs);
+	if (xr < 0)
+		return -1;
+	gos_onnx_tensor *t = onnx_new_const(I, 0, 0, NULL);
+	if (!t)
+		return -1;
+	t->i[0] = gos_numel(xr, xs);
+	return onnx_set_out_const(I, 0, t);
+}
+
+/* Range of constants: start, start + delta, ... before limit. */
+static int op_range(onnx_imp *I)
+{
+	gos_onnx_tensor *c[3];
+	const char *what[3] = {"the start input", "the limit input", "the delta input"};
+	for (int k = 0; k < 3; k++)
+		if (!(c[k] = onnx_in_const(I, k, what[k])) || c[k]->numel != 1)
+			return c[k] ? onnx_err(I, "%s must be a scalar", what[k]) : -1;
+	int isf = c[0]->is_float;
+	double v[3];
+	for (int k = 0; k < 3; k++)
+		v[k] = c[k]->is_float ? c[k]->f[0] : (double)c[k]->i[0];
+	if (v[2] == 0)
+		return onnx_err(I, "delta is 0");
+	double cnt = ceil((v[1] - v[0]) / v[2]);
+	int64_t n = cnt > 0 ? (int64_t)cnt : 0;
+	if (n > ONNX_MAX_NUMEL || n < 1)
+		return onnx_unsup(I, "a range of %lld elements is not supported", (long long)n);
+	gos_onnx_tensor *t = onnx_new_const(I, isf, 1, &n);
+	if (!t)
+		return -1;
+	t->elem_type = c[0]->elem_type;
+	for (int64_t k = 0; k < n; k++) {
+		if (isf)
+			t->f[k] = (float)(c[0]->f[0] + (float)k * (float)v[2]);
+		else
+			t->i[k] = c[0]->i[0] + k * c[2]->i[0];
+	}
+	return onnx_set_out_const(I, 0, t);
+}
+
+static int cast_to(onnx_imp *I, int64_t to);
+
+static int op_castlike(onnx_imp *I)
+{
+	onnx_sym *s = onnx_in_sym(I, 1);
+	if (!s)
+		return -1;
+	int64_t to = s->value >= 0 ? ONNX_FLOAT : s->c->elem_type;
+	return cast_to(I, to);
+}
+
 static int op_cast(onnx_imp *I)
 {
 	int64_t to;
 	if (onnx_attr_int(I, "to", 0, &to))
 		return -1;
+	return cast_to(I, to);
+}
+
+static int cast_to(onnx_imp *I, int64_t to)
+{
 	onnx_sym *s = onnx_in_sym(I, 0);
 	if (!s)
 		return -1;
@@ -1456,24 +1611,822 @@ static int op_constantofshape(onnx_imp *I)
 	return onnx_set_out_const(I, 0, t);
 }
 
+/* ---- more elementwise operators (frontend/onnx/onnx_ops.gos) ------------ */
+
+static int op_neg(onnx_imp *I) { return unary(I, "neg", NULL); }
+static int op_abs(onnx_imp *I) { return unary(I, "abs", NULL); }
+static int op_exp(onnx_imp *I) { return unary(I, "exp", NULL); }
+static int op_log(onnx_imp *I) { return unary(I, "log", NULL); }
+static int op_sqrt(onnx_imp *I) { return unary(I, "sqrt", NULL); }
+static int op_reciprocal(onnx_imp *I) { return unary(I, "reciprocal", NULL); }
+static int op_floor(onnx_imp *I) { return unary(I, "floor", NULL); }
+static int op_ceil(onnx_imp *I) { return unary(I, "ceil", NULL); }
+static int op_erf(onnx_imp *I) { return unary(I, "erf", NULL); }
+static int op_sign(onnx_imp *I) { return unary(I, "sign", NULL); }
+static int op_softplus(onnx_imp *I) { return unary(I, "softplus", NULL); }
+static int op_softsign(onnx_imp *I) { return unary(I, "softsign", NULL); }
+
+/* A unary operator with float attributes names[k] (ONNX) -> gos[k]. */
+static int unary_attrs(onnx_imp *I, const char *op, int n, const char *const *names,
+                       const char *const *gos, const double *defs)
+{
+	onnx_attrs A = {0};
+	for (int k = 0; k < n; k++) {
+		double v;
+		if (onnx_attr_float(I, names[k], defs[k], &v))
+			return -1;
+		onnx_attrs_num(&A, gos[k], v);
+	}
+	return unary(I, op, &A);
+}
+
+static int op_elu(onnx_imp *I)
+{
+	static const char *const n[] = {"alpha"};
+	return unary_attrs(I, "elu", 1, n, n, (double[]){1.0});
+}
+
+static int op_selu(onnx_imp *I)
+{
+	static const char *const n[] = {"alpha", "gamma"};
+	return unary_attrs(I, "selu", 2, n, n,
+	                   (double[]){1.67326319217681884765625, 1.05070102214813232421875});
+}
+
+static int op_celu(onnx_imp *I)
+{
+	static const char *const n[] = {"alpha"};
+	return unary_attrs(I, "celu", 1, n, n, (double[]){1.0});
+}
+
+static int op_thresholdedrelu(onnx_imp *I)
+{
+	static const char *const n[] = {"alpha"};
+	return unary_attrs(I, "thresholded_relu", 1, n, n, (double[]){1.0});
+}
+
+static int op_shrink(onnx_imp *I)
+{
+	static const char *const n[] = {"bias", "lambd"};
+	return unary_attrs(I, "shrink", 2, n, n, (double[]){0.0, 0.5});
+}
+
+static int op_pow(onnx_imp *I)
+{
+	int in[2] = {onnx_in_value(I, 0), onnx_in_value(I, 1)};
+	if (in[0] < 0 || in[1] < 0)
+		return -1;
+	return onnx_set_out(I, 0, onnx_apply(I, "pow", out_name(I), 2, in, NULL));
+}
+
+static int op_prelu(onnx_imp *I)
+{
+	onnx_attr_ignore(I, "consumed_inputs");
+	int in[2] = {onnx_in_value(I, 0), onnx_in_value(I, 1)};
+	if (in[0] < 0 || in[1] < 0)
+		return -1;
+	/* slope broadcasts to X (unidirectionally); before opset 7 a 1-D slope
+	 * of C values applies per channel */
+	const gos_value *x = &I->m->vals[in[0]], *sl = &I->m->vals[in[1]];
+	if (I->opset < 7 && sl->rank == 1 && x->rank > 2 && sl->shape[0] == x->shape[1]) {
+		int64_t shape[MAXR] = {sl->shape[0]};
+		for (int k = 1; k < x->rank - 1; k++)
+			shape[k] = 1;
+		in[1] = onnx_reshape(I, in[1], x->rank - 1, shape, onnx_tmp_name(I, "slope"));
+	}
+	return onnx_set_out(I, 0, onnx_apply(I, "prelu", out_name(I), 2, in, NULL));
+}
+
+/* Max and Min: chains of maximum/minimum. */
+static int minmax(onnx_imp *I, const char *op)
+{
+	onnx_attr_ignore(I, "consumed_inputs");
+	int n = onnx_n_in(I);
+	if (n < 1)
+		return onnx_err(I, "needs at least one input");
+	if (n == 1)
+		return alias_out0(I);
+	int acc = onnx_in_value(I, 0);
+	for (int k = 1; k < n && acc >= 0; k++) {
+		int b = onnx_in_value(I, k);
+		const char *name = k == n - 1 ? out_name(I)
+		                              : onnx_tmp_name(I, gos_arena_printf(I->a, "%s%d", op, k));
+		acc = b < 0 ? -1 : apply2(I, op, acc, b, name);
+	}
+	return onnx_set_out(I, 0, acc);
+}
+
+static int op_max(onnx_imp *I) { return minmax(I, "maximum"); }
+static int op_min(onnx_imp *I) { return minmax(I, "minimum"); }
+
+/* ---- normalisation ----------------------------------------------------- */
+
+static int op_instancenorm(onnx_imp *I)
+{
+	double eps;
+	if (onnx_attr_float(I, "epsilon", 1e-5, &eps))
+		return -1;
+	onnx_attr_ignore(I, "consumed_inputs");
+	int64_t xs[MAXR];
+	int xr = onnx_in_shape(I, 0, xs);
+	if (xr < 0)
+		return -1;
+	if (xr < 3)
+		return onnx_err(I, "the input must have rank >= 3");
+	int in[3];
+	for (int k = 0; k < 3; k++)
+		if ((in[k] = onnx_in_value(I, k)) < 0)
+			return -1;
+	onnx_attrs A = {0};
+	onnx_attrs_num(&A, "eps", eps);
+	return onnx_set_out(I, 0, onnx_apply(I, "instance_norm", out_name(I), 3, in, &A));
+}
+
+static int op_layernorm(onnx_imp *I)
+{
+	double eps;
+	int64_t axis, stash, xs[MAXR];
+	int xr = onnx_in_shape(I, 0, xs), ax = 0;
+	if (xr < 0 || onnx_attr_float(I, "epsilon", 1e-5, &eps) ||
+	    onnx_attr_int(I, "axis", -1, &axis) || onnx_attr_int(I, "stash_type", 1, &stash) ||
+	    norm_axis(I, axis, xr, "axis", &ax))
+		return -1;
+	int64_t s2[2] = {1, 1};
+	for (int k = 0; k < xr; k++)
+		s2[k >= ax] *= xs[k];
+	int in[3] = {onnx_in_value(I, 0), onnx_in_value(I, 1), -1};
+	int n = 2;
+	if (onnx_has_in(I, 2)) {
+		in[2] = onnx_in_value(I, 2);
+		n = 3;
+	}
+	for (int k = 0; k < n; k++) {
+		if (in[k] < 0)
+			return -1;
+		if (k && gos_numel(I->m->vals[in[k]].rank, I->m->vals[in[k]].shape) != s2[1])
+			return onnx_unsup(I, "%s must have one value per normalised element "
+			                  "(broadcasting is not supported)", k == 1 ? "Scale" : "B");
+		if (k)
+			in[k] = onnx_reshape(I, in[k], 1, &s2[1], onnx_tmp_name(I, k == 1 ? "scale" : "bias"));
+	}
+	int x2 = onnx_reshape(I, in[0], 2, s2, onnx_tmp_name(I, "2d"));
+	if (x2 < 0 || in[1] < 0 || (n == 3 && in[2] < 0))
+		return -1;
+	in[0] = x2;
+	onnx_attrs A = {0};
+	onnx_attrs_num(&A, "eps", eps);
+	int outs[8];
+	if (onnx_apply_n(I, "layer_norm", onnx_tmp_name(I, "norm2d"), n, in, &A, outs) < 3)
+		return -1;
+	if (onnx_set_out(I, 0, onnx_reshape(I, outs[0], xr, xs, out_name(I))))
+		return -1;
+	/* Mean and InvStdDev keep the normalised axes as 1s */
+	int64_t ks[MAXR];
+	for (int k = 0; k < xr; k++)
+		ks[k] = k < ax ? xs[k] : 1;
+	for (int k = 1; k <= 2; k++) {
+		if (!onnx_out_name(I, k)[0])
+			continue;
+		if (onnx_set_out(I, k, onnx_reshape(I, outs[k], xr, ks, onnx_out_name(I, k))))
+			return -1;
+	}
+	return 0;
+}
+
+static int op_lrn(onnx_imp *I)
+{
+	double alpha, beta, bias;
+	int64_t size;
+	if (onnx_attr_float(I, "alpha", 1e-4, &alpha) || onnx_attr_float(I, "beta", 0.75, &beta) ||
+	    onnx_attr_float(I, "bias", 1.0, &bias) || onnx_attr_int(I, "size", 0, &size))
+		return -1;
+	if (size < 1)
+		return onnx_err(I, "attribute 'size' is required and must be positive");
+	onnx_attrs A = {0};
+	onnx_attrs_int(&A, "size", 1, &size);
+	onnx_attrs_num(&A, "alpha", alpha);
+	onnx_attrs_num(&A, "beta", beta);
+	onnx_attrs_num(&A, "bias", bias);
+	return unary(I, "lrn", &A);
+}
+
+/* ---- transposed convolution -------------------------------------------------- */
+
+static int op_convtranspose(onnx_imp *I)
+{
+	int64_t xs[MAXR], ws[MAXR], v[2 * MAXR], group;
+	int xr = onnx_in_shape(I, 0, xs), wr = onnx_in_shape(I, 1, ws), n;
+	if (xr < 0 || wr < 0 || onnx_attr_int(I, "group", 1, &group))
+		return -1;
+	int sp = xr - 2;
+	if (sp < 1 || sp > 2)
+		return onnx_unsup(I, "%d-D input: only 1-D and 2-D transposed convolutions are "
+		                  "supported", xr);
+	if (wr != xr)
+		return onnx_err(I, "the weight has rank %d, the input %d", wr, xr);
+	/* kernel, strides, dilations as for Conv, no ceil_mode */
+	window w;
+	const char *auto_pad;
+	if (onnx_attr_string(I, "auto_pad", "NOTSET", &auto_pad))
+		return -1;
+	/* read_window would apply Conv's SAME rule; read the lists only */
+	if (onnx_attr_ints(I, "kernel_shape", v, 2 * MAXR, &n))
+		return -1;
+	if (n >= 0 && (n != sp || v[0] != ws[2] || (sp == 2 && v[1] != ws[3])))
+		return onnx_err(I, "attribute 'kernel_shape' does not match the weight's shape");
+	memset(&w, 0, sizeof w);
+	w.sp = sp;
+	for (int k = 0; k < sp; k++)
+		w.kernel[k] = ws[2 + k];
+	const char *lists[3] = {"strides", "dilations", "output_padding"};
+	int64_t out_pad[3] = {0, 0, 0};
+	for (int j = 0; j < 3; j++) {
+		if (onnx_attr_ints(I, lists[j], v, 2 * MAXR, &n))
+			return -1;
+		if (n >= 0 && n != sp)
+			return onnx_err(I, "attribute '%s' has %d values for %d spatial dimensions",
+			                lists[j], n, sp);
+		for (int k = 0; k < sp; k++) {
+			int64_t x = n >= 0 ? v[k] : j == 2 ? 0 : 1;
+			if (j == 0)
+				w.stride[k] = x;
+			else if (j == 1)
+				w.dil[k] = x;
+			else
+				out_pad[k] = x;
+			if (x < (j == 2 ? 0 : 1))
+				return onnx_err(I, "attribute '%s' has an invalid value", lists[j]);
+		}
+	}
+	int64_t oshape[2 * MAXR];
+	int n_os;
+	if (onnx_attr_ints(I, "pads", v, 2 * MAXR, &n) ||
+	    onnx_attr_ints(I, "output_shape", oshape, 2 * MAXR, &n_os))
+		return -1;
+	if (n >= 0 && n != 2 * sp)
+		return onnx_err(I, "attribute 'pads' has %d values for %d spatial dimensions", n, sp);
+	int same = !strcmp(auto_pad, "SAME_UPPER") || !strcmp(auto_pad, "SAME_LOWER");
+	if (n_os >= 0 && n_os != sp && n_os != xr)
+		return onnx_err(I, "attribute 'output_shape' has %d values", n_os);
+	if (strcmp(auto_pad, "NOTSET") && strcmp(auto_pad, "VALID") && !same)
+		return onnx_unsup(I, "attribute 'auto_pad' = \"%s\" is not supported", auto_pad);
+	for (int k = 0; k < sp; k++) {
+		int64_t full = w.stride[k] * (xs[2 + k] - 1) + out_pad[k] + (w.kernel[k] - 1) * w.dil[k] + 1;
+		if (n_os >= 0 || same) {
+			/* pads from the wanted output size */
+			int64_t want = n_os >= 0 ? oshape[n_os == sp ? k : 2 + k] : xs[2 + k] * w.stride[k];
+			int64_t total = full - want;
+			if (total < 0)
+				return onnx_unsup(I, "an output larger than the full transposed convolution "
+				                  "is not supported");
+			int upper = !strcmp(auto_pad, "SAME_UPPER");
+			w.pad[k] = upper ? total / 2 : total - total / 2;
+			w.pad[sp + k] = total - w.pad[k];
+		} else if (!strcmp(auto_pad, "NOTSET") && n >= 0) {
+			w.pad[k] = v[k];
+			w.pad[sp + k] = v[sp + k];
+		}
+		if (w.pad[k] < 0 || w.pad[sp + k] < 0)
+			return onnx_unsup(I, "negative 'pads' are not supported");
+	}
+	onnx_attrs A = {0};
+	window_attrs(&w, &A, 0, 1, 0);
+	if (group != 1)
+		onnx_attrs_int(&A, "groups", 1, &group);
+	int any_op = 0;
+	for (int k = 0; k < sp; k++)
+		any_op |= out_pad[k] != 0;
+	if (any_op)
+		onnx_attrs_int(&A, "out_pad", sp, out_pad);
+	int in[3] = {onnx_in_value(I, 0), onnx_in_value(I, 1), -1};
+	int nin = 2;
+	if (onnx_has_in(I, 2)) {
+		in[2] = onnx_in_value(I, 2);
+		nin = 3;
+	}
+	return onnx_set_out(I, 0, onnx_apply(I, sp == 1 ? "conv_transpose1d" : "conv_transpose2d",
+	                                     out_name(I), nin, in, &A));
+}
+
+/* ---- data movement ----------------------------------------------------------- */
+
+/* Views a rank-r shape as 4-D for the 4-D data movement operators: fewer
+ * dimensions get leading 1s; more are merged from the front, which needs
+ * the operator to leave those (ident[k]) unchanged. s4 receives the 4-D
+ * shape, map[j] the original dimension of 4-D dimension j (-1: added or
+ * merged). */
+static int view4(onnx_imp *I, int r, const int64_t *shape, const int *ident, int64_t *s4,
+                 int *map)
+{
+	int j = 0, start = 0;
+	if (r < 4) {
+		for (; j < 4 - r; j++)
+			s4[j] = 1, map[j] = -1;
+	} else if (r > 4) {
+		int merge = r - 3;
+		for (int k = 0; k < merge; k++)
+			if (!ident[k])
+				return onnx_unsup(I, "rank-%d tensors are supported only when the first %d "
+				                  "dimensions are unchanged", r, merge);
+		s4[0] = 1;
+		for (int k = 0; k < merge; k++)
+			s4[0] *= shape[k];
+		map[0] = -1;
+		j = 1;
+		start = merge;
+	}
+	for (int k = start; k < r; k++, j++)
+		s4[j] = shape[k], map[j] = k;
+	return 0;
+}
+
+/* Slices value x: per dimension k, out[k] elements from start[k] with
+ * step[k]. */
+static int emit_slice(onnx_imp *I, int x, const int64_t *start, const int64_t *step,
+                      const int64_t *out, const char *name)
+{
+	const gos_value *v = &I->m->vals[x];
+	int r = v->rank;
+	int64_t xs[MAXR];
+	memcpy(xs, v->shape, sizeof xs);
+	int ident[MAXR], all = 1;
+	for (int k = 0; k < r; k++) {
+		ident[k] = start[k] == 0 && step[k] == 1 && out[k] == xs[k];
+		all &= ident[k];
+	}
+	if (all)
+		return x;
+	int64_t s4[4], a_start[4], a_step[4], a_out[4];
+	int map[4];
+	if (view4(I, r, xs, ident, s4, map))
+		return -1;
+	for (int j = 0; j < 4; j++) {
+		int k = map[j];
+		a_start[j] = k < 0 ? 0 : start[k];
+		a_step[j] = k < 0 ? 1 : step[k];
+		a_out[j] = k < 0 ? s4[j] : out[k];
+	}
+	int x4 = onnx_reshape(I, x, 4, s4, onnx_tmp_name(I, "in4d"));
+	if (x4 < 0)
+		return -1;
+	onnx_attrs A = {0};
+	onnx_attrs_int(&A, "start", 4, a_start);
+	onnx_attrs_int(&A, "step", 4, a_step);
+	onnx_attrs_int(&A, "shape", 4, a_out);
+	int y = onnx_apply(I, "slice4", r == 4 ? name : onnx_tmp_name(I, "slice4d"), 1, &x4, &A);
+	return y < 0 || r == 4 ? y : onnx_reshape(I, y, r, out, name);
+}
+
+/* ONNX Slice bounds of one axis of size dim: clamped start and count. */
+static void slice_bounds(int64_t dim, int64_t start, int64_t end, int64_t step, int64_t *s,
+                         int64_t *count)
+{
+	if (start < 0)
+		start += dim;
+	if (end < 0)
+		end += dim;
+	if (step > 0) {
+		start = start < 0 ? 0 : start > dim ? dim : start;
+		end = end < 0 ? 0 : end > dim ? dim : end;
+		*count = end > start ? (end - start + step - 1) / step : 0;
+	} else {
+		start = start < 0 ? -1 : start > dim - 1 ? dim - 1 : start;
+		end = end < -1 ? -1 : end > dim - 1 ? dim - 1 : end;
+		*count = start > end ? (start - end - step - 1) / -step : 0;
+	}
+	*s = start;
+}
+
+static int op_slice(onnx_imp *I)
+{
+	int64_t xs[MAXR], starts[MAXR], ends[MAXR], axes[MAXR], steps[MAXR];
+	int xr = onnx_in_shape(I, 0, xs), ns, ne, na = -1, nst = -1;
+	if (xr < 0)
+		return -1;
+	if (I->opset < 10) {
+		if (onnx_attr_ints(I, "starts", starts, MAXR, &ns) ||
+		    onnx_attr_ints(I, "ends", ends, MAXR, &ne) || onnx_attr_ints(I, "axes", axes, MAXR, &na))
+			return -1;
+		if (ns < 0 || ne < 0)
+			return onnx_err(I, "attributes 'starts' and 'ends' are required");
+	} else {
+		if (const_ints(I, 1, "the starts input", starts, MAXR, &ns) ||
+		    const_ints(I, 2, "the ends input", ends, MAXR, &ne) ||
+		    (onnx_has_in(I, 3) && const_ints(I, 3, "the axes input", axes, MAXR, &na)) ||
+		    (onnx_has_in(I, 4) && const_ints(I, 4, "the steps input", steps, MAXR, &nst)))
+			return -1;
+	}
+	if (ns != ne || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
+		return onnx_err(I, "starts, ends, axes and steps differ in length");
+	int64_t st[MAXR], step[MAXR], out[MAXR];
+	for (int k = 0; k < xr; k++)
+		st[k] = 0, step[k] = 1, out[k] = xs[k];
+	int seen[MAXR] = {0};
+	for (int j = 0; j < ns; j++) {
+		int a = j;
+		if (na >= 0 && norm_axis(I, axes[j], xr, "axis", &a))
+			return -1;
+		if (seen[a]++)
+			return onnx_err(I, "axis %d is repeated", a);
+		step[a] = nst >= 0 ? steps[j] : 1;
+		if (step[a] == 0)
+			return onnx_err(I, "a step is 0");
+		slice_bounds(xs[a], starts[j], ends[j], step[a], &st[a], &out[a]);
+		if (out[a] == 0)
+			return onnx_unsup(I, "the slice of axis %d is empty", a);
+	}
+	onnx_sym *s = onnx_in_sym(I, 0);
+	if (!s)
+		return -1;
+	if (s->value < 0 && !s->c->is_float) {
+		/* integer data (shapes): fold */
+		gos_onnx_tensor *t = onnx_new_const(I, 0, xr, out);
+		int64_t ist[MAXR], ost[MAXR];
+		if (!t)
+			return -1;
+		t->elem_type = s->c->elem_type;
+		strides_of(xr, xs, ist);
+		strides_of(xr, out, ost);
+		for (int64_t o = 0; o < t->numel; o++) {
+			int64_t rem = o, src = 0;
+			for (int k = 0; k < xr; k++) {
+				int64_t idx = rem / ost[k];
+				rem %= ost[k];
+				src += (st[k] + idx * step[k]) * ist[k];
+			}
+			t->i[o] = s->c->i[src];
+		}
+		return onnx_set_out_const(I, 0, t);
+	}
+	int x = onnx_in_value(I, 0);
+	if (x < 0)
+		return -1;
+	int y = emit_slice(I, x, st, step, out, out_name(I));
+	return y == x ? alias_out0(I) : onnx_set_out(I, 0, y);
+}
+
+static int op_split(onnx_imp *I)
+{
+	int64_t xs[MAXR], axis, split[64];
+	int xr = onnx_in_shape(I, 0, xs), n = -1, ax = 0;
+	if (xr < 0 || onnx_attr_int(I, "axis", 0, &axis) || norm_axis(I, axis, xr, "axis", &ax))
+		return -1;
+	if (I->opset < 13) {
+		if (onnx_attr_ints(I, "split", split, 64, &n))
+			return -1;
+	} else if (onnx_has_in(I, 1) && const_ints(I, 1, "the split input", split, 64, &n)) {
+		return -1;
+	}
+	int outs = (int)I->node->n_output;
+	if (outs < 1 || outs > 64)
+		return onnx_unsup(I, "%d outputs", outs);
+	if (n < 0) {
+		if (xs[ax] % outs)
+			return onnx_err(I, "dimension %lld does not split into %d equal parts",
+			                (long long)xs[ax], outs);
+		n = outs;
+		for (int k = 0; k < outs; k++)
+			split[k] = xs[ax] / outs;
+	}
+	if (n != outs)
+		return onnx_err(I, "split has %d sizes for %d outputs", n, outs);
+	int x = onnx_in_value(I, 0);
+	if (x < 0)
+		return -1;
+	int64_t off = 0;
+	for (int k = 0; k < outs; k++) {
+		int64_t st[MAXR], step[MAXR], out[MAXR];
+		for (int j = 0; j < xr; j++)
+			st[j] = 0, step[j] = 1, out[j] = xs[j];
+		st[ax] = off;
+		out[ax] = split[k];
+		off += split[k];
+		if (split[k] < 1 || off > xs[ax])
+			return onnx_err(I, "the split sizes do not fit dimension %lld", (long long)xs[ax]);
+		const char *name = onnx_out_name(I, k)[0] ? onnx_out_name(I, k)
+		                                          : onnx_tmp_name(I, gos_arena_printf(I->a, "part%d", k));
+		int y = emit_slice(I, x, st, step, out, name);
+		if (y < 0)
+			return -1;
+		if (y == x) {
+			if (alias_out0(I))
+				return -1;
+		} else if (onnx_set_out(I, k, y)) {
+			return -1;
+		}
+	}
+	if (off != xs[ax])
+		return onnx_err(I, "the split sizes add up to %lld, not %lld", (long long)off,
+		                (long long)xs[ax]);
+	return 0;
+}
+
+static int op_tile(onnx_imp *I)
+{
+	int64_t xs[MAXR], reps[MAXR];
+	int xr = onnx_in_shape(I, 0, xs), n;
+	if (xr < 0 || const_ints(I, 1, "the repeats input", reps, MAXR, &n))
+		return -1;
+	if (n != xr)
+		return onnx_err(I, "repeats has %d values for rank %d", n, xr);
+	int ident[MAXR], all = 1;
+	int64_t out[MAXR];
+	for (int k = 0; k < xr; k++) {
+		if (reps[k] < 1)
+			return onnx_unsup(I, "repeats must be positive");
+		ident[k] = reps[k] == 1;
+		all &= ident[k];
+		out[k] = xs[k] * reps[k];
+	}
+	if (all)
+		return alias_out0(I);
+	int64_t s4[4], r4[4];
+	int map[4];
+	int x = onnx_in_value(I, 0);
+	if (x < 0 || view4(I, xr, xs, ident, s4, map))
+		return -1;
+	for (int j = 0; j < 4; j++)
+		r4[j] = map[j] < 0 ? 1 : reps[map[j]];
+	int x4 = onnx_reshape(I, x, 4, s4, onnx_tmp_name(I, "in4d"));
+	onnx_attrs A = {0};
+	onnx_attrs_int(&A, "reps", 4, r4);
+	int y = x4 < 0 ? -1 : onnx_apply(I, "tile4", xr == 4 ? out_name(I) : onnx_tmp_name(I, "tile4d"),
+	                                  1, &x4, &A);
+	return onnx_set_out(I, 0, y < 0 || xr == 4 ? y : onnx_reshape(I, y, xr, out, out_name(I)));
+}
+
+static int op_expand(onnx_imp *I)
+{
+	int64_t xs[MAXR], want[MAXR], out[MAXR];
+	int xr = onnx_in_shape(I, 0, xs), n;
+	if (xr < 0 || const_ints(I, 1, "the shape input", want, MAXR, &n))
+		return -1;
+	int r = bcast_shape(xr, xs, n, want, out);
+	if (r < 0)
+		return onnx_err(I, "the input does not broadcast to the shape");
+	if (r == xr && !memcmp(out, xs, sizeof(int64_t) * (size_t)r))
+		return alias_out0(I);
+	int x = onnx_in_value(I, 0);
+	if (x < 0)
+		return -1;
+	onnx_attrs A = {0};
+	onnx_attrs_int(&A, "shape", r, out);
+	return onnx_set_out(I, 0, onnx_apply(I, "expand", out_name(I), 1, &x, &A));
+}
+
+/* DepthToSpace / SpaceToDepth: reshape, transpose, reshape. */
+static int depth_space(onnx_imp *I, int to_space)
+{
+	int64_t xs[MAXR], b;
+	const char *mode = "DCR";
+	int xr = onnx_in_shape(I, 0, xs);
+	if (xr < 0 || onnx_attr_int(I, "blocksize", 0, &b) ||
+	    (to_space && onnx_attr_string(I, "mode", "DCR", &mode)))
+		return -1;
+	if (xr != 4 || b < 1)
+		return onnx_err(I, "needs a 4-D input and a positive blocksize");
+	int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+	int64_t s6[6], perm[6], out[4];
+	if (to_space) {
+		if (C % (b * b))
+			return onnx_err(I, "channels are not a multiple of blocksize^2");
+		if (!strcmp(mode, "DCR")) {
+			int64_t s[6] = {N, b, b, C / (b * b), H, W}, p[6] = {0, 3, 4, 1, 5, 2};
+			memcpy(s6, s, sizeof s6), memcpy(perm, p, sizeof perm);
+		} else if (!strcmp(mode, "CRD")) {
+			int64_t s[6] = {N, C / (b * b), b, b, H, W}, p[6] = {0, 1, 4, 2, 5, 3};
+			memcpy(s6, s, sizeof s6), memcpy(perm, p, sizeof perm);
+		} else {
+			return onnx_unsup(I, "attribute 'mode' = \"%s\" is not supported", mode);
+		}
+		int64_t o[4] = {N, C / (b * b), H * b, W * b};
+		memcpy(out, o, sizeof out);
+	} else {
+		if (H % b || W % b)
+			return onnx_err(I, "the spatial size is not a multiple of blocksize");
+		int64_t s[6] = {N, C, H / b, b, W / b, b}, p[6] = {0, 3, 5, 1, 2, 4};
+		memcpy(s6, s, sizeof s6), memcpy(perm, p, sizeof perm);
+		int64_t o[4] = {N, C * b * b, H / b, W / b};
+		memcpy(out, o, sizeof out);
+	}
+	int x = onnx_in_value(I, 0);
+	int x6 = x < 0 ? -1 : onnx_reshape(I, x, 6, s6, onnx_tmp_name(I, "6d"));
+	if (x6 < 0)
+		return -1;
+	onnx_attrs A = {0};
+	onnx_attrs_int(&A, "perm", 6, perm);
+	int t = onnx_apply(I, "transpose", onnx_tmp_name(I, "moved"), 1, &x6, &A);
+	return onnx_set_out(I, 0, t < 0 ? -1 : onnx_reshape(I, t, 4, out, out_name(I)));
+}
+
+static int op_depthtospace(onnx_imp *I) { return depth_space(I, 1); }
+static int op_spacetodepth(onnx_imp *I) { return depth_space(I, 0); }
+
+/* Gather of a value with constant indices: slices along the axis,
+ * concatenated, then shaped. */
+static int gather_value(onnx_imp *I, int ax, const gos_onnx_tensor *idx)
+{
+	int64_t xs[MAXR];
+	int xr = onnx_in_shape(I, 0, xs);
+	if (xr < 0)
+		return -1;
+	if (idx->is_float)
+		return onnx_err(I, "the indices must be integers");
+	if (idx->numel < 1 || idx->numel > 64)
+		return onnx_unsup(I, "gathering %lld indices of run-time data is not supported",
+		                  (long long)idx->numel);
+	int r = xr - 1 + idx->rank;
+	if (r > MAXR)
+		return onnx_unsup(I, "the result would have rank %d", r);
+	int x = onnx_in_value(I, 0);
+	if (x < 0)
+		return -1;
+	/* indices in an arithmetic progression are one slice */
+	int64_t first = idx->i[0] < 0 ? idx->i[0] + xs[ax] : idx->i[0], step = 1;
+	int progression = 1;
+	for (int64_t q = 0; q < idx->numel; q++) {
+		int64_t g = idx->i[q] < 0 ? idx->i[q] + xs[ax] : idx->i[q];
+		if (g < 0 || g >= xs[ax])
+			return onnx_err(I, "index %lld is out of range", (long long)idx->i[q]);
+		if (q == 1)
+			step = g - first;
+		if (q >= 1 && (step == 0 || g != first + q * step))
+			progression = 0;
+	}
+	int64_t st[MAXR], stp[MAXR], out[MAXR];
+	for (int j = 0; j < xr; j++)
+		st[j] = 0, stp[j] = 1, out[j] = xs[j];
+	int y;
+	if (progression) {
+		st[ax] = first;
+		stp[ax] = step;
+		out[ax] = idx->numel;
+		y = emit_slice(I, x, st, stp, out, onnx_tmp_name(I, "gathered"));
+	} else {
+		y = -1;
+		out[ax] = 1;
+		for (int64_t q = 0; q < idx->numel; q++) {
+			st[ax] = idx->i[q] < 0 ? idx->i[q] + xs[ax] : idx->i[q];
+			int p = emit_slice(I, x, st, stp, out,
+			                   onnx_tmp_name(I, gos_arena_printf(I->a, "index%lld", (long long)q)));
+			if (p < 0)
+				return -1;
+			if (y < 0) {
+				y = p;
+				continue;
+			}
+			onnx_attrs A = {0};
+			onnx_attrs_num(&A, "axis", ax);
+			int in[2] = {y, p};
+			y = onnx_apply(I, "concat", onnx_tmp_name(I, gos_arena_printf(I->a, "gather%lld",
+			                                                               (long long)q)),
+			               2, in, &A);
+		}
+	}
+	if (y < 0)
+		return -1;
+	int64_t shape[MAXR];
+	int k = 0;
+	for (int j = 0; j < ax; j++)
+		shape[k++] = xs[j];
+	for (int j = 0; j < idx->rank; j++)
+		shape[k++] = idx->shape[j];
+	for (int j = ax + 1; j < xr; j++)
+		shape[k++] = xs[j];
+	y = onnx_reshape(I, y, r, shape, out_name(I));
+	return y == x ? alias_out0(I) : onnx_set_out(I, 0, y);
+}
+
+/* Resize (opset 10+) and Upsample (7..9), nearest neighbour by whole
+ * factors where the source index is floor(dest / factor). */
+static int resize(onnx_imp *I, int upsample)
+{
+	int64_t xs[MAXR];
+	int xr = onnx_in_shape(I, 0, xs);
+	if (xr < 0)
+		return -1;
+	const char *mode, *ctm = "asymmetric", *nearest = "floor";
+	if (onnx_attr_string(I, "mode", "nearest", &mode))
+		return -1;
+	double scales[MAXR];
+	int n = -1;
+	int64_t sizes[MAXR];
+	int ns = -1;
+	if (upsample && I->opset < 9) {
+		const Onnx__AttributeProto *a = onnx_attr(I, "scales");
+		if (!a || a->n_floats > MAXR)
+			return onnx_err(I, "attribute 'scales' is required");
+		n = (int)a->n_floats;
+		for (int k = 0; k < n; k++)
+			scales[k] = a->floats[k];
+	} else {
+		if (!upsample && I->opset >= 11) {
+			double cubic, extra;
+			int64_t excl;
+			if (onnx_attr_string(I, "coordinate_transformation_mode", "half_pixel", &ctm) ||
+			    onnx_attr_string(I, "nearest_mode", "round_prefer_floor", &nearest) ||
+			    onnx_attr_float(I, "cubic_coeff_a", -0.75, &cubic) ||
+			    onnx_attr_int(I, "exclude_outside", 0, &excl) ||
+			    onnx_attr_float(I, "extrapolation_value", 0.0, &extra))
+				return -1;
+		} else if (!upsample) {
+			nearest = "round_prefer_floor"; /* opset 10: asymmetric, round */
+		}
+		int si = !upsample && I->opset >= 11 ? 2 : 1;
+		gos_onnx_tensor *c = NULL;
+		if (onnx_has_in(I, si) && !(c = onnx_in_const(I, si, "the scales input")))
+			return -1;
+		if (c && c->numel > 0) {
+			if (c->numel > MAXR)
+				return onnx_err(I, "too many scales");
+			n = (int)c->numel;
+			for (int k = 0; k < n; k++)
+				scales[k] = c->is_float ? c->f[k] : (double)c->i[k];
+		} else if (!upsample && I->opset >= 11 && onnx_has_in(I, 3)) {
+			if (const_ints(I, 3, "the sizes input", sizes, MAXR, &ns))
+				return -1;
+		}
+	}
+	if (strcmp(mode, "nearest"))
+		return onnx_unsup(I, "attribute 'mode' = \"%s\" is not supported (only \"nearest\")",
+		                  mode);
+	if ((n >= 0 && n != xr) || (ns >= 0 && ns != xr) || (n < 0 && ns < 0))
+		return onnx_err(I, "needs one scale or size per dimension");
+	int64_t f[MAXR], out[MAXR];
+	int fmax = 1;
+	for (int k = 0; k < xr; k++) {
+		double fk = ns >= 0 ? (double)sizes[k] / (double)xs[k] : scales[k];
+		f[k] = (int64_t)fk;
+		if ((double)f[k] != fk || f[k] < 1)
+			return onnx_unsup(I, "only whole scale factors >= 1 are supported (dimension %d "
+			                  "has %g)", k, fk);
+		out[k] = xs[k] * f[k];
+		if (f[k] > fmax)
+			fmax = (int)f[k];
+	}
+	/* the nearest source is floor(dest / f) for these modes */
+	int half = !strcmp(ctm, "half_pixel") || !strcmp(ctm, "pytorch_half_pixel");
+	int round = !strcmp(nearest, "round_prefer_floor") || !strcmp(nearest, "round_prefer_ceil");
+	int ok = fmax == 1 || (!strcmp(ctm, "asymmetric") && !strcmp(nearest, "floor")) ||
+	         (!strcmp(ctm, "asymmetric") && !strcmp(nearest, "round_prefer_floor") && fmax <= 2) ||
+	         (half && round);
+	if (!ok)
+		return onnx_unsup(I, "coordinate_transformation_mode \"%s\" with nearest_mode \"%s\" "
+		                  "is not supported for these scales", ctm, nearest);
+	int x = onnx_in_value(I, 0);
+	if (x < 0)
+		return -1;
+	if (fmax == 1)
+		return alias_out0(I);
+	int ident[MAXR];
+	for (int k = 0; k < xr; k++)
+		ident[k] = f[k] == 1;
+	int64_t s4[4], f4[4];
+	int map[4];
+	if (view4(I, xr, xs, ident, s4, map))
+		return -1;
+	for (int j = 0; j < 4; j++)
+		f4[j] = map[j] < 0 ? 1 : f[map[j]];
+	int x4 = onnx_reshape(I, x, 4, s4, onnx_tmp_name(I, "in4d"));
+	onnx_attrs A = {0};
+	onnx_attrs_int(&A, "factor", 4, f4);
+	int y = x4 < 0 ? -1 : onnx_apply(I, "upsample4", xr == 4 ? out_name(I)
+	                                                         : onnx_tmp_name(I, "up4d"), 1, &x4, &A);
+	return onnx_set_out(I, 0, y < 0 || xr == 4 ? y : onnx_reshape(I, y, xr, out, out_name(I)));
+}
+
+static int op_resize(onnx_imp *I) { return resize(I, 0); }
+static int op_upsample(onnx_imp *I) { return resize(I, 1); }
+
 /* ---- the table --------------------------------------------------------- */
 
 static const struct {
 	const char *name;
 	onnx_op_fn fn;
 } op_table[] = {
+	{"Abs", op_abs},
 	{"Add", op_add},
 	{"AveragePool", op_avgpool},
 	{"BatchNormalization", op_batchnorm},
 	{"Cast", op_cast},
+	{"CastLike", op_castlike},
+	{"Ceil", op_ceil},
+	{"Celu", op_celu},
 	{"Clip", op_clip},
 	{"Concat", op_concat},
 	{"Constant", op_constant},
 	{"ConstantOfShape", op_constantofshape},
 	{"Conv", op_conv},
+	{"ConvTranspose", op_convtranspose},
+	{"DepthToSpace", op_depthtospace},
 	{"Div", op_div},
 	{"Dropout", op_dropout},
+	{"Elu", op_elu},
+	{"Erf", op_erf},
+	{"Exp", op_exp},
+	{"Expand", op_expand},
 	{"Flatten", op_flatten},
+	{"Floor", op_floor},
 	{"Gather", op_gather},
 	{"Gemm", op_gemm},
 	{"GlobalAveragePool", op_globalavgpool},
@@ -1481,24 +2434,58 @@ static const struct {
 	{"HardSigmoid", op_hardsigmoid},
 	{"HardSwish", op_hardswish},
 	{"Identity", op_identity},
+	{"InstanceNormalization", op_instancenorm},
+	{"LRN", op_lrn},
+	{"LayerNormalization", op_layernorm},
 	{"LeakyRelu", op_leakyrelu},
+	{"Log", op_log},
+	{"LogSoftmax", op_logsoftmax},
 	{"MatMul", op_matmul},
+	{"Max", op_max},
 	{"MaxPool", op_maxpool},
 	{"Mean", op_mean},
+	{"Min", op_min},
 	{"Mul", op_mul},
+	{"Neg", op_neg},
+	{"PRelu", op_prelu},
 	{"Pad", op_pad},
+	{"Pow", op_pow},
+	{"Range", op_range},
+	{"Reciprocal", op_reciprocal},
+	{"ReduceL1", op_reducel1},
+	{"ReduceL2", op_reducel2},
+	{"ReduceLogSum", op_reducelogsum},
+	{"ReduceLogSumExp", op_reducelogsumexp},
+	{"ReduceMax", op_reducemax},
 	{"ReduceMean", op_reducemean},
+	{"ReduceMin", op_reducemin},
+	{"ReduceSum", op_reducesum},
+	{"ReduceSumSquare", op_reducesumsquare},
 	{"Relu", op_relu},
 	{"Reshape", op_reshape},
+	{"Resize", op_resize},
+	{"Selu", op_selu},
 	{"Shape", op_shape},
+	{"Shrink", op_shrink},
 	{"Sigmoid", op_sigmoid},
+	{"Sign", op_sign},
+	{"Size", op_size},
+	{"Slice", op_slice},
 	{"Softmax", op_softmax},
+	{"Softplus", op_softplus},
+	{"Softsign", op_softsign},
+	{"SpaceToDepth", op_spacetodepth},
+	{"Split", op_split},
+	{"Sqrt", op_sqrt},
 	{"Squeeze", op_squeeze},
 	{"Sub", op_sub},
 	{"Sum", op_sum},
 	{"Tanh", op_tanh},
+	{"ThresholdedRelu", op_thresholdedrelu},
+	{"Tile", op_tile},
 	{"Transpose", op_transpose},
 	{"Unsqueeze", op_unsqueeze},
+	{"Upsample", op_upsample},
 };
 
 onnx_op_fn onnx_find_op(const char *op)

@@ -256,7 +256,7 @@ def semantics(out_dir):
     single(out_dir, "sem_maxpool_same_upper", "MaxPool", [[1, 2, 9, 10]], None, 12,
            {"kernel_shape": [3, 2], "strides": [2, 2], "auto_pad": "SAME_UPPER"})
     single(out_dir, "sem_maxpool_dilation_pads", "MaxPool", [[1, 2, 9, 10]], None, 12,
-           {"kernel_shape": [3, 2], "strides": [2, 1], "dilations": [2, 3], "pads": [2, 1, 1, 2]})
+           {"kernel_shape": [3, 2], "strides": [2, 1], "dilations": [2, 3], "pads": [2, 1, 1, 1]})
     for cip in [0, 1]:
         single(out_dir, "sem_avgpool_ceil_pads_cip%d" % cip, "AveragePool", [[1, 2, 10, 11]], None, 11,
                {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 0], "ceil_mode": 1,
