@@ -10,7 +10,7 @@
 # intra-op thread, `--bench RUNS`), each printing the median of RUNS runs
 # after warm-up; the reported latency of each is the smallest of its
 # round medians (the round least disturbed by other processes). GFLOP
-# counts 2 flops per multiply-add (gos-cost's count); the peak is
+# counts 2 flops per multiply-add (`gos-opt --flops`); the peak is
 # measured by bench/peak.c (independent vector FMA chains).
 # Prints a table and writes docs/benchmarks.md.
 set -eu
@@ -32,7 +32,7 @@ peak=$("$tmp/peak" | sed -n 's/.*peak_gflops=\([0-9.]*\).*/\1/p')
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 
 nets="examples/mobilenet_v2.gos examples/resnet18.gos examples/mobilenet_v3.gos examples/nb201/nb201_example.gos examples/ppg_cnn.gos"
-layers=$(ls bench/layers/*.gos)
+layers=$(ls bench/layers/*.gos bench/layers/resnet18/*.gos)
 
 median() { sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p'; }
 
@@ -41,8 +41,7 @@ geo=0 ngeo=0 worst=0
 printf '%-22s %9s %10s %10s %7s %9s %7s %6s\n' model GFLOP gosc_ms ort_ms ratio GFLOP/s peak% match
 for m in $nets $layers; do
 	n=$(basename "$m" .gos)
-	gflop=$("$build/gos-cost" predict -target=host --per-op "$m" |
-		awk '!/^#/ && $1 != "node" && NF >= 7 { s += $4 } END { printf "%.4f", s / 1e9 }')
+	gflop=$("$build/gos-opt" "$m" --flops | awk -F= '{ printf "%.4f", $2 / 1e9 }')
 	"$build/gosc" "$m" -emit=onnx -o "$tmp/$n.onnx"
 	"$build/gosc" "$m" -target=host -emit=exe -o "$tmp/$n.exe"
 	"$build/gos-run" "$m" --random-inputs --seed 1 --output-dir "$tmp/$n.ref" >/dev/null

@@ -47,6 +47,10 @@ int gos_pass_pack_dense(gos_module *m, gos_diags *d);
  * + residual add as one operator. passes/fuse.c */
 int gos_pass_fuse(gos_module *m, gos_diags *d);
 
+/* Floating-point operations of one run of m (a multiply-add counts 2;
+ * loads and constants are free). passes/flops.c */
+double gos_flops(const gos_module *m);
+
 /* Options of the pipeline. */
 typedef struct gos_pipeline_opts {
 	int level;          /* 0: nothing; >= 1: the default list */

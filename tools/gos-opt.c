@@ -16,6 +16,8 @@ static void usage(FILE *f)
 	      "  --verify-each      verify the module after every pass\n"
 	      "  --print-after=NAME print the IR to stderr after pass NAME\n"
 	      "  -model=NAME        which model of a .gos file\n"
+	      "  --flops            print the model's floating-point operations (before\n"
+	      "                     passes) as `flops=N` and exit\n"
 	      "  -o FILE            output (default stdout)\n"
 	      "  --help             this text\n"
 	      "passes:\n",
@@ -27,6 +29,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *model = NULL, *list = NULL;
+	int flops = 0;
 	gos_pipeline_opts o = {1, 0, NULL, stderr};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -39,6 +42,8 @@ int main(int argc, char **argv)
 			list = a + 8;
 		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1")) {
 			o.level = a[2] - '0';
+		} else if (!strcmp(a, "--flops")) {
+			flops = 1;
 		} else if (!strcmp(a, "--verify-each")) {
 			o.verify_each = 1;
 		} else if (!strncmp(a, "--print-after=", 14)) {
@@ -69,7 +74,10 @@ int main(int argc, char **argv)
 	gos_diags_init(&d);
 	gos_module *m = gos_load(in, model, &d);
 	int rc = 1;
-	if (m && d.n_errors == 0 && gos_verify(m, &d) == 0) {
+	if (m && d.n_errors == 0 && flops) {
+		printf("flops=%.0f\n", gos_flops(m));
+		rc = 0;
+	} else if (m && d.n_errors == 0 && gos_verify(m, &d) == 0) {
 		int r = list ? gos_pipeline_run_list(m, list, &o, &d) : gos_pipeline_run(m, &o, &d);
 		if (r == 0 && d.n_errors == 0) {
 			gos_outfile f;
