@@ -89,5 +89,16 @@ echo "networks: geometric-mean ratio gosc/ORT = $gm, worst = $worst; peak = $pea
 	printf '%s' "$rows" | awk '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
 	echo
 	echo "Networks (first five rows): geometric-mean ratio gosc/ORT **$gm**, worst **$worst**."
+	echo
+	echo "## ARM: the same kernels on NEON (Cortex-A53)"
+	echo
+	echo 'Static hot-loop analysis of the code gosc emits for the Raspberry Pi 3 (`-target=pi3`,'
+	echo 'aarch64, `-mcpu=cortex-a53`): the basic block with the most vector multiply-adds, its'
+	echo "instruction count, and llvm-mca's cycle estimate for the Cortex-A53, for the"
+	echo 'register-blocked kernel (`kconv`) against the generic loop-nest lowering'
+	echo '(`GOS_KCONV=off`). Produced by `bench/arm_mca.py`.'
+	echo
+	"$py" bench/arm_mca.py "$build/gosc" bench/layers/conv3x3_64x56.gos bench/layers/conv1x1_128x28.gos \
+		bench/layers/dwconv3x3_144x56.gos bench/layers/gemm_256x512x512.gos
 } > docs/benchmarks.md
 echo "wrote docs/benchmarks.md"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "backends/llvm/llvm.h"
+#include "backends/onnx/export.h"
 #include "frontend/frontend.h"
 #include "passes/passes.h"
 #include "support/outfile.h"
@@ -15,8 +16,9 @@ static void usage(FILE *f)
 {
 	fputs("usage: gosc FILE.(gos|gir|onnx) [options]\n"
 	      "  -emit=KIND        ir (textual IR), ll (LLVM IR), asm, obj (object + C header),\n"
-	      "                    exe (standalone runner); default: from -o's extension\n"
-	      "                    (.gir .ll .s .o), else obj with -target, else ir\n"
+	      "                    exe (standalone runner), onnx (opset 17, prelude operators\n"
+	      "                    only); default: from -o's extension (.gir .ll .s .o\n"
+	      "                    .onnx), else obj with -target, else ir\n"
 	      "  -target=T         target name (targets/T.target, $GOS_TARGET_DIR/T.target)\n"
 	      "                    or path to a .target file; default host\n"
 	      "  -mcpu=CPU         override the target's CPU (e.g. cortex-a72, native)\n"
@@ -161,19 +163,24 @@ int main(int argc, char **argv)
 			emit = "asm";
 		else if (out && has_ext(out, ".o"))
 			emit = "obj";
+		else if (out && has_ext(out, ".onnx"))
+			emit = "onnx";
 		else
 			emit = target ? "obj" : "ir";
 	}
-	static const char *const kinds[] = {"ir", "ll", "asm", "obj", "exe"};
+	/* kinds 1..4 go through the LLVM backend */
+	static const char *const kinds[] = {"ir", "ll", "asm", "obj", "exe", "onnx"};
 	int kind = -1;
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < 6; k++)
 		if (!strcmp(emit, kinds[k]))
 			kind = k;
 	if (kind < 0) {
-		fprintf(stderr, "gosc: error: unknown -emit kind '%s' (known: ir, ll, asm, obj, exe)\n",
+		fprintf(stderr,
+		        "gosc: error: unknown -emit kind '%s' (known: ir, ll, asm, obj, exe, onnx)\n",
 		        emit);
 		return 1;
 	}
+	int llvm = kind >= 1 && kind <= 4;
 	if (prefix) {
 		char c[128];
 		gos_llvm_c_name(prefix, c, sizeof c);
@@ -193,12 +200,12 @@ int main(int argc, char **argv)
 	char *objpath = NULL, *hpath = NULL, *wpath = NULL, *tmpdir = NULL;
 	gos_llvm_output lo;
 	memset(&lo, 0, sizeof lo);
-	if (kind > 0 && gos_target_load(&t, target ? target : "host", &d)) {
+	if (llvm && gos_target_load(&t, target ? target : "host", &d)) {
 		gos_diags_render(&d, stderr);
 		gos_diags_free(&d);
 		return 1;
 	}
-	if (kind > 0)
+	if (llvm)
 		gos_target_override(&t, mcpu, mattr);
 	gos_module *m = gos_load(in, model, &d);
 	if (m && gos_verify(m, &d))
@@ -219,6 +226,19 @@ int main(int argc, char **argv)
 		free(text);
 		goto done;
 	}
+	if (kind == 5) {
+		char *onnx = NULL;
+		size_t onnx_len = 0;
+		if (!gos_onnx_export(m, &onnx, &onnx_len, &d) && !d.n_errors &&
+		    !write_all(out, onnx, onnx_len))
+			rc = 0;
+		free(onnx);
+		goto done;
+	}
+	/* the IR passes (batchnorm folding, epilogue fusion, DCE) at -O1 and up */
+	gos_pipeline_opts po = {opt > 0, 0, NULL, NULL};
+	if (gos_pipeline_run(m, &po, &d))
+		goto done;
 	gos_llvm_opts opts = {opt, external, prefix, 0};
 	gos_emit e = kind == 1 ? GOS_EMIT_LL : kind == 2 ? GOS_EMIT_ASM : GOS_EMIT_OBJ;
 	if (gos_llvm_compile(m, &t, &opts, e, &lo, &d))

@@ -15,6 +15,7 @@
  * gathers, so padding reads 0 exactly as the comprehension says. */
 #include "backends/llvm/lower.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ typedef struct kc {
 	int depthwise, flat;
 	int rank, qv, pv, kv;      /* rank of Y (4: conv2d, 3: conv1d, 2: matmul); statement variables of q, p (-1: none), k */
 	int mm;                    /* a matrix product: Y[m, n] = sum_k A[m, k] B[k, n] */
+	int pool;                  /* 0: convolution; 1: max pooling; 2: sum pooling (avgpool) */
 	int VL, KB, QB;
 	int xb, wb, yb;           /* buffers: input, weights, output */
 	int n_epi;                /* epilogue statements applied in registers */
@@ -198,6 +200,45 @@ static int match_mm(gos_lw *L, const gos_node *n, kc *c)
 	return 1;
 }
 
+/* maxpool2d / avgpool2d (the prelude's comprehensions): the depthwise
+ * convolution loops with max / sum instead of multiply-add and no
+ * weights; avgpool's division is an epilogue statement. */
+static int match_pool(gos_lw *L, const gos_node *n, kc *c)
+{
+	const gos_stmt *s = &n->stmts[0];
+	c->s = s;
+	int ismax = n->op[0] == 'm';
+	if (n->n_in < 1 || s->red != (ismax ? GOS_RED_MAX : GOS_RED_SUM) || s->n_red != 2 || s->n_ins != 1 ||
+	    s->result != 0)
+		return 0;
+	const gos_ins *lx = &s->ins[0];
+	if (lx->op != GOS_OP_LOAD || lx->buf != 0 || (lx->has_pad && lx->f != (ismax ? -INFINITY : 0.0f)))
+		return 0;
+	const gos_buf *X = &n->bufs[0], *Y = &n->bufs[s->dst];
+	if (X->rank != 4 || Y->rank != 4 || s->dst < n->n_in)
+		return 0;
+	c->pool = ismax ? 1 : 2;
+	c->rank = 4, c->qv = 3, c->pv = 2, c->kv = 1;
+	c->xb = 0, c->wb = -1, c->yb = s->dst;
+	c->N = X->shape[0], c->C = X->shape[1], c->H = X->shape[2], c->W = X->shape[3];
+	c->K = c->C, c->Cg = 1, c->groups = c->C, c->depthwise = 1;
+	c->R = (int64_t)attr_at(n, "kernel", 0, 0), c->S = (int64_t)attr_at(n, "kernel", 1, 0);
+	c->sh = (int64_t)attr_at(n, "stride", 0, (double)c->R), c->sw = (int64_t)attr_at(n, "stride", 1, (double)c->S);
+	c->dh = (int64_t)attr_at(n, "dilation", 0, 1), c->dw = (int64_t)attr_at(n, "dilation", 1, 1);
+	c->pt = (int64_t)attr_at(n, "pad", 0, 0), c->pl = (int64_t)attr_at(n, "pad", 1, 0);
+	int64_t pb = (int64_t)attr_at(n, "pad", 2, 0), pr = (int64_t)attr_at(n, "pad", 3, 0);
+	c->P = Y->shape[2], c->Q = Y->shape[3];
+	if (c->R < 1 || c->S < 1 || c->S > 16 || c->sh < 1 || c->sw < 1 || c->dh < 1 || c->dw < 1 ||
+	    Y->shape[0] != c->N || Y->shape[1] != c->C ||
+	    c->P != (c->H + c->pt + pb - c->dh * (c->R - 1) - 1) / c->sh + 1 ||
+	    c->Q != (c->W + c->pl + pr - c->dw * (c->S - 1) - 1) / c->sw + 1)
+		return 0;
+	blocking(L, c, 1, c->Q);
+	for (int e = 1; e < n->n_stmt && epilogue_ok(c, &n->stmts[e]); e++)
+		c->n_epi++;
+	return 1;
+}
+
 static int match(gos_lw *L, const gos_node *n, int si, kc *c)
 {
 	memset(c, 0, sizeof *c);
@@ -205,6 +246,9 @@ static int match(gos_lw *L, const gos_node *n, int si, kc *c)
 	c->n = n;
 	if (si == 0 && !strncmp(n->op, "matmul", 6) && (!n->op[6] || n->op[6] == '+'))
 		return match_mm(L, n, c);
+	if (si == 0 && (!strncmp(n->op, "maxpool2d", 9) || !strncmp(n->op, "avgpool2d", 9)) &&
+	    (!n->op[9] || n->op[9] == '+'))
+		return match_pool(L, n, c);
 	if (si != 0 || (strncmp(n->op, "conv2d", 6) && strncmp(n->op, "conv1d", 6)) ||
 	    (n->op[6] && n->op[6] != '+') || n->n_stmt < 1)
 		return 0;
@@ -302,14 +346,22 @@ static LLVMValueRef intrinsic2(kc *c, const char *name, LLVMTypeRef t0, LLVMType
 	return LLVMBuildCall2(c->L->B, fty, fn, args, (unsigned)n, "");
 }
 
-/* Masked gather of base[off[i]] for lanes where mask[i]; 0 elsewhere. */
+/* What a masked-off input lane reads: the padding value (-inf for max
+ * pooling, else 0). */
+static LLVMValueRef padv(kc *c)
+{
+	return c->pool == 1 ? gos_lw_fc(c->L, c->vty, -INFINITY) : LLVMConstNull(c->vty);
+}
+
+/* Masked gather of base[off[i]] for lanes where mask[i]; the padding
+ * value elsewhere. */
 static LLVMValueRef gather(kc *c, LLVMValueRef base, LLVMValueRef voff, LLVMValueRef mask)
 {
 	gos_lw *L = c->L;
 	/* keep masked-off addresses in bounds anyway */
 	voff = LLVMBuildSelect(L->B, mask, voff, LLVMConstNull(c->ivty), "");
 	LLVMValueRef ptrs = LLVMBuildInBoundsGEP2(L->B, L->f32, base, &voff, 1, "");
-	LLVMValueRef args[4] = {ptrs, LLVMConstInt(L->i32, 4, 0), mask, LLVMConstNull(c->vty)};
+	LLVMValueRef args[4] = {ptrs, LLVMConstInt(L->i32, 4, 0), mask, padv(c)};
 	return intrinsic2(c, "llvm.masked.gather", c->vty, LLVMTypeOf(ptrs), args, 4);
 }
 
@@ -317,7 +369,7 @@ static LLVMValueRef mload(kc *c, LLVMValueRef p, LLVMValueRef mask)
 {
 	LLVMTypeRef pty = LLVMPointerType(c->vty, 0);
 	LLVMValueRef args[4] = {LLVMBuildBitCast(c->L->B, p, pty, ""), LLVMConstInt(c->L->i32, 4, 0), mask,
-	                        LLVMConstNull(c->vty)};
+	                        padv(c)};
 	return intrinsic2(c, "llvm.masked.load", c->vty, pty, args, 4);
 }
 
@@ -420,7 +472,7 @@ static LLVMValueRef xvec(kc *c, LLVMValueRef ic, LLVMValueRef ih, int s, LLVMVal
 static void block_body(kc *c, int fast)
 {
 	gos_lw *L = c->L;
-	LLVMValueRef Wb = c->buf[c->wb];
+	LLVMValueRef Wb = c->wb >= 0 ? c->buf[c->wb] : NULL;
 	gos_loop lc, lr;
 	LLVMValueRef cc = gos_lw_loop_begin(L, &lc, ixc(c, 0), ixc(c, c->Cg), "c");
 	int64_t kg = c->K / c->groups;
@@ -450,6 +502,12 @@ static void block_body(kc *c, int fast)
 				LLVMValueRef ic = c->depthwise ? k : ic0;
 				for (int qb = 0; qb < c->QB; qb++)
 					xv[qb] = xvec(c, ic, ih, s, add(c, c->vq0, ixc(c, qb * c->VL)), fast);
+			}
+			if (c->pool) {
+				for (int qb = 0; qb < c->QB; qb++)
+					acc[kk][qb] = c->pool == 1 ? gos_lw_fmax(L, acc[kk][qb], xv[qb])
+					                           : LLVMBuildFAdd(L->B, acc[kk][qb], xv[qb], "");
+				continue;
 			}
 			/* W[k, c, r, s] */
 			LLVMValueRef woff = add(c, mul(c, add(c, mul(c, add(c, mul(c, k, c->Cg), cc), c->R), rr), c->S), ixc(c, s));
@@ -721,7 +779,7 @@ int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf)
 	c.vq0 = gos_lw_loop_begin(L, &lq, ixc(&c, 0), ixc(&c, qlen), "q");
 	for (int kk = 0; kk < c.KB; kk++)
 		for (int qb = 0; qb < c.QB; qb++)
-			LLVMBuildStore(L->B, LLVMConstNull(c.vty), c.acc[kk][qb]);
+			LLVMBuildStore(L->B, padv(&c), c.acc[kk][qb]);
 	/* interior: every lane valid and the input window inside the row */
 	LLVMValueRef last = add(&c, c.vq0, ixc(&c, qstep - 1));
 	LLVMValueRef fast = LLVMBuildICmp(L->B, LLVMIntSLT, last, ixc(&c, qlen), "");
@@ -751,7 +809,7 @@ int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf)
 	gos_lw_loop_end(L, &lk, c.KB);
 	gos_lw_loop_end(L, &ln, 1);
 	gos_lw_stat(L, "  kconv: %s%s VL=%d KB=%d QB=%d epilogue=%d of %d statements\n",
-	            c.mm ? "matmul" : c.depthwise ? "depthwise" : "dense", c.flat ? " 1x1-flat" : "", c.VL, c.KB, c.QB,
+	            c.pool == 1 ? "maxpool" : c.pool == 2 ? "sumpool" : c.mm ? "matmul" : c.depthwise ? "depthwise" : "dense", c.flat ? " 1x1-flat" : "", c.VL, c.KB, c.QB,
 	            c.n_epi, n->n_stmt - 1);
 	return c.n_epi + 1;
 }

@@ -368,9 +368,12 @@ static int merge_vars(sx *c, int u, const char *live)
 	}
 	/* index pool: variables above v move down */
 	memcpy(ix, s->ix, sizeof *ix * (size_t)s->n_ix);
-	for (int i = 0; i < s->n_ix; i++)
+	for (int i = 0; i < s->n_ix; i++) {
 		if (ix[i].op == GOS_IX_VAR && ix[i].k > v)
 			ix[i].k--;
+		else if (ix[i].op == GOS_IX_VAR && ix[i].k == v)
+			ix[i].k = u; /* only in dropped dimensions and dead code */
+	}
 	ns->ix = ix;
 	/* loads that read u, v: through a view, one index fewer */
 	memcpy(ins, s->ins, sizeof *ins * (size_t)s->n_ins);
@@ -484,7 +487,7 @@ static void analyse(sx *c)
 	for (int i = 0; i < s->n_ins; i++) {
 		const gos_ins *in = &s->ins[i];
 		uint32_t m = 0;
-		if (in->op == GOS_OP_LOAD || in->op == GOS_OP_INDEX) {
+		if ((in->op == GOS_OP_LOAD || in->op == GOS_OP_INDEX) && c->live[i]) {
 			for (int k = 0; k < in->nidx; k++) {
 				ix_an(c, in->idx[k]);
 				m |= c->ixmask[in->idx[k]];

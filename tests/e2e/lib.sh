@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154
 # lib.sh -- shared by tests/e2e*.sh (sourced; needs $build and $src).
 # Provides: $python (a python3 with numpy), $gosc, $gosrun, $tmp (removed
 # on exit), e2e_targets, e2e_qemu TARGET, e2e_compare REF OUT,
