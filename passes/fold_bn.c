@@ -70,7 +70,8 @@ int gos_pass_fold_bn(gos_module *m, gos_diags *d)
 	int n_node0 = m->n_node;
 	for (int qi = 0; qi < n_node0 && !rc; qi++) {
 		const gos_node *q = &m->nodes[qi];
-		if (strcmp(q->op, "batchnorm") || q->n_in != 5 || q->n_out != 1)
+		if (strcmp(q->op, "batchnorm") || q->n_in != 5 || q->n_out != 1 || q->n_stmt != 1 ||
+		    q->stmts[0].red != GOS_RED_NONE)
 			continue;
 		int v = q->in[0];
 		int pi = def[v];
@@ -79,7 +80,7 @@ int gos_pass_fold_bn(gos_module *m, gos_diags *d)
 		const gos_node *p = &m->nodes[pi];
 		if (strcmp(p->op, "conv2d") && strcmp(p->op, "conv1d") && strcmp(p->op, "dense"))
 			continue;
-		if (p->n_out != 1 || p->n_in < 2 || !is_const(m, p->in[1]) || (p->n_in == 3 && !is_const(m, p->in[2])))
+		if (!gos_pass_plain_contraction(p) || !is_const(m, p->in[1]) || (p->n_in == 3 && !is_const(m, p->in[2])))
 			continue;
 		int ok = 1;
 		for (int j = 1; j < 5; j++)

@@ -31,7 +31,7 @@ int gos_pass_pack_dense(gos_module *m, gos_diags *d)
 	int changed = 0, rc = 0;
 	int n0 = m->n_node;
 	for (int i = 0; i < n0 && !rc; i++) {
-		if (strcmp(m->nodes[i].op, "dense") || m->nodes[i].n_in < 2 || m->nodes[i].n_out != 1)
+		if (strcmp(m->nodes[i].op, "dense") || !gos_pass_plain_contraction(&m->nodes[i]))
 			continue;
 		int wv = m->nodes[i].in[1];
 		const gos_value *w = &m->vals[wv];

@@ -47,6 +47,13 @@ int gos_pass_pack_dense(gos_module *m, gos_diags *d);
  * + residual add as one operator. passes/fuse.c */
 int gos_pass_fuse(gos_module *m, gos_diags *d);
 
+/* Whether node n's body has the prelude's form of a contraction with an
+ * optional bias: one statement `Y = sum(..) X[..] * W[..]` reading
+ * inputs 0 and 1, then (with a third input) `Y = Y + B[..]`, nothing
+ * else. Passes check this before trusting an operator name.
+ * passes/match.c */
+int gos_pass_plain_contraction(const gos_node *n);
+
 /* Floating-point operations of one run of m (a multiply-add counts 2;
  * loads and constants are free). passes/flops.c */
 double gos_flops(const gos_module *m);

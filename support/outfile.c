@@ -13,6 +13,13 @@ int gos_outfile_open(gos_outfile *o, const char *path)
 		o->f = stdout;
 		return 0;
 	}
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device or pipe (-o /dev/null): written directly, never replaced */
+		o->f = fopen(path, "wb");
+		o->direct = 1;
+		return o->f ? 0 : -1;
+	}
 	size_t n = strlen(path);
 	o->path = malloc(n + 1);
 	o->tmp = malloc(n + 16);
@@ -39,6 +46,12 @@ int gos_outfile_open(gos_outfile *o, const char *path)
 
 int gos_outfile_commit(gos_outfile *o)
 {
+	if (o->direct) {
+		int bad = ferror(o->f);
+		bad |= fclose(o->f) != 0;
+		memset(o, 0, sizeof *o);
+		return bad ? -1 : 0;
+	}
 	if (!o->path) {
 		int rc = fflush(stdout) || ferror(stdout) ? -1 : 0;
 		return rc;
@@ -62,6 +75,8 @@ int gos_outfile_commit(gos_outfile *o)
 
 void gos_outfile_abort(gos_outfile *o)
 {
+	if (o->direct)
+		fclose(o->f);
 	if (o->path) {
 		fclose(o->f);
 		unlink(o->tmp);

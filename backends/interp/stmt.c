@@ -1600,7 +1600,7 @@ static int run(st *c)
 				return -1;
 			const float *r;
 			int vr;
-			if (c->n_red == 0) {
+			if (c->n_red == 0 && red == GOS_RED_NONE) {
 				if (eval_lanes(c, v0, L))
 					return -1;
 				vr = c->ins[res].level == LV_LANE;

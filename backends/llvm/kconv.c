@@ -108,6 +108,82 @@ static int64_t coef(const gos_stmt *s, int r, int v, int *ok)
 	}
 }
 
+/* Integer value of ix root r at the variable values v. */
+static int64_t ix_int(const gos_stmt *s, int r, const int64_t *v)
+{
+	const gos_ix *x = &s->ix[r];
+	switch (x->op) {
+	case GOS_IX_CONST: return x->k;
+	case GOS_IX_VAR: return v[x->k];
+	case GOS_IX_DIV: {
+		int64_t a = ix_int(s, x->a, v);
+		return a >= 0 ? a / x->k : -((-a + x->k - 1) / x->k);
+	}
+	case GOS_IX_MOD: {
+		int64_t a = ix_int(s, x->a, v) % x->k;
+		return a < 0 ? a + x->k : a;
+	}
+	default: break;
+	}
+	int64_t a = ix_int(s, x->a, v), b = ix_int(s, x->b, v);
+	switch (x->op) {
+	case GOS_IX_ADD: return a + b;
+	case GOS_IX_SUB: return a - b;
+	case GOS_IX_MUL: return a * b;
+	case GOS_IX_MIN: return a < b ? a : b;
+	default: return a > b ? a : b;
+	}
+}
+
+/* Checks, at corner and pseudo-random points of the loop nest, that the
+ * input (and weight) loads of statement 0 index exactly what the
+ * attributes say: the kernel trusts the operator name only after this. */
+static int indices_ok(const kc *c)
+{
+	const gos_stmt *s = c->s;
+	int one = c->rank == 3;
+	int nd = c->rank, nv = nd + s->n_red;
+	int64_t ext[GOS_MAX_VARS];
+	for (int d = 0; d < nd; d++)
+		ext[d] = c->n->bufs[s->dst].shape[d];
+	for (int j = 0; j < s->n_red; j++)
+		ext[nd + j] = s->red_extent[j];
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	for (int t = 0; t < 64; t++) {
+		int64_t v[GOS_MAX_VARS];
+		for (int i = 0; i < nv; i++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			v[i] = t == 0 ? 0 : t == 1 ? ext[i] - 1 : (int64_t)((rng >> 33) % (uint64_t)ext[i]);
+		}
+		/* logical n, k, p, q, c, r, s */
+		int64_t n = v[0], k = v[1], p = one ? 0 : v[2], q = v[nd - 1];
+		int red = nd;
+		int64_t cc = (c->depthwise || c->pool) ? 0 : v[red++];
+		int64_t r = one ? 0 : v[red++];
+		int64_t ss = v[red];
+		int64_t ic = c->depthwise ? k : (k / (c->K / c->groups)) * c->Cg + cc;
+		int64_t want[4] = {n, ic, p * c->sh + r * c->dh - c->pt, q * c->sw + ss * c->dw - c->pl};
+		const gos_ins *lx = &s->ins[0];
+		if (lx->nidx != nd)
+			return 0;
+		for (int d = 0; d < nd; d++) {
+			int64_t w = one && d == 2 ? want[3] : want[d];
+			if (ix_int(s, lx->idx[d], v) != w)
+				return 0;
+		}
+		if (c->pool)
+			continue;
+		const gos_ins *lw = &s->ins[1];
+		int64_t wantw[4] = {k, cc, r, ss};
+		for (int d = 0; d < nd; d++) {
+			int64_t w = one && d == 2 ? wantw[3] : wantw[d];
+			if (ix_int(s, lw->idx[d], v) != w)
+				return 0;
+		}
+	}
+	return 1;
+}
+
 /* Whether statement e (after the convolution) can be applied in
  * registers: a plain in-place elementwise update of the output. */
 static int epilogue_ok(const kc *c, const gos_stmt *e)
@@ -233,6 +309,8 @@ static int match_pool(gos_lw *L, const gos_node *n, kc *c)
 	    c->P != (c->H + c->pt + pb - c->dh * (c->R - 1) - 1) / c->sh + 1 ||
 	    c->Q != (c->W + c->pl + pr - c->dw * (c->S - 1) - 1) / c->sw + 1)
 		return 0;
+	if (!indices_ok(c))
+		return 0;
 	blocking(L, c, 1, c->Q);
 	for (int e = 1; e < n->n_stmt && epilogue_ok(c, &n->stmts[e]); e++)
 		c->n_epi++;
@@ -298,6 +376,8 @@ static int match(gos_lw *L, const gos_node *n, int si, kc *c)
 	if (s->n_red != (c->depthwise ? 2 : 3) - one)
 		return 0;
 	c->flat = c->R == 1 && c->S == 1 && c->sh == 1 && c->sw == 1 && !c->pt && !c->pl && !pb && !pr;
+	if (!indices_ok(c))
+		return 0;
 	blocking(L, c, c->K / c->groups, c->flat ? c->P * c->Q : c->Q);
 	c->n_epi = 0;
 	for (int e = 1; e < n->n_stmt && epilogue_ok(c, &n->stmts[e]); e++)
