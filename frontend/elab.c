@@ -193,6 +193,7 @@ typedef struct E {
 	sb *b;
 	gos_loc call;       /* application site */
 	int in_op;
+	int cur_dst;        /* buffer the statement being built writes (-1: none) */
 } E;
 
 static void note_call(E *e)
@@ -716,6 +717,17 @@ static int eval_load(E *e, const gos_ast *a, const val *tv, val *out)
 				           "write `else 0.0` after the load to read a padding value out of range",
 				           d, bf->name, (long long)lo, (long long)hi, (long long)bf->shape[d]);
 		}
+	}
+	/* the IR's read rules: results and locals only after a statement
+	 * wrote them, the destination only at the element being written */
+	if (tv->t >= e->oi->n_in && !e->oi->written[tv->t])
+		return ERR(e, a->loc, "'%s' is read before any statement writes it", bf->name);
+	if (tv->t == e->cur_dst) {
+		int ident = !pad;
+		for (int d = 0; d < bf->rank && ident; d++)
+			ident = in.idx[d] == d && e->b->ix[d].op == GOS_IX_VAR && e->b->ix[d].k == d;
+		if (!ident)
+			return ERR(e, a->loc, "a statement may read its destination '%s' only at the element it writes", bf->name);
 	}
 	*out = vnone();
 	out->k = V_FLOAT;
@@ -1302,7 +1314,10 @@ static int eval(E *e, const gos_ast *a, val *out)
 		for (int d = 0; d < outer->rank; d++)
 			ix_add(e, GOS_IX_VAR, 0, 0, d);
 		gos_red kind;
+		int outer_dst = e->cur_dst;
+		e->cur_dst = dst;
 		int rc = reduce_into(e, a, dst, &kind);
+		e->cur_dst = outer_dst;
 		e->b = outer;
 		if (rc)
 			return -1;
@@ -1626,6 +1641,8 @@ static int op_store(E *e, const gos_sast *s)
 	}
 	/* the pool starts with VAR 0..rank-1 (fresh pool: ix_add keeps order) */
 	int rc;
+	int saved_dst = e->cur_dst;
+	e->cur_dst = dst;
 	if (s->e->kind == GOS_A_RED) {
 		gos_red kind;
 		rc = reduce_into(e, s->e, dst, &kind);
@@ -1640,6 +1657,7 @@ static int op_store(E *e, const gos_sast *s)
 	}
 	e->n_env = mark;
 	e->b = saved;
+	e->cur_dst = saved_dst;
 	return rc;
 }
 
@@ -1919,6 +1937,7 @@ static int instantiate(E *caller, const gos_def *def, const char *node_name, int
 	e.m = m;
 	e.in_op = 1;
 	e.call = call;
+	e.cur_dst = -1;
 	opi oi;
 	memset(&oi, 0, sizeof oi);
 	oi.op = def;

@@ -95,6 +95,80 @@ static void add_def(gos_fe *fe, gos_def *d, int from_prelude)
 	fe->defs[fe->n_defs++] = d;
 }
 
+#define MAX_EXPR_DEPTH 500
+#define MAX_STMT_DEPTH 100
+
+/* The first node of a deeper than lim (its recursion is bounded by lim),
+ * or NULL. */
+static const gos_ast *too_deep(const gos_ast *a, int lim)
+{
+	if (!a)
+		return NULL;
+	if (lim <= 0)
+		return a;
+	const gos_ast *kids[3] = {a->a, a->b, a->c};
+	for (int i = 0; i < 3; i++) {
+		const gos_ast *r = too_deep(kids[i], lim - 1);
+		if (r)
+			return r;
+	}
+	for (int i = 0; i < a->items.n; i++) {
+		const gos_ast *r = too_deep(a->items.v[i], lim - 1);
+		if (r)
+			return r;
+	}
+	for (int i = 0; i < a->named.n; i++) {
+		const gos_ast *r = too_deep(a->named.v[i], lim - 1);
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+static int check_expr(gos_fe *fe, const gos_ast *a)
+{
+	const gos_ast *r = too_deep(a, MAX_EXPR_DEPTH);
+	if (r)
+		gos_error(fe->d, r->loc, "expression nested more than %d levels deep", MAX_EXPR_DEPTH);
+	return r ? -1 : 0;
+}
+
+static int check_list(gos_fe *fe, const gos_alist *l)
+{
+	for (int i = 0; i < l->n; i++)
+		if (check_expr(fe, l->v[i]))
+			return -1;
+	return 0;
+}
+
+/* Bounds the nesting of statements and expressions, so elaboration (which
+ * recurses over them) cannot exhaust the stack. */
+static int check_stmts(gos_fe *fe, const gos_slist *l, int depth)
+{
+	for (int i = 0; i < l->n; i++) {
+		const gos_sast *s = l->v[i];
+		if (depth > MAX_STMT_DEPTH) {
+			gos_error(fe->d, s->loc, "statements nested more than %d levels deep", MAX_STMT_DEPTH);
+			return -1;
+		}
+		if (check_expr(fe, s->lhs) || check_expr(fe, s->e) || check_expr(fe, s->e2) ||
+		    check_list(fe, &s->items) || check_stmts(fe, &s->body, depth + 1) ||
+		    check_stmts(fe, &s->els, depth + 1))
+			return -1;
+	}
+	return 0;
+}
+
+static int check_def(gos_fe *fe, const gos_def *d)
+{
+	const gos_plist *ps[3] = {&d->tparams, &d->aparams, &d->results};
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < ps[k]->n; i++)
+			if (check_list(fe, &ps[k]->v[i].shape) || check_expr(fe, ps[k]->v[i].dflt))
+				return -1;
+	return check_stmts(fe, &d->body, 0);
+}
+
 /* Parses text as file `name`; adds its ops and blocks (and those of its
  * imports) to fe. Returns the file's items, or NULL on syntax errors. */
 static gos_def *read_text(gos_fe *fe, files *fs, const char *name, const char *text, size_t len,
@@ -106,6 +180,11 @@ static gos_def *read_text(gos_fe *fe, files *fs, const char *name, const char *t
 	ctx.diags = fe->d;
 	ctx.file = gos_diags_source(fe->d, name, text, len);
 	if (gos_parse_text(&ctx, text, len))
+		return NULL;
+	int bad = 0;
+	for (gos_def *d = ctx.first; d; d = d->next)
+		bad |= check_def(fe, d);
+	if (bad)
 		return NULL;
 	for (gos_def *d = ctx.first; d; d = d->next) {
 		if (d->kind == GOS_D_OP || d->kind == GOS_D_BLOCK) {
@@ -182,9 +261,19 @@ static gos_module *load_from_text(const char *file, const char *text, size_t len
 		goto out;
 	const gos_def *md = NULL;
 	const char *fname = gos_diags_source(d, file, text, len);
-	for (gos_def *it = items; it; it = it->next)
-		if (it->kind == GOS_D_MODEL && (!model || !strcmp(it->name, model)))
+	for (gos_def *it = items; it; it = it->next) {
+		if (it->kind != GOS_D_MODEL)
+			continue;
+		for (gos_def *p = items; p != it; p = p->next)
+			if (p->kind == GOS_D_MODEL && !strcmp(p->name, it->name)) {
+				gos_error(d, it->loc, "model '%s' is already defined", it->name);
+				gos_note(d, p->loc, "previous definition here");
+			}
+		if (!model || !strcmp(it->name, model))
 			md = it;
+	}
+	if (d->n_errors != errs)
+		goto out;
 	if (!md) {
 		if (model)
 			gos_error(d, (gos_loc){fname, 0, 0}, "no model named '%s' in %s", model, file);

@@ -5,10 +5,15 @@
  * broadcasting loads, hoisted nested reductions, user ops with locals,
  * `else` padding and the pack functions -- checked on the module's
  * structure and, where it computes, numerically against values computed
- * here. Then bad inputs: each must give NULL with located errors, and a
- * few hundred random mutations and truncations of the examples/ networks and the
- * prelude must never crash; what loads must verify, round-trip through
- * the textual IR and (when small) run on the interpreter. */
+ * here. Then bad inputs: each must give NULL with located errors; size
+ * limits; and a few hundred random mutations and truncations of the
+ * example networks and the prelude must never crash: what loads must
+ * verify, round-trip through the textual IR and (when small) run on the
+ * interpreter. Tests named test_bug_* hold known frontend bugs (see their
+ * comments); they fail until those are fixed. Environment for longer
+ * local runs: GOS_FUZZ_ROUNDS (scale), GOS_FUZZ_SEED, GOS_FUZZ_DUMP (file
+ * that holds the case being run), GOS_TEST_VERBOSE (keep the stderr of
+ * crashing child processes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -234,7 +234,7 @@ static void check(const char *what, gos_tensor *got, int rank, const int64_t *sh
 	}
 }
 
-/* check() for a reference given as a gos_tensor-shaped double array. */
+/* The default tolerance of check() for computed (not moved) values. */
 #define TOL 1e-5
 
 static double *dalloc(int64_t n)
@@ -709,7 +709,7 @@ static void test_activations(void **state)
 	free(ref);
 	tfree(&x);
 
-	/* rank 0 .. 5 for one elementwise op */
+	/* ranks 1 .. 5 for one elementwise op */
 	for (int r = 1; r <= 5; r++) {
 		gos_tensor t = tnew(0);
 		free(t.data);
@@ -1220,7 +1220,6 @@ static void test_pad(void **state)
 
 /* ---- softmax and reduce_mean ----------------------------------------- */
 
-/* Output index -> input offset helper for reductions along axis. */
 static void test_softmax(void **state)
 {
 	(void)state;
@@ -1460,7 +1459,7 @@ static void test_oplib_apply(void **state)
 	assert_true(e.n_errors > 0);
 	gos_diags_free(&e);
 	gos_diags_init(&e);
-	int mism[2] = {x, x}; /* weight of rank 4 but 2 != 2*... : C = 2, Cg = 2, K = 1 ok? use dense */
+	int mism[2] = {x, x}; /* dense wants rank-2 operands; x has rank 4 */
 	assert_int_equal(gos_oplib_apply(lib, m, "dense", "z", 2, mism, 0, NULL, out2, loc, &e), -1);
 	assert_true(e.n_errors > 0);
 	gos_diags_free(&e);
