@@ -216,6 +216,38 @@ static void fn_attrs(gos_lw *L, LLVMValueRef fn)
 		add_str_attr(L, fn, "use-soft-float", "true");
 }
 
+/* Whether nodes a and b compute the same function of their buffers:
+ * same operator name, buffer shapes and statements. */
+static int same_body(const gos_node *a, const gos_node *b)
+{
+	if (strcmp(a->op, b->op) || a->n_in != b->n_in || a->n_out != b->n_out || a->n_buf != b->n_buf ||
+	    a->n_stmt != b->n_stmt)
+		return 0;
+	for (int j = 0; j < a->n_buf; j++)
+		if (a->bufs[j].rank != b->bufs[j].rank ||
+		    memcmp(a->bufs[j].shape, b->bufs[j].shape, sizeof(int64_t) * (size_t)a->bufs[j].rank))
+			return 0;
+	for (int k = 0; k < a->n_stmt; k++) {
+		const gos_stmt *x = &a->stmts[k], *y = &b->stmts[k];
+		if (x->dst != y->dst || x->red != y->red || x->n_red != y->n_red || x->n_ix != y->n_ix ||
+		    x->n_ins != y->n_ins || x->result != y->result ||
+		    memcmp(x->red_extent, y->red_extent, sizeof(int64_t) * (size_t)x->n_red))
+			return 0;
+		for (int i = 0; i < x->n_ix; i++)
+			if (x->ix[i].op != y->ix[i].op || x->ix[i].a != y->ix[i].a || x->ix[i].b != y->ix[i].b ||
+			    x->ix[i].k != y->ix[i].k)
+				return 0;
+		for (int i = 0; i < x->n_ins; i++) {
+			const gos_ins *p = &x->ins[i], *q = &y->ins[i];
+			if (p->op != q->op || memcmp(p->arg, q->arg, sizeof p->arg) || memcmp(&p->f, &q->f, sizeof p->f) ||
+			    p->buf != q->buf || p->has_pad != q->has_pad || p->nidx != q->nidx ||
+			    (p->nidx && memcmp(p->idx, q->idx, sizeof(int) * (size_t)p->nidx)))
+				return 0;
+		}
+	}
+	return 1;
+}
+
 /* Builds the function of node ni: void(float* noalias x n_buf). */
 static LLVMValueRef node_fn(gos_lw *L, const gos_module *m, int ni)
 {
@@ -300,7 +332,13 @@ int gos_lw_module(gos_lw *L, const gos_module *m, const gos_mplan *p, const char
 	if (!external && weight_globals(L, m, p, wg))
 		return -1;
 	for (int i = 0; i < m->n_node; i++) {
-		nf[i] = node_fn(L, m, i);
+		/* nodes with identical bodies (repeated blocks) share one function */
+		nf[i] = NULL;
+		for (int j = 0; j < i && !nf[i]; j++)
+			if (same_body(&m->nodes[j], &m->nodes[i]))
+				nf[i] = nf[j];
+		if (!nf[i])
+			nf[i] = node_fn(L, m, i);
 		if (!nf[i])
 			return -1;
 	}
