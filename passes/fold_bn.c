@@ -105,7 +105,10 @@ int gos_pass_fold_bn(gos_module *m, gos_diags *d)
 			nb[k] = (float)(((bias ? bias[k] : 0.0) - mean[k]) * s + beta[k]);
 		}
 		char *wname = gos_arena_printf(m->arena, "%s.folded", w->name);
-		int wv = new_weight(m, wname, w->rank, w->shape, nw);
+		int wrank = w->rank;
+		int64_t wshape[GOS_MAX_RANK];
+		memcpy(wshape, w->shape, sizeof wshape);
+		int wv = new_weight(m, wname, wrank, wshape, nw); /* may move m->vals: w is stale after */
 		int64_t kk = K;
 		int bv = new_weight(m, gos_arena_printf(m->arena, "%s.B.folded", p->name), 1, &kk, nb);
 		free(nw);
