@@ -24,6 +24,8 @@ static void usage(FILE *f)
 	      "  -mcpu=CPU         override the target's CPU (e.g. cortex-a72, native)\n"
 	      "  -mattr=LIST       append LLVM features (e.g. +dotprod,-neon)\n"
 	      "  -O0 -O1 -O2 -O3   optimisation level (default -O2)\n"
+	      "  -threads=N        run convolution/matrix kernels on N threads (default 1;\n"
+	      "                    link the object with -pthread)\n"
 	      "  -o FILE           output file ('-': stdout). obj also writes FILE's .h\n"
 	      "                    next to it; default for obj/exe: the input's base name\n"
 	      "  -weights=external weights in FILE.weights (a raw blob the run function\n"
@@ -105,7 +107,7 @@ int main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *emit = NULL, *model = NULL, *target = NULL;
 	const char *mcpu = NULL, *mattr = NULL, *prefix = NULL;
-	int opt = 2, external = 0, stats = 0;
+	int opt = 2, external = 0, stats = 0, threads = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -130,6 +132,14 @@ int main(int argc, char **argv)
 			mattr = a + 7;
 		} else if (!strncmp(a, "-name=", 6)) {
 			prefix = a + 6;
+		} else if (!strncmp(a, "-threads=", 9)) {
+			char *end;
+			long v = strtol(a + 9, &end, 10);
+			if (*end || end == a + 9 || v < 1 || v > 256) {
+				fprintf(stderr, "gosc: error: -threads wants a number from 1 to 256, got '%s'\n", a + 9);
+				return 1;
+			}
+			threads = (int)v;
 		} else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
 			opt = a[2] - '0';
 		} else if (!strcmp(a, "-weights=external")) {
@@ -239,7 +249,7 @@ int main(int argc, char **argv)
 	gos_pipeline_opts po = {opt > 0, 0, NULL, NULL};
 	if (gos_pipeline_run(m, &po, &d))
 		goto done;
-	gos_llvm_opts opts = {opt, external, prefix, 0};
+	gos_llvm_opts opts = {opt, external, prefix, 0, threads};
 	gos_emit e = kind == 1 ? GOS_EMIT_LL : kind == 2 ? GOS_EMIT_ASM : GOS_EMIT_OBJ;
 	if (gos_llvm_compile(m, &t, &opts, e, &lo, &d))
 		goto done;

@@ -130,7 +130,7 @@ static char *copy_mem(const char *p, size_t n)
 int gos_llvm_compile(gos_module *m, const gos_target *t, const gos_llvm_opts *o, gos_emit emit,
                      gos_llvm_output *out, gos_diags *d)
 {
-	gos_llvm_opts dflt = {2, 0, NULL, 0};
+	gos_llvm_opts dflt = {2, 0, NULL, 0, 1};
 	if (!o)
 		o = &dflt;
 	memset(out, 0, sizeof *out);
@@ -175,6 +175,7 @@ int gos_llvm_compile(gos_module *m, const gos_target *t, const gos_llvm_opts *o,
 	L.fptr = LLVMPointerType(L.f32, 0);
 	L.i8ptr = LLVMPointerType(L.i8, 0);
 	LLVMDisposeTargetData(td);
+	L.threads = o->threads > 1 ? o->threads : 1;
 	L.vl = t->vector_bits / 32 > 0 ? t->vector_bits / 32 : 1;
 	L.wmax = o->vector_width > 0 ? o->vector_width : 4 * L.vl;
 	if (L.wmax > 64)

@@ -837,16 +837,11 @@ int gos_kconv_match(gos_lw *L, const gos_node *n, int si)
 	return match(L, n, si, &c);
 }
 
-int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf)
+/* The loops of the kernel for output channels (rows) [kbeg, kend). */
+static void emit_loops(kc *cp, LLVMValueRef kbeg, LLVMValueRef kend)
 {
-	kc c;
-	if (!match(L, n, si, &c))
-		return -1;
-	c.buf = buf;
-	if (c.flat && !flat_epilogue_ok(&c))
-		c.n_epi = 0;
-	c.vty = gos_lw_fty(L, c.VL);
-	c.ivty = gos_lw_ity(L, c.VL);
+	kc c = *cp;
+	gos_lw *L = c.L;
 	for (int kk = 0; kk < c.KB; kk++)
 		for (int qb = 0; qb < c.QB; qb++)
 			c.acc[kk][qb] = gos_lw_alloca(L, c.vty, "acc");
@@ -854,7 +849,7 @@ int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf)
 	int64_t qstep = (int64_t)c.VL * c.QB;
 	gos_loop ln, lk, lp, lq;
 	c.vn = gos_lw_loop_begin(L, &ln, ixc(&c, 0), ixc(&c, c.N), "n");
-	c.vk0 = gos_lw_loop_begin(L, &lk, ixc(&c, 0), ixc(&c, c.K), "k");
+	c.vk0 = gos_lw_loop_begin(L, &lk, kbeg, kend, "k");
 	c.vp = c.flat ? ixc(&c, 0) : gos_lw_loop_begin(L, &lp, ixc(&c, 0), ixc(&c, c.P), "p");
 	c.vq0 = gos_lw_loop_begin(L, &lq, ixc(&c, 0), ixc(&c, qlen), "q");
 	for (int kk = 0; kk < c.KB; kk++)
@@ -888,9 +883,161 @@ int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf)
 		gos_lw_loop_end(L, &lp, 1);
 	gos_lw_loop_end(L, &lk, c.KB);
 	gos_lw_loop_end(L, &ln, 1);
-	gos_lw_stat(L, "  kconv: %s%s VL=%d KB=%d QB=%d epilogue=%d of %d statements\n",
-	            c.pool == 1 ? "maxpool" : c.pool == 2 ? "sumpool" : c.mm ? "matmul" : c.depthwise ? "depthwise" : "dense", c.flat ? " 1x1-flat" : "", c.VL, c.KB, c.QB,
-	            c.n_epi, n->n_stmt - 1);
-	return c.n_epi + 1;
 }
 
+/* Copies the attributes at index idx of function from to function to. */
+static void copy_attrs(gos_lw *L, LLVMValueRef from, LLVMValueRef to, LLVMAttributeIndex fi, LLVMAttributeIndex ti)
+{
+	unsigned n = LLVMGetAttributeCountAtIndex(from, fi);
+	if (!n)
+		return;
+	LLVMAttributeRef *as = GOS_NEWN(L->a, LLVMAttributeRef, n);
+	LLVMGetAttributesAtIndex(from, fi, as);
+	for (unsigned i = 0; i < n; i++)
+		LLVMAddAttributeAtIndex(to, ti, as[i]);
+}
+
+static LLVMValueRef libc_fn(gos_lw *L, const char *name, LLVMTypeRef ty)
+{
+	LLVMValueRef f = LLVMGetNamedFunction(L->M, name);
+	return f ? f : LLVMAddFunction(L->M, name, ty);
+}
+
+/* Runs the kernel on T threads: its loops go to a function over a range
+ * of output-channel blocks; the node function starts T-1 threads on equal
+ * shares (pthread_create; a thread that cannot be started runs its share
+ * here), runs the first share and joins them. Every output element is
+ * computed by one thread in the same order, so results do not depend on T. */
+static void emit_threaded(kc *c, const gos_node *n, int T)
+{
+	gos_lw *L = c->L;
+	int nb = n->n_buf;
+	LLVMValueRef outer = L->fn;
+	LLVMBasicBlockRef here = LLVMGetInsertBlock(L->B);
+	/* void body(float*... bufs, ity kbeg, ity kend) */
+	LLVMTypeRef *pt = GOS_NEWN(L->a, LLVMTypeRef, nb + 2);
+	for (int j = 0; j < nb; j++)
+		pt[j] = L->fptr;
+	pt[nb] = pt[nb + 1] = L->ity;
+	LLVMTypeRef bty = LLVMFunctionType(L->voidt, pt, (unsigned)nb + 2, 0);
+	LLVMValueRef F = LLVMAddFunction(L->M, "gos.kernel", bty);
+	LLVMSetLinkage(F, LLVMInternalLinkage);
+	copy_attrs(L, outer, F, LLVMAttributeFunctionIndex, LLVMAttributeFunctionIndex);
+	for (int j = 0; j < nb; j++)
+		copy_attrs(L, outer, F, (LLVMAttributeIndex)(j + 1), (LLVMAttributeIndex)(j + 1));
+	L->fn = F;
+	LLVMPositionBuilderAtEnd(L->B, LLVMAppendBasicBlockInContext(L->C, F, "entry"));
+	kc in = *c;
+	LLVMValueRef *fb = GOS_NEWN(L->a, LLVMValueRef, nb);
+	for (int j = 0; j < nb; j++)
+		fb[j] = LLVMGetParam(F, (unsigned)j);
+	in.buf = fb;
+	emit_loops(&in, LLVMGetParam(F, (unsigned)nb), LLVMGetParam(F, (unsigned)nb + 1));
+	LLVMBuildRetVoid(L->B);
+	/* i8* worker(i8* args): args = {bufs..., kbeg, kend} as i8* slots */
+	LLVMTypeRef wty = LLVMFunctionType(L->i8ptr, &L->i8ptr, 1, 0);
+	LLVMValueRef W = LLVMAddFunction(L->M, "gos.kernel.worker", wty);
+	LLVMSetLinkage(W, LLVMInternalLinkage);
+	copy_attrs(L, outer, W, LLVMAttributeFunctionIndex, LLVMAttributeFunctionIndex);
+	L->fn = W;
+	LLVMPositionBuilderAtEnd(L->B, LLVMAppendBasicBlockInContext(L->C, W, "entry"));
+	LLVMTypeRef i8pp = LLVMPointerType(L->i8ptr, 0);
+	LLVMValueRef slots = LLVMBuildBitCast(L->B, LLVMGetParam(W, 0), i8pp, "");
+	LLVMValueRef *ca = GOS_NEWN(L->a, LLVMValueRef, nb + 2);
+	for (int j = 0; j < nb + 2; j++) {
+		LLVMValueRef ij = gos_lw_ix(L, j);
+		LLVMValueRef v = LLVMBuildLoad2(L->B, L->i8ptr, LLVMBuildGEP2(L->B, L->i8ptr, slots, &ij, 1, ""), "");
+		ca[j] = j < nb ? LLVMBuildBitCast(L->B, v, L->fptr, "") : LLVMBuildPtrToInt(L->B, v, L->ity, "");
+	}
+	LLVMBuildCall2(L->B, bty, F, ca, (unsigned)nb + 2, "");
+	LLVMBuildRet(L->B, LLVMConstNull(L->i8ptr));
+	/* the dispatch, back in the node function */
+	L->fn = outer;
+	LLVMPositionBuilderAtEnd(L->B, here);
+	LLVMTypeRef cty[4] = {LLVMPointerType(L->ity, 0), L->i8ptr, LLVMPointerType(wty, 0), L->i8ptr};
+	LLVMTypeRef pcty = LLVMFunctionType(L->i32, cty, 4, 0);
+	LLVMValueRef pcreate = libc_fn(L, "pthread_create", pcty);
+	LLVMTypeRef jty[2] = {L->ity, i8pp};
+	LLVMTypeRef pjty = LLVMFunctionType(L->i32, jty, 2, 0);
+	LLVMValueRef pjoin = libc_fn(L, "pthread_join", pjty);
+	LLVMValueRef args = gos_lw_alloca(L, LLVMArrayType(L->i8ptr, (unsigned)(T * (nb + 2))), "targs");
+	LLVMValueRef tids = gos_lw_alloca(L, LLVMArrayType(L->ity, (unsigned)T), "tids");
+	LLVMValueRef oks = gos_lw_alloca(L, LLVMArrayType(L->i32, (unsigned)T), "tok");
+	args = LLVMBuildBitCast(L->B, args, i8pp, "");
+	tids = LLVMBuildBitCast(L->B, tids, LLVMPointerType(L->ity, 0), "");
+	oks = LLVMBuildBitCast(L->B, oks, LLVMPointerType(L->i32, 0), "");
+	int64_t nblk = c->K / c->KB;
+	for (int t = T - 1; t >= 0; t--) {
+		int64_t kb = nblk * t / T * c->KB, ke = nblk * (t + 1) / T * c->KB;
+		if (t == 0) {
+			LLVMValueRef *a0 = GOS_NEWN(L->a, LLVMValueRef, nb + 2);
+			for (int j = 0; j < nb; j++)
+				a0[j] = c->buf[j];
+			a0[nb] = gos_lw_ix(L, kb);
+			a0[nb + 1] = gos_lw_ix(L, ke);
+			LLVMBuildCall2(L->B, bty, F, a0, (unsigned)nb + 2, "");
+			break;
+		}
+		LLVMValueRef o = gos_lw_ix(L, (long long)t * (nb + 2));
+		LLVMValueRef base = LLVMBuildGEP2(L->B, L->i8ptr, args, &o, 1, "");
+		for (int j = 0; j < nb + 2; j++) {
+			LLVMValueRef ij = gos_lw_ix(L, j);
+			LLVMValueRef v = j < nb ? LLVMBuildBitCast(L->B, c->buf[j], L->i8ptr, "")
+			                        : LLVMBuildIntToPtr(L->B, gos_lw_ix(L, j == nb ? kb : ke), L->i8ptr, "");
+			LLVMBuildStore(L->B, v, LLVMBuildGEP2(L->B, L->i8ptr, base, &ij, 1, ""));
+		}
+		LLVMValueRef it = gos_lw_ix(L, t);
+		LLVMValueRef cargs[4] = {LLVMBuildGEP2(L->B, L->ity, tids, &it, 1, ""), LLVMConstNull(L->i8ptr), W,
+		                         LLVMBuildBitCast(L->B, base, L->i8ptr, "")};
+		LLVMValueRef r = LLVMBuildCall2(L->B, pcty, pcreate, cargs, 4, "");
+		LLVMBuildStore(L->B, r, LLVMBuildGEP2(L->B, L->i32, oks, &it, 1, ""));
+		/* not started: run the share here */
+		LLVMBasicBlockRef inl = LLVMAppendBasicBlockInContext(L->C, outer, "thr.inline");
+		LLVMBasicBlockRef nxt = LLVMAppendBasicBlockInContext(L->C, outer, "thr.next");
+		LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntNE, r, LLVMConstInt(L->i32, 0, 0), ""), inl, nxt);
+		LLVMPositionBuilderAtEnd(L->B, inl);
+		LLVMValueRef warg = LLVMBuildBitCast(L->B, base, L->i8ptr, "");
+		LLVMBuildCall2(L->B, wty, W, &warg, 1, "");
+		LLVMBuildBr(L->B, nxt);
+		LLVMPositionBuilderAtEnd(L->B, nxt);
+	}
+	for (int t = 1; t < T; t++) {
+		LLVMValueRef it = gos_lw_ix(L, t);
+		LLVMValueRef r = LLVMBuildLoad2(L->B, L->i32, LLVMBuildGEP2(L->B, L->i32, oks, &it, 1, ""), "");
+		LLVMBasicBlockRef bj = LLVMAppendBasicBlockInContext(L->C, outer, "thr.join");
+		LLVMBasicBlockRef nxt = LLVMAppendBasicBlockInContext(L->C, outer, "thr.joined");
+		LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, r, LLVMConstInt(L->i32, 0, 0), ""), bj, nxt);
+		LLVMPositionBuilderAtEnd(L->B, bj);
+		LLVMValueRef tid = LLVMBuildLoad2(L->B, L->ity, LLVMBuildGEP2(L->B, L->ity, tids, &it, 1, ""), "");
+		LLVMValueRef jargs[2] = {tid, LLVMConstNull(i8pp)};
+		LLVMBuildCall2(L->B, pjty, pjoin, jargs, 2, "");
+		LLVMBuildBr(L->B, nxt);
+		LLVMPositionBuilderAtEnd(L->B, nxt);
+	}
+}
+
+int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf)
+{
+	kc c;
+	if (!match(L, n, si, &c))
+		return -1;
+	c.buf = buf;
+	if (c.flat && !flat_epilogue_ok(&c))
+		c.n_epi = 0;
+	c.vty = gos_lw_fty(L, c.VL);
+	c.ivty = gos_lw_ity(L, c.VL);
+	int64_t nblk = c.K / c.KB;
+	int T = L->threads < nblk ? L->threads : (int)nblk;
+	/* threads only where the work pays for starting them (~1 MFLOP) */
+	double work = (double)c.N * c.K * c.P * c.Q * c.Cg * c.R * c.S;
+	if (work < 5e5)
+		T = 1;
+	if (T > 1)
+		emit_threaded(&c, n, T);
+	else
+		emit_loops(&c, ixc(&c, 0), ixc(&c, c.K));
+	gos_lw_stat(L, "  kconv: %s%s VL=%d KB=%d QB=%d threads=%d epilogue=%d of %d statements\n",
+	            c.pool == 1 ? "maxpool" : c.pool == 2 ? "sumpool" : c.mm ? "matmul" : c.depthwise ? "depthwise" : "dense",
+	            c.flat ? " 1x1-flat" : "", c.VL, c.KB, c.QB, T, c.n_epi, n->n_stmt - 1);
+	return c.n_epi + 1;
+}

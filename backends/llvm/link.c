@@ -103,6 +103,7 @@ int gos_llvm_link_runner(const gos_target *t, const char *obj_path, const char *
 		argv[n++] = strdup(fixed[i]);
 	n = split(t->ldflags, argv, n, MAXA - 2);
 	argv[n++] = strdup("-lm");
+	argv[n++] = strdup("-pthread"); /* for models compiled with -threads */
 	argv[n] = NULL;
 	for (int i = 0; i < n; i++)
 		if (!argv[i]) {

@@ -71,6 +71,11 @@ typedef struct gos_llvm_opts {
 	const char *prefix;   /* C name prefix; NULL: from the model name */
 	int vector_width;     /* lanes of the main vector blocks; 0: from the
 	                         target (4 registers of vector_bits) */
+	int threads;          /* threads of the convolution/matrix kernels
+	                         (0 or 1: none). More than 1: the run function
+	                         starts them with pthread_create and joins them
+	                         before returning (link with -pthread); results
+	                         are identical for any count */
 } gos_llvm_opts;
 
 /* What gos_llvm_compile produces; everything malloc'd. */

@@ -29,6 +29,7 @@ typedef struct gos_lw {
 	int vl;                /* f32 lanes of one vector register */
 	int wmax;              /* lanes of the main vector blocks (multiple of vl) */
 	int native_floor;      /* llvm.floor is one instruction for vectors */
+	int threads;           /* threads for kernels that split their work (>= 1) */
 	int has_fma;           /* fused multiply-add in hardware: use llvm.fma */
 	int native_minmax;     /* llvm.maxnum/minnum are instructions for vectors */
 	gos_diags *d;

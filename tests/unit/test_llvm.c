@@ -74,7 +74,7 @@ static void jit_compile(gos_module *m, int opt, int vw, jit *j)
 	gos_diags_init(&d);
 	gos_target t;
 	assert_int_equal(gos_target_load(&t, "host", &d), 0);
-	gos_llvm_opts o = {opt, 0, "m", vw};
+	gos_llvm_opts o = {opt, 0, "m", vw, 1};
 	int rc = gos_llvm_compile(m, &t, &o, GOS_EMIT_LL, &j->out, &d);
 	if (rc)
 		gos_diags_render(&d, stderr);
@@ -388,7 +388,7 @@ static void test_header(void **state)
 	gos_target t;
 	assert_int_equal(gos_target_load(&t, "armv8", &d), 0);
 	gos_llvm_output out;
-	gos_llvm_opts o = {2, 0, NULL, 0};
+	gos_llvm_opts o = {2, 0, NULL, 0, 1};
 	assert_int_equal(gos_llvm_compile(m, &t, &o, GOS_EMIT_OBJ, &out, &d), 0);
 	assert_string_equal(out.prefix, "two_in");
 	const char *h = out.header;
@@ -411,7 +411,7 @@ static void test_header(void **state)
 	assert_true(out.code_len > 64 && !memcmp(out.code, "\177ELF", 4));
 	gos_llvm_output_free(&out);
 	/* external weights: the prototype takes them */
-	gos_llvm_opts ox = {2, 1, "net", 0};
+	gos_llvm_opts ox = {2, 1, "net", 0, 1};
 	assert_int_equal(gos_llvm_compile(m, &t, &ox, GOS_EMIT_ASM, &out, &d), 0);
 	assert_non_null(strstr(out.header, "int net_run(const void *weights, const float *const"));
 	assert_non_null(strstr(out.header, "#define NET_WEIGHTS_BYTES 0\n"));
