@@ -554,6 +554,9 @@ static void block_body(kc *c, int fast)
 	gos_lw *L = c->L;
 	LLVMValueRef Wb = c->wb >= 0 ? c->buf[c->wb] : NULL;
 	gos_loop lc, lr;
+	/* 1x1 / matrix: four input channels per step, their weights W[k, c..c+3]
+	 * one vector load, used lane by lane (fmla by element on NEON) */
+	int cu = c->R == 1 && c->S == 1 && !c->depthwise && !c->pool && c->Cg % 4 == 0 ? 4 : 1;
 	LLVMValueRef cc = gos_lw_loop_begin(L, &lc, ixc(c, 0), ixc(c, c->Cg), "c");
 	int64_t kg = c->K / c->groups;
 	LLVMValueRef g = LLVMBuildSDiv(L->B, c->vk0, ixc(c, kg), "");
@@ -574,7 +577,28 @@ static void block_body(kc *c, int fast)
 	for (int kk = 0; kk < c->KB; kk++)
 		for (int qb = 0; qb < c->QB; qb++)
 			acc[kk][qb] = LLVMBuildLoad2(L->B, c->vty, c->acc[kk][qb], "");
-	for (int s = 0; s < c->S; s++) {
+	if (cu > 1) {
+		LLVMTypeRef v4 = gos_lw_fty(L, 4);
+		LLVMValueRef wv[MAXKB];
+		for (int kk = 0; kk < c->KB; kk++) {
+			LLVMValueRef k = add(c, c->vk0, ixc(c, kk));
+			LLVMValueRef p = gep(c, Wb, add(c, mul(c, k, c->Cg), cc));
+			wv[kk] = LLVMBuildLoad2(L->B, v4, LLVMBuildBitCast(L->B, p, LLVMPointerType(v4, 0), ""), "");
+			LLVMSetAlignment(wv[kk], 4);
+		}
+		for (int u = 0; u < cu; u++) {
+			LLVMValueRef xv[MAXQB];
+			for (int qb = 0; qb < c->QB; qb++)
+				xv[qb] = xvec(c, add(c, ic0, ixc(c, u)), ih, 0, add(c, c->vq0, ixc(c, qb * c->VL)), fast);
+			for (int kk = 0; kk < c->KB; kk++) {
+				LLVMValueRef w = LLVMBuildExtractElement(L->B, wv[kk], LLVMConstInt(L->i32, (unsigned)u, 0), "");
+				LLVMValueRef ws = splat(c, w);
+				for (int qb = 0; qb < c->QB; qb++)
+					acc[kk][qb] = gos_lw_fmuladd(L, ws, xv[qb], acc[kk][qb]);
+			}
+		}
+	}
+	for (int s = 0; s < c->S && cu == 1; s++) {
 		LLVMValueRef xv[MAXQB];
 		for (int kk = 0; kk < c->KB; kk++) {
 			LLVMValueRef k = add(c, c->vk0, ixc(c, kk));
@@ -603,7 +627,7 @@ static void block_body(kc *c, int fast)
 	LLVMBuildBr(L->B, next);
 	LLVMPositionBuilderAtEnd(L->B, next);
 	gos_lw_loop_end(L, &lr, 1);
-	gos_lw_loop_end(L, &lc, 1);
+	gos_lw_loop_end(L, &lc, cu);
 }
 
 /* ---- epilogue in registers -------------------------------------------------- */
