@@ -11,22 +11,9 @@ gos_ast *gos_ast_new(gos_pctx *c, gos_akind k, gos_loc loc)
 	return a;
 }
 
-/* Grows an arena array of elem-sized items to hold one more. */
-static void *grow(gos_pctx *c, void *v, int n, int *cap, size_t elem)
-{
-	if (n < *cap)
-		return v;
-	int ncap = *cap ? *cap * 2 : 4;
-	void *nv = gos_arena_alloc(c->arena, elem * (size_t)ncap);
-	if (n)
-		memcpy(nv, v, elem * (size_t)n);
-	*cap = ncap;
-	return nv;
-}
-
 void gos_alist_push(gos_pctx *c, gos_alist *l, gos_ast *a)
 {
-	l->v = grow(c, l->v, l->n, &l->cap, sizeof *l->v);
+	l->v = gos_arena_grow(c->arena, l->v, l->n, &l->cap, sizeof *l->v);
 	l->v[l->n++] = a;
 }
 
@@ -40,13 +27,13 @@ gos_sast *gos_sast_new(gos_pctx *c, gos_skind k, gos_loc loc)
 
 void gos_slist_push(gos_pctx *c, gos_slist *l, gos_sast *s)
 {
-	l->v = grow(c, l->v, l->n, &l->cap, sizeof *l->v);
+	l->v = gos_arena_grow(c->arena, l->v, l->n, &l->cap, sizeof *l->v);
 	l->v[l->n++] = s;
 }
 
 void gos_plist_push(gos_pctx *c, gos_plist *l, gos_param p)
 {
-	l->v = grow(c, l->v, l->n, &l->cap, sizeof *l->v);
+	l->v = gos_arena_grow(c->arena, l->v, l->n, &l->cap, sizeof *l->v);
 	l->v[l->n++] = p;
 }
 

@@ -220,14 +220,7 @@ static int err_at(E *e, gos_loc loc, const char *fmt, ...)
 
 static void push(E *e, const char *name, val v, gos_loc loc)
 {
-	if (e->n_env == e->cap_env) {
-		int cap = e->cap_env ? e->cap_env * 2 : 64;
-		bind *nv = gos_arena_alloc(e->tmp, sizeof *nv * (size_t)cap);
-		if (e->n_env)
-			memcpy(nv, e->env, sizeof *nv * (size_t)e->n_env);
-		e->env = nv;
-		e->cap_env = cap;
-	}
+	e->env = gos_arena_grow(e->tmp, e->env, e->n_env, &e->cap_env, sizeof *e->env);
 	e->env[e->n_env++] = (bind){name, v, loc};
 }
 
@@ -380,13 +373,7 @@ static int ix_add(E *e, gos_ixop op, int a, int b, int64_t k)
 		if (x->op == op && x->a == a && x->b == b && x->k == k)
 			return i;
 	}
-	if (s->nix == s->capix) {
-		s->capix = s->capix ? s->capix * 2 : 32;
-		gos_ix *nv = gos_arena_alloc(e->tmp, sizeof *nv * (size_t)s->capix);
-		if (s->nix)
-			memcpy(nv, s->ix, sizeof *nv * (size_t)s->nix);
-		s->ix = nv;
-	}
+	s->ix = gos_arena_grow(e->tmp, s->ix, s->nix, &s->capix, sizeof *s->ix);
 	s->ix[s->nix] = (gos_ix){op, a, b, k};
 	return s->nix++;
 }
@@ -508,13 +495,7 @@ static int ins_add(E *e, gos_ins in)
 			continue;
 		return i;
 	}
-	if (s->nins == s->capins) {
-		s->capins = s->capins ? s->capins * 2 : 32;
-		gos_ins *nv = gos_arena_alloc(e->tmp, sizeof *nv * (size_t)s->capins);
-		if (s->nins)
-			memcpy(nv, s->ins, sizeof *nv * (size_t)s->nins);
-		s->ins = nv;
-	}
+	s->ins = gos_arena_grow(e->tmp, s->ins, s->nins, &s->capins, sizeof *s->ins);
 	s->ins[s->nins] = in;
 	return s->nins++;
 }
@@ -1506,13 +1487,7 @@ static void finish_stmt(E *e, int dst, gos_red red, int result)
 {
 	opi *oi = e->oi;
 	sb *b = e->b;
-	if (oi->n_stmt == oi->cap_stmt) {
-		oi->cap_stmt = oi->cap_stmt ? oi->cap_stmt * 2 : 8;
-		gos_stmt *ns = GOS_NEWN(e->tmp, gos_stmt, oi->cap_stmt);
-		if (oi->n_stmt)
-			memcpy(ns, oi->stmts, sizeof *ns * (size_t)oi->n_stmt);
-		oi->stmts = ns;
-	}
+	oi->stmts = gos_arena_grow(e->tmp, oi->stmts, oi->n_stmt, &oi->cap_stmt, sizeof *oi->stmts);
 	gos_arena *ar = e->m->arena;
 	gos_stmt *st = &oi->stmts[oi->n_stmt++];
 	memset(st, 0, sizeof *st);

@@ -103,3 +103,17 @@ char *gos_arena_printf(gos_arena *a, const char *fmt, ...)
 	va_end(ap);
 	return p;
 }
+
+void *gos_arena_grow(gos_arena *a, void *v, int n, int *cap, size_t elem)
+{
+	if (n < *cap)
+		return v;
+	int ncap = *cap > 8 ? *cap * 2 : 16;
+	void *nv = gos_arena_alloc(a, elem * (size_t)ncap);
+	if (!nv)
+		return NULL;
+	if (n)
+		memcpy(nv, v, elem * (size_t)n);
+	*cap = ncap;
+	return nv;
+}

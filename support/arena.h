@@ -22,6 +22,10 @@ char *gos_arena_printf(gos_arena *a, const char *fmt, ...)
 /* Arena copy of n bytes at p. */
 void *gos_arena_memdup(gos_arena *a, const void *p, size_t n);
 
+/* Growable arrays in an arena: returns v if it has room for element n,
+ * else a copy of its n elements (elem bytes each) with twice the capacity
+ * (at least 16), updating *cap. NULL if out of memory. */
+void *gos_arena_grow(gos_arena *a, void *v, int n, int *cap, size_t elem);
 #define GOS_NEW(a, T) ((T *)gos_arena_alloc((a), sizeof(T)))
 #define GOS_NEWN(a, T, n) ((T *)gos_arena_alloc((a), sizeof(T) * (size_t)(n)))
 

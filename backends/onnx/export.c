@@ -36,17 +36,6 @@ typedef struct ex {
 	int n_tmp;
 } ex;
 
-static void *grow(ex *x, void *v, int n, int *cap, size_t elem)
-{
-	if (n < *cap)
-		return v;
-	*cap = *cap ? *cap * 2 : 64;
-	void *nv = gos_arena_alloc(x->a, elem * (size_t)*cap);
-	if (n)
-		memcpy(nv, v, elem * (size_t)n);
-	return nv;
-}
-
 static Onnx__TensorProto *tensor(ex *x, const char *name, int rank, const int64_t *shape)
 {
 	Onnx__TensorProto *t = GOS_NEW(x->a, Onnx__TensorProto);
@@ -55,7 +44,7 @@ static Onnx__TensorProto *tensor(ex *x, const char *name, int rank, const int64_
 	t->n_dims = (size_t)rank;
 	t->dims = rank ? gos_arena_memdup(x->a, shape, sizeof(int64_t) * (size_t)rank) : NULL;
 	t->has_data_type = 1;
-	x->inits = grow(x, x->inits, x->n_inits, &x->cap_inits, sizeof *x->inits);
+	x->inits = gos_arena_grow(x->a, x->inits, x->n_inits, &x->cap_inits, sizeof *x->inits);
 	x->inits[x->n_inits++] = t;
 	return t;
 }
@@ -106,7 +95,7 @@ static Onnx__NodeProto *node(ex *x, const char *op, const char *name, int nin, c
 	n->n_output = 1;
 	n->output = GOS_NEWN(x->a, char *, 1);
 	n->output[0] = gos_arena_strdup(x->a, out);
-	x->nodes = grow(x, x->nodes, x->n_nodes, &x->cap_nodes, sizeof *x->nodes);
+	x->nodes = gos_arena_grow(x->a, x->nodes, x->n_nodes, &x->cap_nodes, sizeof *x->nodes);
 	x->nodes[x->n_nodes++] = n;
 	return n;
 }
