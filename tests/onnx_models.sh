@@ -11,7 +11,7 @@
 #     outputs to the .onnx (gos-run with the same random inputs), for both
 #     networks and cases using the importer's own operators.
 # Needs /usr/bin/python3 with onnx and numpy (python3-onnx), node, and
-# onnxruntime-node in tests/onnx/ort (cd tests/onnx/ort && npm install
+# onnxruntime-node in bench/ort (scripts/deps.sh: npm ci
 # --ignore-scripts); skipped without them. The generated cases are cached
 # in BUILD_DIR/onnx-models (regenerated when the generator changes).
 set -u
@@ -25,9 +25,9 @@ if ! "$py" -c 'import onnx, numpy' 2>/dev/null; then
 	echo "onnx_models: skipped: $py cannot import onnx and numpy (apt-get install python3-onnx)"
 	exit 0
 fi
-if ! command -v node >/dev/null || [ ! -d "$src/tests/onnx/ort/node_modules/onnxruntime-node" ]; then
+if ! command -v node >/dev/null || [ ! -d "$src/bench/ort/node_modules/onnxruntime-node" ]; then
 	echo "onnx_models: skipped: no node or no onnxruntime-node" \
-		"(cd tests/onnx/ort && npm install --ignore-scripts)"
+		"(sh scripts/deps.sh installs it in bench/ort)"
 	exit 0
 fi
 gen=$build/onnx-models
