@@ -10,10 +10,11 @@
 #      for armv8 (run under qemu-aarch64) must pass too (about 30 s;
 #      GOS_ONNX_COMPILED=0 skips it, as does a missing qemu-aarch64 for armv8).
 #
-# The full runs (the tables in docs/onnx-conformance.md) are:
+# The full runs (bash bench/onnx-conformance.sh writes their tables to
+# docs/onnx-conformance.md) are:
 #   D=/usr/share/libonnx-testdata/data
 #   gos-onnx-test --backends=interp,host,armv8 --scope=issue4 $D/{node,pytorch-converted,pytorch-operator,simple}
-#   gos-onnx-test $D/{node,pytorch-converted,pytorch-operator,simple}     # every case, interpreter
+#   gos-onnx-test --backends=interp,host $D/{node,pytorch-converted,pytorch-operator,simple}
 set -u
 build=${1:?usage: onnx_conformance.sh BUILD_DIR SOURCE_DIR}
 data=${GOS_ONNX_TESTDATA:-/usr/share/libonnx-testdata/data}

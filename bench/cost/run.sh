@@ -20,7 +20,7 @@
 # WORK (scratch, default $BUILD/cost-study), PYTHON (default /usr/bin/python3).
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$SRC/build}
+BUILD=$(cd "${BUILD:-$SRC/build}" && pwd) || exit 1
 WORK=${WORK:-$BUILD/cost-study}
 PY=${PYTHON:-/usr/bin/python3}
 GC=$BUILD/gos-cost
