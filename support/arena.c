@@ -82,7 +82,7 @@ char *gos_arena_strdup(gos_arena *a, const char *s)
 void *gos_arena_memdup(gos_arena *a, const void *p, size_t n)
 {
 	void *q = gos_arena_alloc(a, n);
-	if (q && n)
+	if (q && p && n)
 		memcpy(q, p, n);
 	return q;
 }

@@ -19,7 +19,7 @@ char *gos_arena_strndup(gos_arena *a, const char *s, size_t n);
 /* printf into the arena. */
 char *gos_arena_printf(gos_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Arena copy of n bytes at p. */
+/* Arena copy of n bytes at p (zeroed bytes when p is NULL). */
 void *gos_arena_memdup(gos_arena *a, const void *p, size_t n);
 
 /* Growable arrays in an arena: returns v if it has room for element n,
