@@ -71,6 +71,20 @@ for m in $nets $layers; do
 	esac
 done
 gm=$(awk -v s="$geo" -v n="$ngeo" 'BEGIN { printf "%.3f", exp(s / n) }')
+
+# compile time: wall seconds of `gosc X -target=armv8 -o X.o` (best of 3)
+ctimes=""
+for m in $nets; do
+	best=1e30
+	for r in 1 2 3; do
+		t0=$(date +%s.%N)
+		"$build/gosc" "$m" -target=armv8 -o "$tmp/compile.o"
+		t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+		best=$(awk -v a="$best" -v b="$t" 'BEGIN { print (b < a) ? b : a }')
+	done
+	echo "compile $(basename "$m" .gos) -target=armv8: $best s"
+	ctimes="$ctimes| $(basename "$m" .gos) | $best |"$'\n'
+done
 echo "networks: geometric-mean ratio gosc/ORT = $gm, worst = $worst; peak = $peak GFLOP/s ($cpu)"
 
 {
@@ -89,6 +103,15 @@ echo "networks: geometric-mean ratio gosc/ORT = $gm, worst = $worst; peak = $pea
 	printf '%s' "$rows" | awk '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
 	echo
 	echo "Networks (first five rows): geometric-mean ratio gosc/ORT **$gm**, worst **$worst**."
+	echo
+	echo "## Compile time"
+	echo
+	echo 'Wall time of `gosc X -target=armv8 -o X.o` (parse, passes, LLVM -O2, object and header;'
+	echo 'seeded weights generated and embedded), best of 3, single process:'
+	echo
+	echo "| network | seconds |"
+	echo "|---|---:|"
+	printf '%s' "$ctimes"
 	echo
 	echo "## ARM: the same kernels on NEON (Cortex-A53)"
 	echo
