@@ -9,6 +9,7 @@
  * A few spellings used by other tools are accepted as synonyms
  * (clock_mhz, clock, vector_width, l1d_kb, mem_bw_gbs, peak_gflops_per_core). */
 #include "passes/cost.h"
+#include "support/kvfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -87,48 +88,17 @@ int gos_cost_target_parse(gos_cost_target *t, const char *file,
                           const char *text, size_t len, gos_diags *d)
 {
 	gos_cost_target_default(t);
-	int have_peak = 0, have_bw[3] = {0, 0, 0}, have_name = 0, errors = 0;
+	int have_peak = 0, have_bw[3] = {0, 0, 0}, have_name = 0, errors = 0, r;
 	size_t pos = 0;
-	int line = 0;
-	while (pos < len) {
-		size_t e = pos;
-		while (e < len && text[e] != '\n')
-			e++;
-		line++;
-		char buf[512];
-		size_t n = e - pos < sizeof buf - 1 ? e - pos : sizeof buf - 1;
-		memcpy(buf, text + pos, n);
-		buf[n] = 0;
-		pos = e + 1;
-		char *hash = strchr(buf, '#');
-		if (hash)
-			*hash = 0;
-		char *s = buf;
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!*s)
-			continue;
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			gos_error(d, (gos_loc){file, line, 1}, "expected `key = value`");
+	gos_kv kv = {.line = 0};
+	while ((r = gos_kv_next(text, len, &pos, &kv)) != 0) {
+		if (r < 0) {
+			gos_error(d, (gos_loc){file, kv.line, kv.key_col}, "expected `key = value`");
 			errors++;
 			continue;
 		}
-		char *ke = eq;
-		while (ke > s && isspace((unsigned char)ke[-1]))
-			ke--;
-		*ke = 0;
-		char *val = eq + 1;
-		while (isspace((unsigned char)*val))
-			val++;
-		char *ve = val + strlen(val);
-		while (ve > val && isspace((unsigned char)ve[-1]))
-			*--ve = 0;
-		if (ve > val + 1 && (*val == '"' || *val == '\'') && ve[-1] == *val) {
-			ve[-1] = 0;
-			val++;
-		}
-		const char *key = s;
+		const char *key = kv.key, *val = kv.val;
+		gos_loc vl = {file, kv.line, kv.val_col};
 		if (!strcmp(key, "name")) {
 			snprintf(t->name, sizeof t->name, "%s", val);
 			have_name = 1;
@@ -161,7 +131,7 @@ int gos_cost_target_parse(gos_cost_target *t, const char *file,
 		if (!strcmp(key, "fuse_elementwise")) {
 			known = 1;
 			if (strcmp(val, "0") && strcmp(val, "1")) {
-				gos_error(d, (gos_loc){file, line, (int)(val - buf) + 1},
+				gos_error(d, vl,
 				          "`fuse_elementwise` needs 0 or 1, got `%s`", val);
 				errors++;
 			} else {
@@ -174,7 +144,7 @@ int gos_cost_target_parse(gos_cost_target *t, const char *file,
 			known = 1;
 			double v = parse_number(val);
 			if (isnan(v) || v < 0) {
-				gos_error(d, (gos_loc){file, line, (int)(val - buf) + 1},
+				gos_error(d, vl,
 				          "`%s` needs a non-negative number, got `%s`", key, val);
 				errors++;
 				break;
@@ -189,7 +159,7 @@ int gos_cost_target_parse(gos_cost_target *t, const char *file,
 			known = 1;
 			double v = parse_number(val);
 			if (isnan(v) || v < 1 || v > 1e6 || v != floor(v)) {
-				gos_error(d, (gos_loc){file, line, (int)(val - buf) + 1},
+				gos_error(d, vl,
 				          "`%s` needs a positive integer, got `%s`", key, val);
 				errors++;
 				break;
@@ -203,7 +173,7 @@ int gos_cost_target_parse(gos_cost_target *t, const char *file,
 				known = 1;
 				double v = parse_number(val);
 				if (isnan(v) || v <= 0 || v > 1) {
-					gos_error(d, (gos_loc){file, line, (int)(val - buf) + 1},
+					gos_error(d, vl,
 					          "`%s` needs a number in (0, 1], got `%s`", key, val);
 					errors++;
 				} else {

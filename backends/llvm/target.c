@@ -6,6 +6,7 @@
  * l1_kb, ... of passes/cost.h) are ignored. `native` as triple, cpu or
  * features means this machine (LLVM's host detection). */
 #include "backends/llvm/llvm.h"
+#include "support/kvfile.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -83,47 +84,17 @@ int gos_target_parse(gos_target *t, const char *file, const char *text, size_t l
 	set_str(t->cpu, sizeof t->cpu, "generic");
 	set_str(t->cc, sizeof t->cc, "cc");
 	t->vector_bits = 128;
-	int errors = 0, line = 0, have_name = 0;
+	int errors = 0, have_name = 0, r;
 	size_t pos = 0;
-	while (pos < len) {
-		size_t e = pos;
-		while (e < len && text[e] != '\n')
-			e++;
-		line++;
-		char buf[4096];
-		size_t n = e - pos < sizeof buf - 1 ? e - pos : sizeof buf - 1;
-		memcpy(buf, text + pos, n);
-		buf[n] = 0;
-		pos = e + 1;
-		char *hash = strchr(buf, '#');
-		if (hash)
-			*hash = 0;
-		char *s = buf;
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!*s)
-			continue;
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			gos_error(d, (gos_loc){file, line, (int)(s - buf) + 1}, "expected `key = value`");
+	gos_kv kv = {.line = 0};
+	while ((r = gos_kv_next(text, len, &pos, &kv)) != 0) {
+		if (r < 0) {
+			gos_error(d, (gos_loc){file, kv.line, kv.key_col}, "expected `key = value`");
 			errors++;
 			continue;
 		}
-		char *ke = eq;
-		while (ke > s && isspace((unsigned char)ke[-1]))
-			ke--;
-		*ke = 0;
-		char *val = eq + 1;
-		while (isspace((unsigned char)*val))
-			val++;
-		char *ve = val + strlen(val);
-		while (ve > val && isspace((unsigned char)ve[-1]))
-			*--ve = 0;
-		if (ve > val + 1 && (*val == '"' || *val == '\'') && ve[-1] == *val) {
-			ve[-1] = 0;
-			val++;
-		}
-		gos_loc vl = {file, line, (int)(val - buf) + 1};
+		const char *s = kv.key, *val = kv.val;
+		gos_loc vl = {file, kv.line, kv.val_col};
 		struct { const char *key; char *dst; size_t n; } sk[] = {
 			{"name", t->name, sizeof t->name},
 			{"triple", t->triple, sizeof t->triple},
