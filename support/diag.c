@@ -107,6 +107,24 @@ static const gos_source *find_source(const gos_diags *d, const char *file)
 	return NULL;
 }
 
+/* Length of the well-formed UTF-8 sequence at q (before e), 0 if none. */
+static int utf8_len(const char *q, const char *e)
+{
+	unsigned char c = (unsigned char)*q;
+	int n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+	        : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	if (n == 0 || e - q < n)
+		return 0;
+	for (int k = 1; k < n; k++)
+		if (((unsigned char)q[k] & 0xc0) != 0x80)
+			return 0;
+	unsigned char c1 = (unsigned char)q[1];
+	if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+	    (c == 0xf4 && c1 >= 0x90))
+		return 0; /* overlong, surrogate, beyond U+10FFFF */
+	return n;
+}
+
 static void show_line(FILE *out, const gos_source *s, int line, int col)
 {
 	const char *p = s->text, *end = s->text + s->len;
@@ -119,11 +137,23 @@ static void show_line(FILE *out, const gos_source *s, int line, int col)
 	while (e < end && *e != '\n')
 		e++;
 	fputs("  ", out);
-	for (const char *q = p; q < e; q++) /* keep the terminal sane */
-		fputc((*q == '\t' || (unsigned char)*q >= 32) && *q != 127 ? *q : '?', out);
+	/* keep the terminal sane: control bytes and bytes that are not UTF-8
+	 * print as '?'; the caret counts one column per character */
+	const char *at = p + (col > 1 ? col - 1 : 0);
+	for (const char *q = p; q < e;) {
+		int n = utf8_len(q, e);
+		if (n > 1 && !(n == 2 && (unsigned char)q[0] == 0xc2 && (unsigned char)q[1] < 0xa0))
+			fwrite(q, 1, (size_t)n, out); /* (not the C1 controls) */
+		else
+			fputc(n == 1 && (*q == '\t' || (unsigned char)*q >= 32) && *q != 127 ? *q : '?', out);
+		q += n > 0 ? n : 1;
+	}
 	fputs("\n  ", out);
-	for (int i = 1; i < col && p + i - 1 < e; i++)
-		fputc(p[i - 1] == '\t' ? '\t' : ' ', out);
+	for (const char *q = p; q < e && q < at;) {
+		fputc(*q == '\t' ? '\t' : ' ', out);
+		int n = utf8_len(q, e);
+		q += n > 0 ? n : 1;
+	}
 	fputs("^\n", out);
 }
 
@@ -189,24 +219,33 @@ int gos_edit_distance(const char *a, const char *b, int cap)
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 64 || lb > 64)
 		return cap + 1;
-	int row[65];
+	/* rows i-2, i-1 and i of the optimal-string-alignment table */
+	int r0[65], r1[65], r2[65];
+	int *pp = r0, *prev = r1, *row = r2;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
+		prev[j] = (int)j;
 	for (size_t i = 1; i <= la; i++) {
-		int prev = row[0], best;
 		row[0] = (int)i;
-		best = row[0];
+		int best = row[0];
 		for (size_t j = 1; j <= lb; j++) {
-			int cur = row[j];
-			int sub = prev + (a[i - 1] != b[j - 1]);
-			int v = row[j - 1] + 1 < cur + 1 ? row[j - 1] + 1 : cur + 1;
-			row[j] = v < sub ? v : sub;
-			prev = cur;
-			if (row[j] < best)
-				best = row[j];
+			int v = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    pp[j - 2] + 1 < v)
+				v = pp[j - 2] + 1; /* transposition */
+			row[j] = v;
+			if (v < best)
+				best = v;
 		}
 		if (best > cap)
 			return cap + 1;
+		int *t = pp;
+		pp = prev;
+		prev = row;
+		row = t;
 	}
-	return row[lb] > cap ? cap + 1 : row[lb];
+	return prev[lb] > cap ? cap + 1 : prev[lb];
 }
