@@ -225,13 +225,14 @@ static int same_body(const gos_node *a, const gos_node *b)
 		return 0;
 	for (int j = 0; j < a->n_buf; j++)
 		if (a->bufs[j].rank != b->bufs[j].rank ||
-		    memcmp(a->bufs[j].shape, b->bufs[j].shape, sizeof(int64_t) * (size_t)a->bufs[j].rank))
+		    (a->bufs[j].rank &&
+		     memcmp(a->bufs[j].shape, b->bufs[j].shape, sizeof(int64_t) * (size_t)a->bufs[j].rank)))
 			return 0;
 	for (int k = 0; k < a->n_stmt; k++) {
 		const gos_stmt *x = &a->stmts[k], *y = &b->stmts[k];
 		if (x->dst != y->dst || x->red != y->red || x->n_red != y->n_red || x->n_ix != y->n_ix ||
 		    x->n_ins != y->n_ins || x->result != y->result ||
-		    memcmp(x->red_extent, y->red_extent, sizeof(int64_t) * (size_t)x->n_red))
+		    (x->n_red && memcmp(x->red_extent, y->red_extent, sizeof(int64_t) * (size_t)x->n_red)))
 			return 0;
 		for (int i = 0; i < x->n_ix; i++)
 			if (x->ix[i].op != y->ix[i].op || x->ix[i].a != y->ix[i].a || x->ix[i].b != y->ix[i].b ||
