@@ -1,37 +1,13 @@
 /* cost_proxy.c -- the proxy measurement of OneProxy: compile the model for
  * this machine with gosc, time it with the generated runner. */
 #include "passes/cost.h"
+#include "support/spawn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
-
-/* Runs argv with stdout and stderr sent to out_path; returns the exit
- * status (0..255), or -1 if it could not be started or was killed. */
-static int run(char *const argv[], const char *out_path)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc)
-		return -1;
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* First line of the file at path (for error messages), in buf. */
 static const char *first_lines(const char *path, char *buf, size_t n)
@@ -70,14 +46,14 @@ int gos_cost_proxy_measure(const char *gosc, const char *model_path, int runs,
 	int result = -1;
 	char *cargv[] = {(char *)gosc, (char *)model_path, "-target=host", "-emit=exe",
 	                 "-o", outarg, NULL};
-	int st = run(cargv, log);
+	int st = gos_spawn_logged(cargv, log);
 	if (st != 0) {
 		gos_error(d, loc, "proxy: `%s %s -target=host -emit=exe` failed (status %d): %s",
 		          gosc, model_path, st, first_lines(log, msg, sizeof msg));
 		goto done;
 	}
 	char *rargv[] = {exe, "--random-inputs", "--bench", runs_s, NULL};
-	st = run(rargv, log);
+	st = gos_spawn_logged(rargv, log);
 	if (st != 0) {
 		gos_error(d, loc, "proxy: the runner failed (status %d): %s", st,
 		          first_lines(log, msg, sizeof msg));

@@ -88,15 +88,10 @@ int gos_cost_target_parse(gos_cost_target *t, const char *file,
                           const char *text, size_t len, gos_diags *d)
 {
 	gos_cost_target_default(t);
-	int have_peak = 0, have_bw[3] = {0, 0, 0}, have_name = 0, errors = 0, r;
+	int have_peak = 0, have_bw[3] = {0, 0, 0}, have_name = 0, errors = 0;
 	size_t pos = 0;
 	gos_kv kv = {.line = 0};
-	while ((r = gos_kv_next(text, len, &pos, &kv)) != 0) {
-		if (r < 0) {
-			gos_error(d, (gos_loc){file, kv.line, kv.key_col}, "expected `key = value`");
-			errors++;
-			continue;
-		}
+	while (gos_kv_next(text, len, &pos, &kv, file, d, &errors)) {
 		const char *key = kv.key, *val = kv.val;
 		gos_loc vl = {file, kv.line, kv.val_col};
 		if (!strcmp(key, "name")) {

@@ -53,19 +53,19 @@ int gos_pass_fold_bn(gos_module *m, gos_diags *d)
 	gos_oplib *lib = gos_oplib_new(NULL, d);
 	if (!lib)
 		return -1;
-	int nv = m->n_val;
-	int *def = malloc(sizeof(int) * (size_t)nv), *uses = calloc((size_t)nv, sizeof(int));
-	char *dead = calloc((size_t)m->n_node + 1, 1);
-	for (int i = 0; i < nv; i++)
-		def[i] = -1;
-	for (int i = 0; i < m->n_node; i++) {
-		for (int j = 0; j < m->nodes[i].n_out; j++)
-			def[m->nodes[i].out[j]] = i;
-		for (int j = 0; j < m->nodes[i].n_in; j++)
-			uses[m->nodes[i].in[j]]++;
+	int *def, *uses;
+	if (gos_pass_def_use(m, &def, &uses, d)) {
+		gos_oplib_free(lib);
+		return -1;
 	}
-	for (int i = 0; i < m->n_output; i++)
-		uses[m->outputs[i]] += 1000;
+	char *dead = calloc((size_t)m->n_node + 1, 1);
+	if (!dead) {
+		free(def);
+		free(uses);
+		gos_oplib_free(lib);
+		gos_error(d, (gos_loc){0}, "out of memory");
+		return -1;
+	}
 	int changed = 0, rc = 0;
 	int n_node0 = m->n_node;
 	for (int qi = 0; qi < n_node0 && !rc; qi++) {

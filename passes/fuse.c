@@ -157,24 +157,9 @@ int gos_pass_fuse(gos_module *m, gos_diags *d)
 {
 	int changed = 0;
 	for (;;) {
-		int nv = m->n_val;
-		int *def = malloc(sizeof(int) * (size_t)(nv + 1)), *uses = calloc((size_t)nv + 1, sizeof(int));
-		if (!def || !uses) {
-			free(def);
-			free(uses);
-			gos_error(d, (gos_loc){0}, "out of memory");
+		int *def, *uses;
+		if (gos_pass_def_use(m, &def, &uses, d))
 			return -1;
-		}
-		for (int i = 0; i < nv; i++)
-			def[i] = -1;
-		for (int i = 0; i < m->n_node; i++) {
-			for (int j = 0; j < m->nodes[i].n_out; j++)
-				def[m->nodes[i].out[j]] = i;
-			for (int j = 0; j < m->nodes[i].n_in; j++)
-				uses[m->nodes[i].in[j]]++;
-		}
-		for (int i = 0; i < m->n_output; i++)
-			uses[m->outputs[i]] += 1000;
 		int any = 0;
 		for (int qi = 0; qi < m->n_node && !any; qi++)
 			any = try_fuse(m, qi, def, uses);

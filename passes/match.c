@@ -1,6 +1,8 @@
-/* match.c -- shape checks shared by the passes that trust an operator's
+/* match.c -- def-use counts, and shape checks for the passes that trust an operator's
  * name only after checking its body has the prelude's form. */
 #include "passes/passes.h"
+
+#include <stdlib.h>
 
 /* Whether statement s is `dst[...] = dst[...] + B[v]` (a bias add: load
  * of the destination, load of input buffer b, add). */
@@ -29,4 +31,29 @@ int gos_pass_plain_contraction(const gos_node *n)
 	    m->op != GOS_OP_MUL || m->arg[0] != 0 || m->arg[1] != 1)
 		return 0;
 	return !has_bias || bias_stmt(n, &n->stmts[1], dst, 2);
+}
+
+int gos_pass_def_use(const gos_module *m, int **def, int **uses, gos_diags *d)
+{
+	int nv = m->n_val;
+	int *df = malloc(sizeof(int) * (size_t)(nv + 1)), *us = calloc((size_t)nv + 1, sizeof(int));
+	if (!df || !us) {
+		free(df);
+		free(us);
+		gos_error(d, (gos_loc){0}, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < nv; i++)
+		df[i] = -1;
+	for (int i = 0; i < m->n_node; i++) {
+		for (int j = 0; j < m->nodes[i].n_out; j++)
+			df[m->nodes[i].out[j]] = i;
+		for (int j = 0; j < m->nodes[i].n_in; j++)
+			us[m->nodes[i].in[j]]++;
+	}
+	for (int i = 0; i < m->n_output; i++)
+		us[m->outputs[i]] += 1000;
+	*def = df;
+	*uses = us;
+	return 0;
 }

@@ -54,6 +54,13 @@ int gos_pass_fuse(gos_module *m, gos_diags *d);
  * passes/match.c */
 int gos_pass_plain_contraction(const gos_node *n);
 
+/* Def-use of m's values: (*def)[v] is the node that writes v or -1,
+ * (*uses)[v] the number of node inputs reading v, plus 1000 for a model
+ * output. Both arrays have m->n_val + 1 entries and are the caller's to
+ * free; on -1 (out of memory, reported in d) neither is allocated.
+ * passes/match.c */
+int gos_pass_def_use(const gos_module *m, int **def, int **uses, gos_diags *d);
+
 /* Floating-point operations of one run of m (a multiply-add counts 2;
  * loads and constants are free). passes/flops.c */
 double gos_flops(const gos_module *m);

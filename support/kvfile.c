@@ -4,7 +4,8 @@
 #include <ctype.h>
 #include <string.h>
 
-int gos_kv_next(const char *text, size_t len, size_t *pos, gos_kv *kv)
+int gos_kv_next(const char *text, size_t len, size_t *pos, gos_kv *kv,
+                const char *file, gos_diags *d, int *errors)
 {
 	while (*pos < len) {
 		size_t e = *pos;
@@ -27,8 +28,11 @@ int gos_kv_next(const char *text, size_t len, size_t *pos, gos_kv *kv)
 		kv->key = s;
 		kv->key_col = (int)(s - buf) + 1;
 		char *eq = strchr(s, '=');
-		if (!eq)
-			return -1;
+		if (!eq) {
+			gos_error(d, (gos_loc){file, kv->line, kv->key_col}, "expected `key = value`");
+			(*errors)++;
+			continue;
+		}
 		char *ke = eq;
 		while (ke > s && isspace((unsigned char)ke[-1]))
 			ke--;

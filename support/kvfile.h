@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "support/diag.h"
+
 /* One line of a key-value file: '#' starts a comment, blanks around key
  * and value are dropped, a value in matching quotes loses them. */
 typedef struct gos_kv {
@@ -13,10 +15,11 @@ typedef struct gos_kv {
 	int key_col, val_col;
 } gos_kv;
 
-/* Reads the next non-blank line of text[0, len) from *pos (start at 0) and
- * advances *pos. Returns 1 with kv->key/val set, 0 at the end of the
- * text, -1 for a line without '=' (kv->line and kv->key_col locate it).
- * kv->line must be 0 before the first call. */
-int gos_kv_next(const char *text, size_t len, size_t *pos, gos_kv *kv);
+/* Reads the next `key = value` line of text[0, len) from *pos (start at
+ * 0, with kv->line 0) and advances *pos. Returns 1 with kv->key/val set,
+ * 0 at the end of the text. A line without '=' is reported in d (as
+ * file:line:col) and counted in *errors, then skipped. */
+int gos_kv_next(const char *text, size_t len, size_t *pos, gos_kv *kv,
+                const char *file, gos_diags *d, int *errors);
 
 #endif

@@ -2,40 +2,14 @@
  * compiled by the target's C compiler against the model's header and
  * linked with the model's object. */
 #include "backends/llvm/llvm.h"
+#include "support/spawn.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
-
-/* Runs argv (searched in PATH) with stdout+stderr into log_path; returns
- * the exit status, or -1 if it could not run. */
-static int run_logged(char *const argv[], const char *log_path)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	pid_t pid;
-	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc) {
-		errno = rc;
-		return -1;
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static int is_file(const char *path)
 {
@@ -123,7 +97,7 @@ int gos_llvm_link_runner(const gos_target *t, const char *obj_path, const char *
 		return -1;
 	}
 	close(fd);
-	int st = run_logged(argv, log);
+	int st = gos_spawn_logged(argv, log);
 	int rc = 0;
 	if (st != 0) {
 		char text[3000] = "";

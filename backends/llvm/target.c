@@ -84,15 +84,10 @@ int gos_target_parse(gos_target *t, const char *file, const char *text, size_t l
 	set_str(t->cpu, sizeof t->cpu, "generic");
 	set_str(t->cc, sizeof t->cc, "cc");
 	t->vector_bits = 128;
-	int errors = 0, have_name = 0, r;
+	int errors = 0, have_name = 0;
 	size_t pos = 0;
 	gos_kv kv = {.line = 0};
-	while ((r = gos_kv_next(text, len, &pos, &kv)) != 0) {
-		if (r < 0) {
-			gos_error(d, (gos_loc){file, kv.line, kv.key_col}, "expected `key = value`");
-			errors++;
-			continue;
-		}
+	while (gos_kv_next(text, len, &pos, &kv, file, d, &errors)) {
 		const char *s = kv.key, *val = kv.val;
 		gos_loc vl = {file, kv.line, kv.val_col};
 		struct { const char *key; char *dst; size_t n; } sk[] = {
