@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXKB 8
+#define MAXKB 16
 #define MAXQB 4
 
 typedef struct kc {
@@ -229,7 +229,10 @@ static void blocking(gos_lw *L, kc *c, int64_t kg, int64_t qlen)
 	while (c->VL > 4 && qlen <= c->VL / 2)
 		c->VL /= 2; /* small planes: narrower vectors waste fewer lanes */
 	c->QB = qlen >= 3 * c->VL ? 2 : 1;
-	int maxkb = L->vl >= 16 ? 8 : (L->t && L->t->ptr_bits == 32 ? 4 : 8);
+	/* with 32 vector registers (AVX-512) and one vector per row, 16
+	 * channels keep enough independent FMA chains in flight (ResNet-18's
+	 * 14x14 and 7x7 layers: 5-15% faster than 8) */
+	int maxkb = L->vl >= 16 ? (c->QB == 1 ? 16 : 8) : (L->t && L->t->ptr_bits == 32 ? 4 : 8);
 	c->KB = 1;
 	if (c->depthwise) {
 		c->QB = qlen >= 4 * c->VL ? 4 : qlen >= 2 * c->VL ? 2 : 1;
