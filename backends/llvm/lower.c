@@ -264,6 +264,10 @@ static LLVMValueRef node_fn(gos_lw *L, const gos_module *m, int ni)
 	snprintf(name, sizeof name, "gos.node.%d", ni);
 	LLVMValueRef fn = LLVMAddFunction(L->M, name, ft);
 	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	/* one call per node costs nothing measurable; inlining every node into
+	 * the run function made optimisation and code generation work on one
+	 * huge function (MobileNetV2 for armv8: 1.9 -> 1.5 s to compile) */
+	add_attr(L, fn, LLVMAttributeFunctionIndex, "noinline");
 	fn_attrs(L, fn);
 	for (int j = 0; j < n->n_buf; j++) {
 		add_attr(L, fn, (LLVMAttributeIndex)(j + 1), "noalias");
