@@ -12,6 +12,11 @@
  *
  * Usage: runner [--input NAME=FILE.npy]... [--random-inputs [--seed S]]
  *               [--output-dir DIR] [--bench N] [--print] [--weights FILE]
+ *               [--samples K]
+ * With --samples K every input file holds K samples stacked on a new
+ * leading axis ([K, model shape...]); the model runs once per sample and
+ * each output file holds the K results stacked the same way (gos-eval
+ * evaluates ARM code under qemu this way, one process for many images).
  * Conventions are those of gos-run (tools/gos-run.c), so that outputs of
  * the two can be compared file by file: random inputs are uniform in
  * [-1, 1) from splitmix64 seeded with S (default 0), drawn input by input
@@ -114,9 +119,10 @@ static float half_to_float(uint16_t h)
 }
 
 /* Reads a little-endian C-order .npy (f2/f4/f8/i1/i2/i4/i8/u1/b1) of
- * exactly shape[0..rank) into out (float). */
+ * exactly shape[0..rank) -- [lead, shape...] when lead > 0 -- into out
+ * (float; numel elements per sample). */
 static int npy_read(const char *path, int rank, const long long *shape, long long numel,
-                    float *out)
+                    long long lead, float *out)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -182,21 +188,26 @@ static int npy_read(const char *path, int rank, const long long *shape, long lon
 		}
 		dims[nd++] = strtoll(p, (char **)&p, 10);
 	}
-	int same = nd == rank;
+	int lr = lead > 0; /* the leading samples axis */
+	int same = nd == rank + lr && (!lr || dims[0] == lead);
 	for (int i = 0; same && i < rank; i++)
-		same = dims[i] == shape[i];
+		same = dims[i + lr] == shape[i];
 	if (!same) {
 		char got[160] = "", want[160] = "";
 		size_t u = 0;
 		for (int i = 0; i < nd && u < sizeof got; i++)
 			u += (size_t)snprintf(got + u, sizeof got - u, "%s%lld", i ? "," : "", dims[i]);
 		u = 0;
+		if (lr)
+			u += (size_t)snprintf(want, sizeof want, "%lld%s", lead, rank ? "," : "");
 		for (int i = 0; i < rank && u < sizeof want; i++)
 			u += (size_t)snprintf(want + u, sizeof want - u, "%s%lld", i ? "," : "", shape[i]);
 		fprintf(stderr, "runner: error: '%s' has shape [%s] but the model expects [%s]\n", path,
 		        got, want);
 		goto done;
 	}
+	if (lr)
+		numel *= lead;
 	raw = malloc((size_t)numel * (size_t)size + 1);
 	if (!raw || fread(raw, (size_t)size, (size_t)numel, f) != (size_t)numel)
 		goto trunc;
@@ -238,12 +249,17 @@ done:
 	return rc;
 }
 
-/* Writes a version 1.0 little-endian float32 .npy (via a temporary file). */
+/* Writes a version 1.0 little-endian float32 .npy (via a temporary file)
+ * of shape [lead, shape...] (lead > 0) or shape; numel is per sample. */
 static int npy_write(const char *path, int rank, const long long *shape, long long numel,
-                     const float *data)
+                     long long lead, const float *data)
 {
 	char hdr[256];
 	int n = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+	if (lead > 0) {
+		n += snprintf(hdr + n, sizeof hdr - (size_t)n, "%lld%s", lead, rank ? ", " : ",");
+		numel *= lead;
+	}
 	for (int i = 0; i < rank; i++)
 		n += snprintf(hdr + n, sizeof hdr - (size_t)n, "%lld%s", shape[i],
 		              rank == 1 ? "," : i + 1 < rank ? ", " : "");
@@ -359,6 +375,8 @@ static void usage(FILE *f, const char *argv0)
 	        "  --print                print a summary of each output\n"
 	        "  --weights FILE         the weights blob (external weights; default\n"
 	        "                         <this program>.weights)\n"
+	        "  --samples K            inputs hold K samples stacked as [K, shape...];\n"
+	        "                         run once per sample, outputs stacked the same way\n"
 	        "  --help                 this text\n",
 	        argv0);
 	fprintf(f, "model inputs:");
@@ -376,6 +394,7 @@ int main(int argc, char **argv)
 	const char *outdir = NULL, *wfile = NULL;
 	int random = 0, print = 0;
 	long bench = 0;
+	long long samples = 0;
 	uint64_t seed = 0;
 	memset(given, 0, sizeof given);
 	for (int i = 1; i < argc; i++) {
@@ -427,6 +446,13 @@ int main(int argc, char **argv)
 				fprintf(stderr, "runner: error: --bench wants a count >= 1, not '%s'\n", val);
 				return 1;
 			}
+		} else if (OPT("--samples")) {
+			char *end;
+			samples = strtoll(val, &end, 10);
+			if (*end || samples < 1 || samples > 100000000) {
+				fprintf(stderr, "runner: error: --samples wants a count >= 1, not '%s'\n", val);
+				return 1;
+			}
 		} else if (!strcmp(a, "--random-inputs")) {
 			random = 1;
 		} else if (!strcmp(a, "--print")) {
@@ -442,16 +468,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "runner: error: nothing to do (give --output-dir, --bench or --print)\n");
 		return 1;
 	}
+	if (samples && (random || bench)) {
+		fprintf(stderr, "runner: error: --samples takes its inputs from files (no --random-inputs, --bench)\n");
+		return 1;
+	}
+	long long K = samples ? samples : 1; /* samples per file */
 	float *in[N_IN + 1], *out[N_OUT + 1];
 	uint64_t rng = seed;
 	for (int i = 0; i < N_IN; i++) {
-		in[i] = alloc64(in_numels[i] * 4);
+		in[i] = alloc64(in_numels[i] * 4 * K);
 		if (!in[i]) {
 			fprintf(stderr, "runner: error: out of memory\n");
 			return 1;
 		}
 		if (given[i]) {
-			if (npy_read(given[i], in_ranks[i], in_shapes[i], in_numels[i], in[i]))
+			if (npy_read(given[i], in_ranks[i], in_shapes[i], in_numels[i], samples, in[i]))
 				return 1;
 		} else if (random) {
 			for (long long j = 0; j < in_numels[i]; j++)
@@ -464,12 +495,12 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < N_OUT; i++) {
-		out[i] = alloc64(out_numels[i] * 4);
+		out[i] = alloc64(out_numels[i] * 4 * K);
 		if (!out[i]) {
 			fprintf(stderr, "runner: error: out of memory\n");
 			return 1;
 		}
-		memset(out[i], 0, (size_t)out_numels[i] * 4);
+		memset(out[i], 0, (size_t)(out_numels[i] * 4 * K));
 	}
 	void *scratch = alloc64(M(SCRATCH_BYTES));
 	if (!scratch) {
@@ -500,15 +531,23 @@ int main(int argc, char **argv)
 		        (long long)M(WEIGHTS_BYTES));
 		return 1;
 	}
-#define RUN() GOS_MODEL_RUN(weights, (const float *const *)in, out, scratch)
+#define RUN_ON(i, o) GOS_MODEL_RUN(weights, (const float *const *)(i), (o), scratch)
 #else
 	if (wfile)
 		fprintf(stderr, "runner: warning: --weights ignored: the weights are built in\n");
-#define RUN() GOS_MODEL_RUN((const float *const *)in, out, scratch)
+#define RUN_ON(i, o) GOS_MODEL_RUN((const float *const *)(i), (o), scratch)
 #endif
-	if (RUN() != 0) {
-		fprintf(stderr, "runner: error: the model's run function failed\n");
-		return 1;
+#define RUN() RUN_ON(in, out)
+	for (long long k = 0; k < K; k++) {
+		float *ik[N_IN + 1], *ok[N_OUT + 1];
+		for (int i = 0; i < N_IN; i++)
+			ik[i] = in[i] + k * in_numels[i];
+		for (int i = 0; i < N_OUT; i++)
+			ok[i] = out[i] + k * out_numels[i];
+		if (RUN_ON(ik, ok) != 0) {
+			fprintf(stderr, "runner: error: the model's run function failed\n");
+			return 1;
+		}
 	}
 	if (bench) {
 		int warm = bench < 10 ? 1 : 3;
@@ -534,7 +573,7 @@ int main(int argc, char **argv)
 		}
 		for (int i = 0; i < N_OUT; i++) {
 			char *p = out_path(outdir, out_names[i], ".npy");
-			if (!p || npy_write(p, out_ranks[i], out_shapes[i], out_numels[i], out[i]))
+			if (!p || npy_write(p, out_ranks[i], out_shapes[i], out_numels[i], samples, out[i]))
 				return 1;
 			free(p);
 		}
@@ -542,7 +581,7 @@ int main(int argc, char **argv)
 			if (given[i])
 				continue;
 			char *p = out_path(outdir, in_names[i], ".input.npy");
-			if (!p || npy_write(p, in_ranks[i], in_shapes[i], in_numels[i], in[i]))
+			if (!p || npy_write(p, in_ranks[i], in_shapes[i], in_numels[i], 0, in[i]))
 				return 1;
 			free(p);
 		}

@@ -7,7 +7,8 @@ PKGS="cmake make gcc flex bison llvm-14-dev libcmocka-dev
       libopenblas-dev liblapacke-dev
       gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
       libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user
-      python3 python3-numpy python3-onnx zlib1g-dev libzstd-dev libtinfo-dev libxml2-dev"
+      python3 python3-numpy python3-onnx zlib1g-dev libzstd-dev libtinfo-dev libxml2-dev
+      dataset-fashion-mnist"
 # Node.js may come from elsewhere (e.g. a NodeSource build that bundles npm):
 # Debian's packages only when the commands are missing.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

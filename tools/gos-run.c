@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eval/eval.h"
 #include "frontend/frontend.h"
 #include "support/tensorio.h"
 
@@ -25,6 +26,18 @@ static void usage(FILE *f)
 	      "                         (created if missing; characters outside\n"
 	      "                         [A-Za-z0-9_.-] in names become '_')\n"
 	      "  -model=NAME            which model of a .gos file (default: the last)\n"
+	      "  --dump-activations=DIR record intermediate tensors: DIR/<value>.npy for the\n"
+	      "                         results of every node (or of --nodes), the samples\n"
+	      "                         of the batch concatenated along axis 0\n"
+	      "  --nodes A,B,...        what --dump-activations records: node names (all\n"
+	      "                         their results) or value names\n"
+	      "  --calib DATA[:N]       the inputs: N images (default 256) of a labelled\n"
+	      "                         dataset (see gos-eval --help), a sample drawn by\n"
+	      "                         --seed; with --dump-activations only\n"
+	      "  --mean M[,M..] --std S[,S..]  normalisation of --calib images: pixels\n"
+	      "                         scaled to [0, 1], then (x - mean) / std per channel\n"
+	      "  -target=T              engine of --dump-activations: interp (default),\n"
+	      "                         host, or an ARM target under qemu\n"
 	      "  --print                print a summary of each output on stdout\n"
 	      "  --help                 this text\n"
 	      "Exit status: 0 on success, 1 on any error (nothing is written then).\n",
@@ -125,9 +138,148 @@ static void print_summary(const char *name, const gos_tensor *t)
 	printf("%s\n", n > 8 ? " ..." : "");
 }
 
+/* Reads the inputs of one sample (given files or random, as without
+ * --dump-activations) into one array per input; returns 0 or -1. */
+static int one_sample(const gos_module *m, int ngv, const given *gv, int random, uint64_t seed,
+                      float **in, gos_diags *d)
+{
+	gos_rng rng;
+	gos_rng_seed(&rng, seed);
+	char s1[128], s2[128];
+	for (int v = 0, k = 0; v < m->n_val; v++) {
+		const gos_value *val = &m->vals[v];
+		if (val->kind != GOS_VAL_INPUT)
+			continue;
+		const given *g = NULL;
+		for (int j = 0; j < ngv && !g; j++)
+			if (!strcmp(gv[j].name, val->name))
+				g = &gv[j];
+		int64_t n = gos_numel(val->rank, val->shape);
+		if (g) {
+			gos_tensor t;
+			if (gos_npy_read(g->file, &t, d))
+				return -1;
+			if (gos_numel(t.rank, t.shape) != n || t.rank != val->rank ||
+			    memcmp(t.shape, val->shape, sizeof(int64_t) * (size_t)t.rank)) {
+				gos_error(d, (gos_loc){g->file, 0, 0},
+				          "input '%s' has shape %s in the file but the model expects %s",
+				          val->name, shape_str(s1, sizeof s1, t.rank, t.shape),
+				          shape_str(s2, sizeof s2, val->rank, val->shape));
+				free(t.data);
+				return -1;
+			}
+			in[k++] = t.data;
+		} else if (random) {
+			in[k] = malloc(sizeof(float) * (size_t)n + 1);
+			if (!in[k]) {
+				gos_error(d, (gos_loc){"gos-run", 0, 0}, "out of memory");
+				return -1;
+			}
+			for (int64_t j = 0; j < n; j++)
+				in[k][j] = (float)(-1.0 + 2.0 * gos_rng_uniform(&rng));
+			k++;
+		} else {
+			gos_error(d, (gos_loc){"gos-run", 0, 0},
+			          "missing input '%s' (f32%s): give --input %s=FILE.npy, --random-inputs "
+			          "or --calib DATA",
+			          val->name, shape_str(s1, sizeof s1, val->rank, val->shape), val->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --dump-activations: records the chosen values on one sample or a
+ * calibration batch and writes DIR/<value>.npy for each (all or none). */
+static int dump_activations(gos_module *m, const char *dir, const char *nodes,
+                            const char *calib, const char *mean, const char *stdv,
+                            const char *target, uint64_t seed, int ngv, const given *gv,
+                            int random, gos_diags *d)
+{
+	gos_loc cmd = {"gos-run", 0, 0};
+	int n_in = 0, nn = 0, rc = 1;
+	for (int v = 0; v < m->n_val; v++)
+		n_in += m->vals[v].kind == GOS_VAL_INPUT;
+	float **in = calloc((size_t)n_in + 1, sizeof *in);
+	char *list = nodes ? strdup(nodes) : NULL;
+	const char **names = calloc(nodes ? strlen(nodes) + 1 : 1, sizeof *names);
+	char **paths = NULL;
+	gos_dataset ds = {0};
+	gos_capture cap = {0};
+	int64_t n = 1;
+	if (!in || !names || (nodes && !list)) {
+		gos_error(d, cmd, "out of memory");
+		goto out;
+	}
+	for (char *p = list, *save = NULL, *tok; p && (tok = strtok_r(p, ",", &save)); p = NULL)
+		names[nn++] = tok;
+	if (nodes && !nn) {
+		gos_error(d, cmd, "--nodes names no node");
+		goto out;
+	}
+	if (calib) {
+		gos_norm norm = {0};
+		if (mean && (norm.n_mean = gos_norm_parse(mean, 0, norm.mean, "--mean", d)) < 0)
+			goto out;
+		if (stdv && (norm.n_std = gos_norm_parse(stdv, 1, norm.std, "--std", d)) < 0)
+			goto out;
+		if (gos_dataset_load_calib(&ds, calib, seed, &norm, d) ||
+		    gos_capture_inputs(m, &ds, &in[0], &n, d))
+			goto out;
+	} else if (one_sample(m, ngv, gv, random, seed, in, d)) {
+		goto out;
+	}
+	gos_engine_opts eo = {target, 0, -1};
+	if (gos_capture_run(m, nn, names, &eo, n, (const float *const *)in, &cap, d))
+		goto out;
+	if (make_dirs(dir)) {
+		gos_error(d, (gos_loc){dir, 0, 0}, "cannot create the directory: %s", strerror(errno));
+		goto out;
+	}
+	paths = calloc((size_t)cap.n + 1, sizeof *paths);
+	if (!paths) {
+		gos_error(d, cmd, "out of memory");
+		goto out;
+	}
+	int nw = 0;
+	for (int k = 0; k < cap.n && !d->n_errors; k++) {
+		char *f = safe_name(cap.names[k], ".npy");
+		paths[k] = f ? join(dir, f) : NULL;
+		free(f);
+		for (int j = 0; paths[k] && j < k; j++)
+			if (!strcmp(paths[j], paths[k]))
+				gos_error(d, cmd, "values '%s' and '%s' would both be written to '%s'",
+				          cap.names[j], cap.names[k], paths[k]);
+		if (!paths[k])
+			gos_error(d, cmd, "out of memory");
+		else if (!d->n_errors && !gos_npy_write(paths[k], &cap.t[k], d))
+			nw = k + 1;
+	}
+	if (d->n_errors) {
+		for (int k = 0; k < nw; k++)
+			unlink(paths[k]);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (int k = 0; paths && k < cap.n; k++)
+		free(paths[k]);
+	free(paths);
+	gos_capture_free(&cap);
+	gos_dataset_free(&ds);
+	for (int i = 0; in && i < n_in; i++)
+		free(in[i]);
+	free(in);
+	free(names);
+	free(list);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *in = NULL, *model = NULL, *outdir = NULL;
+	const char *dumpdir = NULL, *nodes = NULL, *calib = NULL, *mean = NULL, *stdv = NULL;
+	const char *target = "interp";
 	int random = 0, print = 0;
 	uint64_t seed = 0;
 	given *gv = calloc((size_t)argc, sizeof *gv);
@@ -155,6 +307,18 @@ int main(int argc, char **argv)
 			gv[ngv++].file = eq + 1;
 		} else if (OPT("--output-dir")) {
 			outdir = val;
+		} else if (OPT("--dump-activations")) {
+			dumpdir = val;
+		} else if (OPT("--nodes")) {
+			nodes = val;
+		} else if (OPT("--calib")) {
+			calib = val;
+		} else if (OPT("--mean")) {
+			mean = val;
+		} else if (OPT("--std")) {
+			stdv = val;
+		} else if (!strncmp(a, "-target=", 8)) {
+			target = a + 8;
 		} else if (OPT("--seed")) {
 			char *end;
 			errno = 0;
@@ -201,8 +365,24 @@ int main(int argc, char **argv)
 		usage(stderr);
 		goto done;
 	}
-	if (!outdir && !print) {
-		fprintf(stderr, "gos-run: error: no --output-dir (or --print)\n");
+	if (!outdir && !print && !dumpdir) {
+		fprintf(stderr, "gos-run: error: no --output-dir (or --print, --dump-activations)\n");
+		goto done;
+	}
+	if (dumpdir && (outdir || print)) {
+		fprintf(stderr, "gos-run: error: --dump-activations writes its own files: no --output-dir or --print with it\n");
+		goto done;
+	}
+	if ((calib || nodes) && !dumpdir) {
+		fprintf(stderr, "gos-run: error: %s is for --dump-activations\n", calib ? "--calib" : "--nodes");
+		goto done;
+	}
+	if (calib && (ngv || random)) {
+		fprintf(stderr, "gos-run: error: --calib gives the inputs: no --input or --random-inputs with it\n");
+		goto done;
+	}
+	if ((mean || stdv) && !calib) {
+		fprintf(stderr, "gos-run: error: --mean/--std normalise --calib images\n");
 		goto done;
 	}
 	m = gos_load(in, model, &d);
@@ -210,6 +390,12 @@ int main(int argc, char **argv)
 		gos_error(&d, (gos_loc){in, 0, 0}, "internal error: the module does not verify");
 	if (!m || d.n_errors)
 		goto done;
+
+	if (dumpdir) {
+		rc = dump_activations(m, dumpdir, nodes, calib, mean, stdv, target, seed, ngv, gv,
+		                      random, &d);
+		goto done;
+	}
 
 	/* inputs */
 	for (int v = 0; v < m->n_val; v++)

@@ -108,6 +108,28 @@ void gos_llvm_output_free(gos_llvm_output *out);
  * never starting with a digit) into buf (n bytes). */
 void gos_llvm_c_name(const char *name, char *buf, size_t n);
 
+/* ---- in-process code (backends/llvm/jit.c) ----------------------------- */
+
+/* A model compiled for this machine and loaded into this process's
+ * memory through LLVM's ORC JIT (the object gos_llvm_compile writes for
+ * a native target, linked in memory; libc symbols such as pthread_create
+ * come from the process). The run function is the one of the header:
+ * thread-safe when each thread passes its own scratch. */
+typedef struct gos_jit gos_jit;
+typedef int (*gos_jit_run_fn)(const float *const *inputs, float *const *outputs,
+                              void *scratch);
+
+/* Compiles m (verified; weights materialised here if they are not) for
+ * target t, which must describe this machine (triple/cpu `native` or
+ * equal to the host's), with embedded weights, and loads it. Returns the
+ * handle, or NULL with errors in d. */
+gos_jit *gos_jit_new(gos_module *m, const gos_target *t, const gos_llvm_opts *o,
+                     gos_diags *d);
+gos_jit_run_fn gos_jit_run(const gos_jit *j);
+/* Bytes of scratch one call needs (aligned to 64 by the caller). */
+int64_t gos_jit_scratch_bytes(const gos_jit *j);
+void gos_jit_free(gos_jit *j);
+
 /* ---- runners ----------------------------------------------------------- */
 
 /* Builds the standalone runner: compiles runtime/runner.c (found in

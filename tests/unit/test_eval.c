@@ -1,0 +1,275 @@
+/* test_eval.c -- engines (interpreter, in-process host code), accuracy
+ * counting and activation capture (eval/eval.h), on examples/tiny.gos
+ * with random inputs and on datasets built in memory. The interpreter is
+ * the oracle throughout. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "eval/eval.h"
+#include "frontend/frontend.h"
+
+static const char *source_dir(void)
+{
+	static char buf[4096];
+	const char *e = getenv("GOS_SOURCE_DIR");
+	if (e && *e)
+		return e;
+	snprintf(buf, sizeof buf, "%s", __FILE__);
+	char *p = strstr(buf, "/tests/unit/");
+	if (p)
+		*p = 0;
+	else
+		snprintf(buf, sizeof buf, ".");
+	return buf;
+}
+
+static gos_module *load_tiny(void)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/examples/tiny.gos", source_dir());
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_module *m = gos_load(path, NULL, &d);
+	if (!m || gos_verify(m, &d) || gos_module_materialize(m, &d)) {
+		gos_diags_render(&d, stderr);
+		fail_msg("cannot load %s", path);
+	}
+	gos_diags_free(&d);
+	return m;
+}
+
+/* n samples of tiny's input (3x32x32), uniform in [-1, 1). */
+static float *random_inputs(int64_t n, uint64_t seed)
+{
+	gos_rng r;
+	gos_rng_seed(&r, seed);
+	float *x = malloc(sizeof(float) * (size_t)(n * 3 * 32 * 32));
+	assert_non_null(x);
+	for (int64_t i = 0; i < n * 3 * 32 * 32; i++)
+		x[i] = (float)(2 * gos_rng_uniform(&r) - 1);
+	return x;
+}
+
+static float *run_engine(const gos_module *m, const char *target, int threads, int64_t n,
+                         const float *x)
+{
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_engine_opts o = {target, threads, -1};
+	gos_engine *e = gos_engine_new(m, &o, &d);
+	if (!e) {
+		gos_diags_render(&d, stderr);
+		fail_msg("engine %s", target);
+	}
+	assert_int_equal(gos_engine_n_inputs(e), 1);
+	assert_int_equal(gos_engine_n_outputs(e), 1);
+	assert_int_equal(gos_engine_output_numel(e, 0), 10);
+	float *y = malloc(sizeof(float) * (size_t)(n * 10));
+	const float *in[1] = {x};
+	float *out[1] = {y};
+	if (gos_engine_run(e, n, in, out, &d)) {
+		gos_diags_render(&d, stderr);
+		fail_msg("run %s", target);
+	}
+	gos_engine_free(e);
+	gos_diags_free(&d);
+	return y;
+}
+
+/* Host code in process agrees with the interpreter sample by sample, and
+ * the thread count does not change a bit of the results. */
+static void test_engine_host_matches_interp(void **state)
+{
+	(void)state;
+	gos_module *m = load_tiny();
+	int64_t n = 7;
+	float *x = random_inputs(n, 3);
+	float *ref = run_engine(m, "interp", 1, n, x);
+	float *ref2 = run_engine(m, "interp", 3, n, x);
+	float *h1 = run_engine(m, "host", 1, n, x);
+	float *h2 = run_engine(m, "host", 2, n, x);
+	double scale = 0, err = 0;
+	for (int i = 0; i < n * 10; i++) {
+		scale = fmax(scale, fabs(ref[i]));
+		err = fmax(err, fabs(ref[i] - h1[i]));
+		assert_true(h1[i] == h2[i]);
+		assert_true(ref[i] == ref2[i]);
+	}
+	assert_true(scale > 0);
+	assert_true(err <= 1e-4 * scale);
+	/* samples are independent: sample 5 alone gives the same result */
+	float *one = run_engine(m, "host", 1, 1, x + 5 * 3 * 32 * 32);
+	assert_memory_equal(one, h1 + 50, 10 * sizeof(float));
+	free(one);
+	free(x);
+	free(ref);
+	free(ref2);
+	free(h1);
+	free(h2);
+	gos_module_free(m);
+}
+
+/* A dataset of tiny-shaped images whose labels are chosen against the
+ * interpreter's scores: top-1, top-5 and the confusion matrix must count
+ * exactly what was planted. */
+static void test_eval_counts(void **state)
+{
+	(void)state;
+	gos_module *m = load_tiny();
+	int64_t n = 23;
+	float *x = random_inputs(n, 11);
+	float *s = run_engine(m, "interp", 1, n, x);
+	gos_dataset ds = {.n = n, .c = 3, .h = 32, .w = 32, .x = x, .n_class = 10};
+	snprintf(ds.name, sizeof ds.name, "planted");
+	ds.y = malloc(sizeof(int32_t) * (size_t)n);
+	int64_t want1 = 0, want5 = 0;
+	for (int64_t i = 0; i < n; i++) {
+		/* rank order of the classes of image i */
+		int order[10];
+		for (int k = 0; k < 10; k++)
+			order[k] = k;
+		for (int a = 0; a < 10; a++)
+			for (int b = a + 1; b < 10; b++)
+				if (s[i * 10 + order[b]] > s[i * 10 + order[a]]) {
+					int t = order[a];
+					order[a] = order[b];
+					order[b] = t;
+				}
+		int r = (int)(i % 10); /* plant the label at rank r */
+		ds.y[i] = order[r];
+		want1 += r == 0;
+		want5 += r < 5;
+	}
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_engine_opts o = {"host", 2, -1};
+	gos_engine *e = gos_engine_new(m, &o, &d);
+	assert_non_null(e);
+	gos_eval_result r;
+	gos_eval_opts eo = {5}; /* several calls, the last one partial */
+	assert_int_equal(gos_eval_run(e, &ds, &eo, &r, &d), 0);
+	assert_int_equal(r.n, n);
+	assert_int_equal(r.n_class, 10);
+	assert_int_equal(r.top1, want1);
+	assert_int_equal(r.top5, want5);
+	int64_t diag = 0, total = 0;
+	for (int k = 0; k < 10; k++)
+		for (int j = 0; j < 10; j++) {
+			total += r.confusion[k * 10 + j];
+			diag += k == j ? r.confusion[k * 10 + j] : 0;
+		}
+	assert_int_equal(total, n);
+	assert_int_equal(diag, want1);
+	for (int64_t i = 0; i < n; i++)
+		assert_int_equal(r.pred[i] == ds.y[i], i % 10 == 0);
+	assert_true(gos_eval_agreement(r.pred, r.pred, n) == 1.0);
+	gos_eval_result_free(&r);
+
+	/* images of the wrong shape: a clear error, nothing evaluated */
+	ds.h = 28;
+	assert_int_equal(gos_eval_run(e, &ds, &eo, &r, &d), -1);
+	assert_true(d.n_errors > 0);
+	assert_non_null(strstr(d.v[d.n - 1].msg, "3x28x32"));
+	gos_engine_free(e);
+	gos_diags_free(&d);
+	free(ds.y);
+	free(x);
+	free(s);
+	gos_module_free(m);
+}
+
+/* Recording values: a named node gives its result for every sample
+ * concatenated on axis 0; the recorded output equals what the model
+ * returns; host code records what the interpreter records. */
+static void test_capture(void **state)
+{
+	(void)state;
+	gos_module *m = load_tiny();
+	int64_t n = 3;
+	float *x = random_inputs(n, 5);
+	float *y = run_engine(m, "interp", 1, n, x);
+	const char *names[] = {"logits", m->nodes[0].name, "x"};
+	const float *in[1] = {x};
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_capture ci, ch;
+	gos_engine_opts oi = {"interp", 2, -1}, oh = {"host", 2, -1};
+	if (gos_capture_run(m, 3, names, &oi, n, in, &ci, &d)) {
+		gos_diags_render(&d, stderr);
+		fail();
+	}
+	assert_int_equal(gos_capture_run(m, 3, names, &oh, n, in, &ch, &d), 0);
+	assert_int_equal(ci.n, 3);
+	assert_string_equal(ci.names[0], "logits");
+	assert_int_equal(ci.t[0].rank, 2);
+	assert_int_equal(ci.t[0].shape[0], n);
+	assert_memory_equal(ci.t[0].data, y, sizeof(float) * (size_t)(n * 10));
+	/* the conv's result: [n, 16, 32, 32] */
+	assert_int_equal(ci.t[1].rank, 4);
+	assert_int_equal(ci.t[1].shape[0], n);
+	assert_int_equal(ci.t[1].shape[1], 16);
+	assert_memory_equal(ci.t[2].data, x, sizeof(float) * (size_t)(n * 3 * 32 * 32));
+	for (int k = 0; k < 3; k++) {
+		assert_string_equal(ci.names[k], ch.names[k]);
+		int64_t numel = gos_numel(ci.t[k].rank, ci.t[k].shape);
+		double scale = 0, err = 0;
+		for (int64_t i = 0; i < numel; i++) {
+			scale = fmax(scale, fabs(ci.t[k].data[i]));
+			err = fmax(err, fabs(ci.t[k].data[i] - ch.t[k].data[i]));
+		}
+		assert_true(err <= 1e-4 * scale);
+	}
+	gos_capture_free(&ci);
+	gos_capture_free(&ch);
+
+	/* every node: one tensor per node result */
+	assert_int_equal(gos_capture_run(m, 0, NULL, &oi, 1, in, &ci, &d), 0);
+	int results = 0;
+	for (int i = 0; i < m->n_node; i++)
+		results += m->nodes[i].n_out;
+	assert_int_equal(ci.n, results);
+	gos_capture_free(&ci);
+
+	/* an unknown name: error with a suggestion, nothing recorded */
+	const char *bad[] = {"logit"};
+	assert_int_equal(gos_capture_run(m, 1, bad, &oi, 1, in, &ci, &d), -1);
+	assert_non_null(strstr(d.v[d.n - 1].msg, "did you mean 'logits'"));
+	assert_int_equal(ci.n, 0);
+	gos_diags_free(&d);
+	free(x);
+	free(y);
+	gos_module_free(m);
+}
+
+/* A target that is not this machine cannot run in process; an unknown
+ * target is an error, not a crash. */
+static void test_engine_errors(void **state)
+{
+	(void)state;
+	gos_module *m = load_tiny();
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_engine_opts o = {"no-such-device", 1, -1};
+	assert_null(gos_engine_new(m, &o, &d));
+	assert_true(d.n_errors > 0);
+	gos_diags_free(&d);
+	gos_module_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_engine_host_matches_interp),
+		cmocka_unit_test(test_eval_counts),
+		cmocka_unit_test(test_capture),
+		cmocka_unit_test(test_engine_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
