@@ -172,6 +172,9 @@ static int src_read(src *s, void *buf, size_t n, size_t *got)
 		int r = gzread(s->gz, (unsigned char *)buf + *got, (unsigned)want);
 		int err;
 		const char *msg = gzerror(s->gz, &err);
+		size_t pl = s->loc.file ? strlen(s->loc.file) : 0; /* zlib says "PATH: what" */
+		if (msg && pl && strncmp(msg, s->loc.file, pl) == 0 && strncmp(msg + pl, ": ", 2) == 0)
+			msg += pl + 2;
 		if (r < 0 || (err != Z_OK && err != Z_BUF_ERROR)) {
 			if (err == Z_ERRNO)
 				return serr(s, "read error: %s", strerror(errno));
@@ -254,9 +257,12 @@ static int read_elements(src *s, raw *a)
 	for (int i = 0; i < a->rank; i++)
 		if (__builtin_mul_overflow(numel, (uint64_t)a->shape[i], &numel))
 			numel = UINT64_MAX;
-	if (numel > MAX_ELEMS)
-		return serr(s, "the array is too large (%" PRIu64 " elements; at most %" PRIu64 ")",
-		            numel, MAX_ELEMS);
+	if (numel > MAX_ELEMS) {
+		char sh[128];
+		shape_str(a, sh, sizeof sh);
+		return serr(s, "the array is too large (shape %s; at most %" PRIu64 " elements)", sh,
+		            MAX_ELEMS);
+	}
 	uint64_t nbytes = numel * (uint64_t)etypes[a->t].size;
 	if (nbytes > SIZE_MAX)
 		return serr(s, "the array is too large for this machine");
@@ -875,8 +881,8 @@ static int check_labels(const raw *a, gos_loc loc, int64_t n, int *n_class, gos_
 	return 0;
 }
 
-/* Checks norm against c channels: counts 0, 1 or c, finite means and
- * finite positive stds. */
+/* Checks norm against c channels: counts 0, 1 or c, means finite and
+ * stds positive as float32. */
 static int check_norm(const gos_norm *nm, int c, gos_loc loc, gos_diags *d)
 {
 	const int cnt[2] = {nm->n_mean, nm->n_std};
@@ -888,10 +894,12 @@ static int check_norm(const gos_norm *nm, int c, gos_loc loc, gos_diags *d)
 			          c, c == 1 ? "" : "s", c);
 			return -1;
 		}
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n; i++) { /* pixels are normalised in float32 */
 			double v = k ? nm->std[i] : nm->mean[i];
-			if (!isfinite(v) || (k && v <= 0)) {
-				gos_error(d, loc, "bad %s value %g", what, v);
+			float f = (float)v;
+			if (!isfinite(v) || !isfinite(f) || (k && !(f > 0))) {
+				gos_error(d, loc, "bad %s value %g (must be a finite%s float32)", what, v,
+				          k ? " positive" : "");
 				return -1;
 			}
 		}
@@ -900,7 +908,8 @@ static int check_norm(const gos_norm *nm, int c, gos_loc loc, gos_diags *d)
 }
 
 /* Fills ds with the first limit (<= 0: all) images of img and their labels
- * lab, normalised by norm; spec names ds. */
+ * lab, normalised by norm; spec names ds. Every label of the file is
+ * checked, and n_class counts them all (not only the first limit). */
 static int assemble(gos_dataset *ds, const char *spec, const raw *img, gos_loc iloc,
                     const raw *lab, gos_loc lloc, int64_t limit, const gos_norm *norm,
                     gos_diags *d)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh -- install what is missing, build, and run the main job on an
 # example: compile MobileNetV2 for the Raspberry Pi 3 (armv8), run it under
-# qemu on random inputs and compare with the reference interpreter.
+# qemu on random inputs and compare with the reference interpreter; then
+# the accuracy of a trained model on real test data, on host and armv8.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
@@ -21,3 +22,10 @@ py=/usr/bin/python3; [ -x "$py" ] || py=python3
 "$py" scripts/npycmp.py "$out/ref" "$out/arm"
 echo "== timing under qemu (emulated, not device latency)"
 qemu-aarch64 "$out/runner" --random-inputs --bench 3
+echo "== accuracy of a trained model (examples/fashion/resnet.onnx) on the Fashion-MNIST test set"
+norm="--mean 0.2860 --std 0.3530"
+build/gos-eval examples/fashion/resnet.onnx --data fashion-mnist:test $norm \
+	--compare examples/fashion/resnet.pred.npy
+echo "== the same model compiled for armv8, under qemu, on 200 test images"
+build/gos-eval examples/fashion/resnet.onnx --data fashion-mnist:test $norm --limit 200 \
+	-target=armv8 --compare examples/fashion/resnet.pred.npy | tail -2
