@@ -1,0 +1,415 @@
+/* lowrank.c -- the `lowrank` rule (synth.h): a contraction
+ *   Y[n, k, sp] = B[k] + sum(red) X[f(n, sp, red)] * W[k, red]
+ * with W seen as a K x D matrix (D = the reduction's size) becomes the
+ * pair
+ *   Z[n, j, sp] = sum(red) X[f(n, sp, red)] * W1[j, red]     (j < r)
+ *   Y[n, k, sp] = B'[k] + sum(j) Z[n, j, sp] * W2[k, j]
+ * The first node is the original comprehension with r output channels
+ * (same indexing: stride, padding, dilation carry over whatever they are),
+ * the second a 1x1 convolution (dense for rank-2 results).
+ * W = U S V^T (LAPACKE_dgesvd); W1 = V_r^T. Exact when r is at least the
+ * numerical rank of W (W2 = U_r S_r, B' = B). Otherwise fitted: on
+ * calibration data, W2 and B' solve the least-squares problem
+ * min || [Z 1] [W2 B']^T - Y || over the node's outputs (LAPACKE_dgels),
+ * which can only improve on the SVD truncation. */
+#include "passes/synth/synth.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/eval.h"
+#include "frontend/frontend.h"
+#include "passes/passes.h"
+
+/* Value of index expression root of s at variable values v[]. */
+static int64_t ix_eval(const gos_stmt *s, int root, const int64_t *v)
+{
+	const gos_ix *x = &s->ix[root];
+	int64_t a, b;
+	switch (x->op) {
+	case GOS_IX_CONST:
+		return x->k;
+	case GOS_IX_VAR:
+		return v[x->k];
+	case GOS_IX_DIV:
+		a = ix_eval(s, x->a, v);
+		return a >= 0 ? a / x->k : -((-a + x->k - 1) / x->k);
+	case GOS_IX_MOD:
+		a = ix_eval(s, x->a, v) % x->k;
+		return a < 0 ? a + x->k : a;
+	default:
+		a = ix_eval(s, x->a, v);
+		b = ix_eval(s, x->b, v);
+		switch (x->op) {
+		case GOS_IX_ADD: return a + b;
+		case GOS_IX_SUB: return a - b;
+		case GOS_IX_MUL: return a * b;
+		case GOS_IX_MIN: return a < b ? a : b;
+		default: return a > b ? a : b;
+		}
+	}
+}
+
+/* Singular values and vectors of the node's weight (K x D, row-major):
+ * u[K][K'], sv[K'], vt[K'][D] with K' = min(K, D). Returns 0 or -1. */
+static int weight_svd(const float *w, int64_t K, int64_t D, double **u, double **sv,
+                      double **vt)
+{
+	int64_t kk = K < D ? K : D;
+	double *a = malloc(sizeof(double) * (size_t)(K * D));
+	*u = malloc(sizeof(double) * (size_t)(K * kk));
+	*sv = malloc(sizeof(double) * (size_t)kk);
+	*vt = malloc(sizeof(double) * (size_t)(kk * D));
+	double *super = malloc(sizeof(double) * (size_t)(kk + 1));
+	int rc = -1;
+	if (a && *u && *sv && *vt && super) {
+		for (int64_t i = 0; i < K * D; i++)
+			a[i] = w[i];
+		rc = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'S', 'S', (lapack_int)K, (lapack_int)D, a,
+		                    (lapack_int)D, *sv, *u, (lapack_int)kk, *vt, (lapack_int)D, super)
+		             ? -1
+		             : 0;
+	}
+	free(a);
+	free(super);
+	if (rc) {
+		free(*u);
+		free(*sv);
+		free(*vt);
+		*u = *sv = *vt = NULL;
+	}
+	return rc;
+}
+
+/* Numerical rank: singular values above max(K, D) * eps(float) * s[0]. */
+static int64_t num_rank(const double *sv, int64_t kk, int64_t K, int64_t D)
+{
+	double tol = (double)(K > D ? K : D) * 1.2e-7 * (kk ? sv[0] : 0);
+	int64_t r = 0;
+	while (r < kk && sv[r] > tol)
+		r++;
+	return r;
+}
+
+int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max)
+{
+	gos_synth_contraction cv;
+	if (!gos_synth_contraction_of(m, ni, &cv) || !m->vals[cv.w].data)
+		return 0;
+	int64_t K = cv.K, D = gos_numel(m->vals[cv.w].rank, m->vals[cv.w].shape) / K;
+	int64_t kk = K < D ? K : D;
+	/* r is worth it when r (D + K) < K D */
+	int64_t rmax = (K * D - 1) / (D + K);
+	if (rmax < 1 || kk < 2)
+		return 0;
+	int n = 0;
+	double *u, *sv, *vt;
+	if (!weight_svd(m->vals[cv.w].data, K, D, &u, &sv, &vt)) {
+		int64_t r0 = num_rank(sv, kk, K, D);
+		if (r0 >= 1 && r0 <= rmax && n < max)
+			vals[n++] = (int)r0; /* exact */
+		free(u);
+		free(sv);
+		free(vt);
+	}
+	/* FLOPs ratios 1/2, 1/4, 3/4 */
+	static const double ratio[] = {0.5, 0.25, 0.75};
+	for (int i = 0; i < 3 && n < max; i++) {
+		int64_t r = (int64_t)(ratio[i] * (double)(K * D) / (double)(D + K));
+		if (r < 1 || r > rmax)
+			continue;
+		int dup = 0;
+		for (int j = 0; j < n; j++)
+			dup |= vals[j] == r;
+		if (!dup)
+			vals[n++] = (int)r;
+	}
+	return n;
+}
+
+/* Rows of the least-squares fit: (sample, output position) pairs, at
+ * most this many, spread evenly over the calibration batch. */
+#define FIT_ROWS 24576
+
+/* One output position of the contraction: row g of the ns * pos rows
+ * (sample-major). Fills patch[D] with the X elements the reduction reads
+ * there and yk[K] with the node's recorded outputs. */
+static void patch_row(const gos_node *node, const float *x, const float *y, int64_t g,
+                      int64_t D, double *patch, double *yk)
+{
+	const gos_stmt *s = &node->stmts[0];
+	const gos_buf *xb = &node->bufs[0], *yb = &node->bufs[node->n_in];
+	const gos_ins *lx = &s->ins[0];
+	int rank = yb->rank;
+	int64_t K = yb->shape[1], xn = gos_numel(xb->rank, xb->shape),
+	        yn = gos_numel(yb->rank, yb->shape), pos = yn / K;
+	int64_t smp = g / pos, p = g % pos, v[GOS_MAX_VARS];
+	/* output variables from p over dims {0, 2, 3, ..}; k (var 1) is 0 */
+	int64_t rem = p;
+	for (int dd = rank - 1; dd >= 0; dd--) {
+		if (dd == 1) {
+			v[1] = 0;
+			continue;
+		}
+		v[dd] = rem % yb->shape[dd];
+		rem /= yb->shape[dd];
+	}
+	const float *xs = x + smp * xn;
+	for (int64_t col = 0; col < D; col++) {
+		int64_t c = col;
+		for (int j = s->n_red - 1; j >= 0; j--) {
+			v[rank + j] = c % s->red_extent[j];
+			c /= s->red_extent[j];
+		}
+		int64_t off = 0;
+		int in = 1;
+		for (int a = 0; a < xb->rank && in; a++) {
+			int64_t i = ix_eval(s, lx->idx[a], v);
+			in = i >= 0 && i < xb->shape[a];
+			off = off * xb->shape[a] + i;
+		}
+		patch[col] = in ? xs[off] : lx->has_pad ? lx->f : 0.0;
+	}
+	int64_t stride = 1;
+	for (int dd = 2; dd < rank; dd++)
+		stride *= yb->shape[dd];
+	int64_t sp = rank > 2 ? p % stride : 0;
+	for (int64_t k = 0; k < K; k++)
+		yk[k] = y[smp * yn + (v[0] * K + k) * stride + sp];
+}
+
+/* Relative MSE of the pair (w1 [r][D], w2 [K][r], b2) against the
+ * recorded outputs over every output position of the calibration batch. */
+static double pair_error(const gos_node *node, const float *x, const float *y, int64_t rows,
+                         int64_t D, int64_t K, int64_t r, const float *w1, const float *w2,
+                         const float *b2)
+{
+	double *patch = malloc(sizeof(double) * (size_t)(D + K + r));
+	if (!patch)
+		return -1;
+	double *yk = patch + D, *zj = yk + K, num = 0, den = 0;
+	for (int64_t g = 0; g < rows; g++) {
+		patch_row(node, x, y, g, D, patch, yk);
+		for (int64_t j = 0; j < r; j++) {
+			double acc = 0;
+			for (int64_t q = 0; q < D; q++)
+				acc += patch[q] * w1[j * D + q];
+			zj[j] = (float)acc; /* the intermediate is stored in float */
+		}
+		for (int64_t k = 0; k < K; k++) {
+			double acc = b2[k];
+			for (int64_t j = 0; j < r; j++)
+				acc += zj[j] * w2[k * r + j];
+			num += (acc - yk[k]) * (acc - yk[k]);
+			den += yk[k] * yk[k];
+		}
+	}
+	free(patch);
+	return den > 0 ? num / den : num > 0;
+}
+
+/* The 1x1 mixing operator for results of this rank. */
+static const char *mix_op(int rank)
+{
+	return rank == 4 ? "conv2d" : rank == 3 ? "conv1d" : "dense";
+}
+
+int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib *c, int *exact,
+                             double *err, gos_diags *d)
+{
+	*err = -1;
+	gos_loc loc = m->nodes[ni].loc;
+	const char *nm = m->nodes[ni].name;
+	gos_synth_contraction cv;
+	if (!gos_synth_contraction_of(m, ni, &cv)) {
+		gos_error(d, loc, "lowrank: node '%s' is not a contraction with constant weights", nm);
+		return -1;
+	}
+	int64_t K = cv.K, D = gos_numel(m->vals[cv.w].rank, m->vals[cv.w].shape) / K;
+	int64_t kk = K < D ? K : D;
+	if (r < 1 || r >= kk) {
+		gos_error(d, loc, "lowrank: rank %d of node '%s' must be from 1 to %lld (its weight is %lld x %lld)",
+		          r, nm, (long long)(kk - 1), (long long)K, (long long)D);
+		return -1;
+	}
+	double *u, *sv, *vt;
+	if (weight_svd(m->vals[cv.w].data, K, D, &u, &sv, &vt)) {
+		gos_error(d, loc, "lowrank: the SVD of the weight of '%s' failed", nm);
+		return -1;
+	}
+	int64_t r0 = num_rank(sv, kk, K, D);
+	*exact = r >= r0;
+	int rc = -1;
+	float *w1 = malloc(sizeof(float) * (size_t)(r * D));
+	float *w2 = malloc(sizeof(float) * (size_t)(K * r));
+	float *b2 = calloc((size_t)K, sizeof(float));
+	double *pm = NULL, *yr = NULL, *z = NULL;
+	const float *xcap = NULL, *ycap = NULL;
+	int xown = 0, yown = 0;
+	if (!w1 || !w2 || !b2) {
+		gos_error(d, loc, "out of memory");
+		goto done;
+	}
+	for (int64_t j = 0; j < r; j++)
+		for (int64_t i = 0; i < D; i++)
+			w1[j * D + i] = (float)vt[j * D + i];
+	for (int64_t k = 0; k < K; k++)
+		for (int64_t j = 0; j < r; j++)
+			w2[k * r + j] = (float)(u[k * kk + j] * sv[j]);
+	if (cv.b >= 0)
+		memcpy(b2, m->vals[cv.b].data, sizeof(float) * (size_t)K);
+	int have = c && c->n > 0;
+	if (!*exact && !have) {
+		gos_error(d, loc,
+		          "lowrank: rank %d of node '%s' is not exact (the weight's numerical rank "
+		          "is %lld): fitting it needs calibration data (--calib)",
+		          r, nm, (long long)r0);
+		goto done;
+	}
+	/* the node's input and output on the calibration batch */
+	if (have && (gos_synth_activation(m, m->vals[cv.x].name, c, &xcap, &xown, d) ||
+	             gos_synth_activation(m, m->vals[cv.y].name, c, &ycap, &yown, d)))
+		goto done;
+	const gos_node *node = &m->nodes[ni];
+	int64_t total = have ? c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / K : 0;
+	if (!*exact) {
+		int64_t rows_max = (1 << 24) / D; /* patches stay within 128 MB */
+		rows_max = rows_max > FIT_ROWS ? FIT_ROWS : rows_max < 4096 ? 4096 : rows_max;
+		int64_t rows = total < rows_max ? total : rows_max;
+		pm = malloc(sizeof(double) * (size_t)(rows * D + 1));
+		yr = malloc(sizeof(double) * (size_t)(rows * K + 1));
+		z = malloc(sizeof(double) * (size_t)(rows * (r + 1) + 1));
+		if (!pm || !yr || !z) {
+			gos_error(d, loc, "out of memory");
+			goto done;
+		}
+		if (rows < r + 1) {
+			gos_error(d, loc, "lowrank: %lld calibration positions cannot fit rank %d of '%s'",
+			          (long long)rows, r, nm);
+			goto done;
+		}
+		for (int64_t i = 0; i < rows; i++) /* evenly spaced over the batch */
+			patch_row(node, xcap, ycap, rows == total ? i : i * total / rows, D, pm + i * D,
+			          yr + i * K);
+		/* Z = [patches . W1^T, 1] (W1 rounded to float as it will be stored) */
+		for (int64_t i = 0; i < rows; i++) {
+			for (int64_t j = 0; j < r; j++) {
+				double acc = 0;
+				for (int64_t q = 0; q < D; q++)
+					acc += pm[i * D + q] * w1[j * D + q];
+				z[i * (r + 1) + j] = (float)acc;
+			}
+			z[i * (r + 1) + r] = 1.0;
+		}
+		lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)rows,
+		                                (lapack_int)(r + 1), (lapack_int)K, z, (lapack_int)(r + 1),
+		                                yr, (lapack_int)K);
+		if (info) {
+			gos_error(d, loc, "lowrank: the least-squares refit of '%s' failed (%d)", nm,
+			          (int)info);
+			goto done;
+		}
+		for (int64_t k = 0; k < K; k++) {
+			for (int64_t j = 0; j < r; j++)
+				w2[k * r + j] = (float)yr[j * K + k];
+			b2[k] = (float)yr[r * K + k];
+		}
+	}
+	if (have && (*err = pair_error(node, xcap, ycap, total, D, K, r, w1, w2, b2)) < 0) {
+		gos_error(d, loc, "out of memory");
+		goto done;
+	}
+	/* the first factor: the node's comprehension with r output channels */
+	{
+		gos_node orig = m->nodes[ni];
+		const gos_value *wv = &m->vals[cv.w];
+		int64_t wshape[GOS_MAX_RANK];
+		memcpy(wshape, wv->shape, sizeof wshape);
+		wshape[0] = r;
+		int wrank = wv->rank;
+		int w1v = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.lowrank1", m->vals[cv.w].name),
+		                           wrank, wshape, w1);
+		const gos_value *yv = &m->vals[cv.y];
+		int64_t zshape[GOS_MAX_RANK];
+		memcpy(zshape, yv->shape, sizeof zshape);
+		zshape[1] = r;
+		int zrank = yv->rank;
+		const char *zname = gos_arena_printf(m->arena, "%s.lowrank1", yv->name);
+		int zv = gos_module_add_value(m, zname, GOS_VAL_TEMP, GOS_F32, zrank, zshape);
+		int first = m->n_node;
+		int n1 = gos_module_add_node(m, gos_arena_printf(m->arena, "%s.lowrank1", orig.name),
+		                             orig.op);
+		if (w1v < 0 || zv < 0 || n1 < 0) {
+			gos_error(d, loc, "out of memory");
+			goto done;
+		}
+		gos_node *a = &m->nodes[n1];
+		const char *keep_name = a->name;
+		*a = orig;
+		a->name = keep_name;
+		a->n_in = 2;
+		a->in = GOS_NEWN(m->arena, int, 2);
+		a->out = GOS_NEWN(m->arena, int, 1);
+		a->n_buf = orig.n_buf - 1;
+		a->bufs = GOS_NEWN(m->arena, gos_buf, a->n_buf);
+		a->n_stmt = 1;
+		a->stmts = GOS_NEWN(m->arena, gos_stmt, 1);
+		if (!a->in || !a->out || !a->bufs || !a->stmts) {
+			gos_error(d, loc, "out of memory");
+			goto done;
+		}
+		a->in[0] = orig.in[0];
+		a->in[1] = w1v;
+		a->out[0] = zv;
+		/* buffers: X, W1, Z, then the original locals */
+		a->bufs[0] = orig.bufs[0];
+		a->bufs[1] = orig.bufs[1];
+		a->bufs[1].shape[0] = r;
+		a->bufs[1].value = w1v;
+		a->bufs[2] = orig.bufs[orig.n_in];
+		a->bufs[2].shape[1] = r;
+		a->bufs[2].value = zv;
+		for (int j = orig.n_in + 1; j < orig.n_buf; j++)
+			a->bufs[j - 1] = orig.bufs[j];
+		a->stmts[0] = orig.stmts[0];
+		a->stmts[0].dst = 2;
+		/* the second: a 1x1 mix of the r channels, with the bias */
+		int64_t kr[4] = {K, r, 1, 1};
+		int w2v = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.lowrank2", m->vals[cv.w].name),
+		                           zrank, kr, w2);
+		int b2v = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.lowrank2.B", orig.name), 1, &K,
+		                           b2);
+		if (w2v < 0 || b2v < 0) {
+			gos_error(d, loc, "out of memory");
+			goto done;
+		}
+		gos_oplib *lib = gos_oplib_new(NULL, d);
+		if (!lib)
+			goto done;
+		int in[3] = {zv, w2v, b2v}, out[8];
+		int k = gos_oplib_apply(lib, m, mix_op(zrank),
+		                        gos_arena_printf(m->arena, "%s.lowrank2", orig.name), 3, in, 0, NULL,
+		                        out, orig.loc, d);
+		gos_oplib_free(lib);
+		if (k != 1)
+			goto done;
+		rc = gos_synth_splice(m, ni, first, out[0], d);
+	}
+done:
+	free(u);
+	free(sv);
+	free(vt);
+	free(w1);
+	free(w2);
+	free(b2);
+	free(pm);
+	free(yr);
+	free(z);
+	if (xown)
+		free((float *)xcap);
+	if (yown)
+		free((float *)ycap);
+	return rc;
+}

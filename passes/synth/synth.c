@@ -1,0 +1,398 @@
+/* synth.c -- the synthesis driver (synth.h): the rule table, listing and
+ * applying candidates, and what rules share (reading a contraction from a
+ * node's structure, splicing new nodes in, calibration captures). */
+#include "passes/synth/synth.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/eval.h"
+#include "passes/passes.h"
+
+
+const gos_synth_rule gos_synth_rules[] = {
+	{"lowrank", "r", 1,
+	 "contraction -> rank-r pair (r filters, then a 1x1 mix); exact at the weight's "
+	 "numerical rank, else fitted: SVD start, least-squares refit of the mix and bias",
+	 gos_synth_lowrank_params, gos_synth_lowrank_derive},
+	{NULL, NULL, 0, NULL, NULL, NULL},
+};
+
+const gos_synth_rule *gos_synth_rule_find(const char *name)
+{
+	for (const gos_synth_rule *r = gos_synth_rules; r->name; r++)
+		if (!strcmp(r->name, name))
+			return r;
+	return NULL;
+}
+
+/* ---- reading a contraction ------------------------------------------- */
+
+/* Whether index expression root of s mentions variable v. */
+static int ix_uses(const gos_stmt *s, int root, int v, int depth)
+{
+	if (root < 0 || root >= s->n_ix || depth > 64)
+		return 1; /* malformed: treat as a use (no rewrite) */
+	const gos_ix *x = &s->ix[root];
+	switch (x->op) {
+	case GOS_IX_CONST:
+		return 0;
+	case GOS_IX_VAR:
+		return x->k == v;
+	case GOS_IX_DIV:
+	case GOS_IX_MOD:
+		return ix_uses(s, x->a, v, depth + 1);
+	default:
+		return ix_uses(s, x->a, v, depth + 1) || ix_uses(s, x->b, v, depth + 1);
+	}
+}
+
+static int ix_is_var(const gos_stmt *s, int root, int v)
+{
+	return root >= 0 && root < s->n_ix && s->ix[root].op == GOS_IX_VAR && s->ix[root].k == v;
+}
+
+int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction *cv)
+{
+	const gos_node *n = &m->nodes[ni];
+	if (!gos_pass_plain_contraction(n))
+		return 0;
+	int w = n->in[1], b = n->n_in == 3 ? n->in[2] : -1;
+	if (m->vals[w].kind != GOS_VAL_WEIGHT || (b >= 0 && m->vals[b].kind != GOS_VAL_WEIGHT))
+		return 0;
+	const gos_stmt *s = &n->stmts[0];
+	const gos_buf *yb = &n->bufs[n->n_in], *wb = &n->bufs[1], *xb = &n->bufs[0];
+	int rank = yb->rank;
+	/* Y[n, k, spatial...] = sum(red) X[f(n, spatial, red)] * W[k, red...] */
+	if (rank < 2 || rank > 4 || wb->rank != 1 + s->n_red || xb->rank != rank)
+		return 0;
+	const gos_ins *lx = &s->ins[0], *lw = &s->ins[1];
+	if (!ix_is_var(s, lw->idx[0], 1))
+		return 0;
+	for (int j = 0; j < s->n_red; j++)
+		if (!ix_is_var(s, lw->idx[1 + j], rank + j) || s->red_extent[j] != wb->shape[1 + j])
+			return 0;
+	for (int j = 0; j < xb->rank; j++)
+		if (ix_uses(s, lx->idx[j], 1, 0))
+			return 0;
+	/* X's batch index is the output's: rows of different samples never mix */
+	if (!ix_is_var(s, lx->idx[0], 0))
+		return 0;
+	if (b >= 0) {
+		const gos_stmt *bs = &n->stmts[1];
+		if (!ix_is_var(bs, bs->ins[1].idx[0], 1))
+			return 0;
+	}
+	memset(cv, 0, sizeof *cv);
+	cv->conv = rank > 2;
+	cv->N = yb->shape[0];
+	cv->K = yb->shape[1];
+	cv->C = wb->shape[1];
+	cv->R = wb->rank > 2 ? wb->shape[2] : 1;
+	cv->S = wb->rank > 3 ? wb->shape[3] : 1;
+	cv->P = rank > 2 ? yb->shape[2] : 1;
+	cv->Q = rank > 3 ? yb->shape[3] : 1;
+	cv->w = w;
+	cv->b = b;
+	cv->x = n->in[0];
+	cv->y = n->out[0];
+	return wb->shape[0] == cv->K;
+}
+
+/* ---- editing modules ------------------------------------------------- */
+
+int gos_synth_weight(gos_module *m, const char *base, int rank, const int64_t *shape,
+                     const float *data)
+{
+	const char *name = base;
+	for (int k = 1; gos_module_find_value(m, name) >= 0; k++)
+		name = gos_arena_printf(m->arena, "%s_%d", base, k);
+	int v = gos_module_add_value(m, name, GOS_VAL_WEIGHT, GOS_F32, rank, shape);
+	if (v < 0)
+		return -1;
+	m->vals[v].init = GOS_INIT_DATA;
+	m->vals[v].data =
+		gos_arena_memdup(m->arena, data, sizeof(float) * (size_t)gos_numel(rank, shape));
+	return m->vals[v].data ? v : -1;
+}
+
+int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d)
+{
+	int cnt = m->n_node - first;
+	if (ni < 0 || ni >= first || cnt < 1) {
+		gos_error(d, (gos_loc){m->name, 0, 0}, "internal error: bad splice");
+		return -1;
+	}
+	int old = m->nodes[ni].out[0];
+	gos_node *tmp = malloc(sizeof *tmp * (size_t)cnt);
+	if (!tmp) {
+		gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
+		return -1;
+	}
+	memcpy(tmp, &m->nodes[first], sizeof *tmp * (size_t)cnt);
+	memmove(&m->nodes[ni + cnt], &m->nodes[ni + 1], sizeof *tmp * (size_t)(first - ni - 1));
+	memcpy(&m->nodes[ni], tmp, sizeof *tmp * (size_t)cnt);
+	free(tmp);
+	m->n_node = first - 1 + cnt;
+	const char *name = m->vals[old].name;
+	m->vals[old].name = gos_arena_printf(m->arena, "%s.replaced", name);
+	m->vals[res].name = name;
+	m->vals[res].loc = m->vals[old].loc;
+	for (int i = ni + cnt; i < m->n_node; i++) {
+		gos_node *n = &m->nodes[i];
+		for (int j = 0; j < n->n_in; j++)
+			if (n->in[j] == old)
+				n->in[j] = res;
+		for (int b = 0; b < n->n_buf; b++)
+			if (n->bufs[b].value == old)
+				n->bufs[b].value = res;
+	}
+	for (int i = 0; i < m->n_output; i++)
+		if (m->outputs[i] == old)
+			m->outputs[i] = res;
+	return 0;
+}
+
+int gos_synth_activation(const gos_module *m, const char *name, const gos_synth_calib *c,
+                         const float **x, int *owned, gos_diags *d)
+{
+	for (int k = 0; c->acts && k < c->acts->n; k++)
+		if (!strcmp(c->acts->names[k], name)) {
+			*x = c->acts->t[k].data;
+			*owned = 0;
+			return 0;
+		}
+	const char *names[1] = {name};
+	gos_engine_opts eo = {"host", 0, -1};
+	gos_capture cap;
+	if (gos_capture_run(m, 1, names, &eo, c->n, c->in, &cap, d))
+		return -1;
+	*x = cap.t[0].data;
+	*owned = 1;
+	cap.t[0].data = NULL;
+	gos_capture_free(&cap);
+	return 0;
+}
+
+/* ---- the driver ------------------------------------------------------ */
+
+/* The node called name, or -1 (with a suggestion in the error). */
+static int find_node(const gos_module *m, const char *name, gos_diags *d)
+{
+	int best = -1, cap = (int)strlen(name) / 3 + 2, bd = cap + 1;
+	for (int i = 0; i < m->n_node; i++) {
+		if (!strcmp(m->nodes[i].name, name))
+			return i;
+		int e = gos_edit_distance(name, m->nodes[i].name, cap);
+		if (e < bd)
+			bd = e, best = i;
+	}
+	if (best >= 0)
+		gos_error(d, (gos_loc){m->name, 0, 0}, "model '%s' has no node '%s' (did you mean '%s'?)",
+		          m->name, name, m->nodes[best].name);
+	else
+		gos_error(d, (gos_loc){m->name, 0, 0}, "model '%s' has no node '%s'", m->name, name);
+	return -1;
+}
+
+/* Derives candidate (rule r, param) of node ni on a copy of m; fills the
+ * candidate's figures. Returns the copy or NULL. */
+static gos_module *derive_one(const gos_module *m, int ni, const gos_synth_rule *r, int param,
+                              const gos_synth_calib *c, gos_synth_cand *cd, gos_diags *d)
+{
+	gos_module *cm = gos_module_clone(m);
+	if (!cm) {
+		gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
+		return NULL;
+	}
+	double before = gos_flops(cm), err = -1;
+	int exact = 0;
+	const char *node = m->nodes[ni].name;
+	if (r->derive(cm, ni, param, c, &exact, &err, d) || gos_pass_dce(cm, d) < 0) {
+		gos_module_free(cm);
+		return NULL;
+	}
+	if (gos_verify(cm, d)) {
+		gos_error(d, (gos_loc){m->name, 0, 0},
+		          "internal error: %s/%s:%s=%d does not verify", node, r->name, r->param, param);
+		gos_module_free(cm);
+		return NULL;
+	}
+	if (cd) {
+		/* FLOPs of the node (the module's, minus all but the node) */
+		gos_module *one = gos_module_clone(m);
+		double node_flops = 0;
+		if (one) {
+			one->n_node = 1;
+			one->nodes[0] = m->nodes[ni];
+			node_flops = gos_flops(one);
+			gos_module_free(one);
+		}
+		snprintf(cd->name, sizeof cd->name, "%s/%s:%s=%d", node, r->name, r->param, param);
+		cd->rule = r;
+		cd->node = ni;
+		cd->param = param;
+		cd->exact = exact;
+		cd->flops_before = node_flops;
+		cd->flops_after = gos_flops(cm) - (before - node_flops);
+		cd->err = err;
+	}
+	return cm;
+}
+
+int gos_synth_list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_synth_cand **out,
+                   gos_diags *d)
+{
+	*out = NULL;
+	gos_module *m = gos_module_clone(m0);
+	if (!m || gos_module_materialize(m, d)) {
+		if (!m)
+			gos_error(d, (gos_loc){m0->name, 0, 0}, "out of memory");
+		gos_module_free(m);
+		return -1;
+	}
+	int n = 0, cap = 0, rc = 0;
+	gos_synth_cand *v = NULL;
+	int have_calib = c && c->n > 0;
+	/* one recording of the inputs and results of every node a rule applies to */
+	gos_capture acts = {0};
+	gos_synth_calib cc = {0, NULL, NULL};
+	if (have_calib && !c->acts) {
+		const char **names = calloc((size_t)(2 * m->n_node) + 1, sizeof *names);
+		int nn = 0;
+		for (int i = ni < 0 ? 0 : ni; names && i < (ni < 0 ? m->n_node : ni + 1); i++) {
+			int any = 0, vals[16];
+			for (const gos_synth_rule *r = gos_synth_rules; r->name; r++)
+				any |= r->params(m, i, vals, 16) > 0;
+			if (any && m->nodes[i].n_in > 0 && m->nodes[i].n_out > 0) {
+				names[nn++] = m->vals[m->nodes[i].in[0]].name;
+				names[nn++] = m->vals[m->nodes[i].out[0]].name;
+			}
+		}
+		gos_engine_opts eo = {"host", 0, -1};
+		if (!names || (nn && gos_capture_run(m, nn, names, &eo, c->n, c->in, &acts, d))) {
+			if (!names)
+				gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
+			free(names);
+			gos_module_free(m);
+			return -1;
+		}
+		free(names);
+		cc = *c;
+		cc.acts = &acts;
+		c = &cc;
+	}
+	for (int i = ni < 0 ? 0 : ni; i < (ni < 0 ? m->n_node : ni + 1) && !rc; i++)
+		for (const gos_synth_rule *r = gos_synth_rules; r->name && !rc; r++) {
+			int vals[16];
+			int np = r->params(m, i, vals, 16);
+			for (int k = 0; k < np && !rc; k++) {
+				if (n == cap) {
+					cap = cap ? 2 * cap : 16;
+					gos_synth_cand *nv = realloc(v, sizeof *v * (size_t)cap);
+					if (!nv) {
+						gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
+						rc = -1;
+						break;
+					}
+					v = nv;
+				}
+				gos_synth_cand *cd = &v[n];
+				/* without data, a fitted rule lists only its exact settings */
+				int quiet = !have_calib && r->fitted;
+				gos_diags tmp;
+				gos_diags_init(&tmp);
+				gos_module *cm = derive_one(m, i, r, vals[k], have_calib ? c : NULL, cd,
+				                            quiet ? &tmp : d);
+				gos_diags_free(&tmp);
+				if (!cm) {
+					if (quiet)
+						continue;
+					rc = -1;
+					break;
+				}
+				gos_module_free(cm);
+				n++;
+			}
+		}
+	gos_capture_free(&acts);
+	gos_module_free(m);
+	if (rc) {
+		free(v);
+		return -1;
+	}
+	*out = v;
+	return n;
+}
+
+gos_module *gos_synth_apply(const gos_module *m0, const char *spec, const gos_synth_calib *c,
+                            gos_diags *d)
+{
+	gos_loc loc = {m0->name, 0, 0};
+	gos_module *m = gos_module_clone(m0);
+	char *list = strdup(spec);
+	if (!m || !list || gos_module_materialize(m, d)) {
+		if (!m || !list)
+			gos_error(d, loc, "out of memory");
+		free(list);
+		gos_module_free(m);
+		return NULL;
+	}
+	char *save = NULL;
+	for (char *item = strtok_r(list, ",", &save); item && m; item = strtok_r(NULL, ",", &save)) {
+		char *slash = strrchr(item, '/');
+		if (!slash || slash == item || !slash[1]) {
+			gos_error(d, loc, "'%s': want NODE/RULE[:PARAM=VALUE]", item);
+			break;
+		}
+		*slash = 0;
+		char *rule = slash + 1, *colon = strchr(rule, ':');
+		if (colon)
+			*colon = 0;
+		const gos_synth_rule *r = gos_synth_rule_find(rule);
+		if (!r) {
+			char known[256] = "";
+			size_t u = 0;
+			for (const gos_synth_rule *q = gos_synth_rules; q->name && u < sizeof known; q++)
+				u += (size_t)snprintf(known + u, sizeof known - u, "%s%s", u ? ", " : "", q->name);
+			gos_error(d, loc, "unknown rule '%s' (known: %s)", rule, known);
+			break;
+		}
+		int ni = find_node(m, item, d);
+		if (ni < 0)
+			break;
+		int vals[16];
+		int np = r->params(m, ni, vals, 16);
+		if (np == 0) {
+			gos_error(d, loc, "rule '%s' does not apply to node '%s' (%s)", r->name, item,
+			          m->nodes[ni].op);
+			break;
+		}
+		int param = vals[0];
+		if (colon) {
+			char *p = colon + 1, *eq = strchr(p, '='), *end;
+			if (eq && (size_t)(eq - p) == strlen(r->param) && !strncmp(p, r->param, (size_t)(eq - p)))
+				p = eq + 1;
+			else if (eq) {
+				gos_error(d, loc, "rule '%s' has parameter '%s', not '%.*s'", r->name, r->param,
+				          (int)(eq - p), p);
+				break;
+			}
+			long v = strtol(p, &end, 10);
+			if (!*p || *end || v < 1 || v > 1 << 24) {
+				gos_error(d, loc, "'%s': %s wants a positive integer", p, r->param);
+				break;
+			}
+			param = (int)v;
+		}
+		gos_module *next = derive_one(m, ni, r, param, c, NULL, d);
+		gos_module_free(m);
+		m = next;
+	}
+	free(list);
+	if (m && d->n_errors) {
+		gos_module_free(m);
+		m = NULL;
+	}
+	return m;
+}

@@ -1,0 +1,131 @@
+/* synth.h -- operator synthesis: cheaper operators derived from a node's
+ * comprehension (docs/synthesis.md).
+ *
+ * Rules are data: gos_synth_rules[] is one table of named rules. Each has
+ * an applicability test on the structure of a node (a plain contraction
+ * reading a constant weight, its index expressions, its shapes; never the
+ * operator's name alone), the parameter values worth listing, and a
+ * derivation that replaces the node, in a copy of the module, by one or
+ * more new nodes built from the prelude's operators. One driver lists
+ * and applies them.
+ *
+ * Exact rules give the original outputs up to float rounding. Fitted
+ * rules approximate the node; their new weights are computed in closed
+ * form (LAPACKE) from calibration activations of the node's input, and
+ * every fitted candidate reports its reconstruction error: the relative
+ * mean squared error ||Y' - Y||^2 / ||Y||^2 of the node's result on the
+ * calibration batch.
+ *
+ * Candidates are named NODE/RULE:PARAM=VALUE, e.g. `layers.2.c1/lowrank:r=8`.
+ */
+#ifndef GOS_SYNTH_H
+#define GOS_SYNTH_H
+
+#include "eval/eval.h"
+#include "ir/ir.h"
+
+/* What fitted rules are computed from: n samples of the module's inputs
+ * (as gos_engine_run takes them). NULL or n == 0: exact rules only.
+ * acts (may be NULL) holds values already recorded on these samples
+ * (gos_capture_run); rules look there before recording anything. */
+typedef struct gos_synth_calib {
+	int64_t n;
+	const float *const *in;
+	const gos_capture *acts;
+} gos_synth_calib;
+
+typedef struct gos_synth_rule gos_synth_rule;
+
+/* One candidate replacement of one node. */
+typedef struct gos_synth_cand {
+	char name[256];          /* NODE/RULE:PARAM=VALUE */
+	const gos_synth_rule *rule;
+	int node;                /* node index in the module */
+	int param;               /* the rule's parameter value */
+	int exact;               /* 1: equal up to rounding (checked: see err) */
+	double flops_before;     /* the node's FLOPs */
+	double flops_after;      /* the replacement's FLOPs */
+	double err;              /* relative MSE on the calibration batch (fitted
+	                            rules; exact ones: on it too when given), or
+	                            -1 when not measured */
+} gos_synth_cand;
+
+struct gos_synth_rule {
+	const char *name;   /* in candidate names */
+	const char *param;  /* the parameter's name ("r") */
+	int fitted;         /* needs calibration data unless exact */
+	const char *what;   /* one line for --help and the docs */
+	/* Whether the rule applies to node ni of m; fills the parameter values
+	 * worth listing (at most max; the first is the default) and returns
+	 * their count (0: does not apply). */
+	int (*params)(const gos_module *m, int ni, int *vals, int max);
+	/* Replaces node ni of m (a copy the caller owns) by the derived nodes,
+	 * keeping the name of its result value, using calibration data c when
+	 * given. Sets *exact, and *err to the reconstruction error on c (-1
+	 * without c). Returns 0 or -1 with errors in d. */
+	int (*derive)(gos_module *m, int ni, int param, const gos_synth_calib *c, int *exact,
+	              double *err, gos_diags *d);
+};
+
+/* The table of rules, terminated by {NULL}. */
+extern const gos_synth_rule gos_synth_rules[];
+const gos_synth_rule *gos_synth_rule_find(const char *name);
+
+/* Lists the candidates of node ni of m (every rule, every listed
+ * parameter; ni < 0: every node). Fitted candidates need c (skipped
+ * without it). Each candidate is derived on a copy and, with c, measured.
+ * *out is malloc'd (caller frees). Returns the count or -1. */
+int gos_synth_list(const gos_module *m, int ni, const gos_synth_calib *c,
+                   gos_synth_cand **out, gos_diags *d);
+
+/* Applies the candidates named by spec ("NODE/RULE:PARAM=V,..." or
+ * "NODE/RULE:V"; without a parameter, the rule's default) to a copy of m
+ * and returns it, or NULL with errors in d (unknown node or rule, a rule
+ * that does not apply, a parameter out of range, a fitted rule without
+ * calibration data). m is not modified. */
+gos_module *gos_synth_apply(const gos_module *m, const char *spec, const gos_synth_calib *c,
+                            gos_diags *d);
+
+/* ---- the rules, one file each (their params / derive functions) ----- */
+
+/* passes/synth/lowrank.c */
+int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_lowrank_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                             int *exact, double *err, gos_diags *d);
+
+/* ---- shared by the rules (passes/synth/synth.c) ---------------------- */
+
+/* A plain 2-D convolution or dense layer, read from the node's structure:
+ * gos_pass_plain_contraction holds, the weight (and bias) are constant,
+ * X is [N, C, H, W] with weight [K, C, R, S] (ungrouped) or X [N, C]
+ * with weight [K, C]. Attributes give stride / pad / dilation. */
+typedef struct gos_synth_contraction {
+	int conv;                /* 1: conv2d, 0: dense */
+	int64_t K, C, R, S;      /* R = S = 1 for dense */
+	int64_t P, Q;            /* output spatial size (1 for dense) */
+	int64_t N;               /* batch */
+	int w, b;                /* weight and bias values (b -1: none) */
+	int x, y;                /* input and result values */
+} gos_synth_contraction;
+
+/* Fills cv for node ni when it is such a contraction; returns 1, else 0. */
+int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction *cv);
+
+/* Replaces node ni of m by the nodes m->nodes[first..n_node) that the
+ * derivation appended (in order), the last of which writes value `res`:
+ * they move to position ni, res takes the name of ni's result and every
+ * reader of that result reads res. Returns 0 or -1. */
+int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d);
+
+/* A new constant weight (data copied) named base (made unique). */
+int gos_synth_weight(gos_module *m, const char *base, int rank, const int64_t *shape,
+                     const float *data);
+
+/* Value `name` of m recorded on calibration data c: from c->acts when
+ * it holds it (*owned = 0), else recorded now on host code (*owned = 1:
+ * the caller frees *x). *x holds c->n samples of the value, concatenated.
+ * Returns 0 or -1. */
+int gos_synth_activation(const gos_module *m, const char *name, const gos_synth_calib *c,
+                         const float **x, int *owned, gos_diags *d);
+
+#endif
