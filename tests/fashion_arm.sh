@@ -3,7 +3,9 @@
 # compiled for ARM and run under qemu-user (gos-eval -target=armv8 builds
 # the static runner and feeds it 200 test images in one process): the
 # predictions equal those of host code for the same images, every one,
-# for every example model on armv8 and for the ResNet on pi3-armv7.
+# for every example model on armv8 and for the ResNet on pi3-armv7, and
+# for the VGG with two synthesised low-rank layers (a convolution and a
+# dense layer, fitted on calibration images) on armv8 and pi3-armv7.
 set -u
 build=${1:?usage: fashion_arm.sh BUILD_DIR SOURCE_DIR}
 src=${2:?usage: fashion_arm.sh BUILD_DIR SOURCE_DIR}
@@ -20,8 +22,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 jget() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
 
-check() { # arch target
-	local onnx=$src/examples/fashion/$1.onnx t=$2
+check() { # arch target [model file]
+	local onnx=${3:-$src/examples/fashion/$1.onnx} t=$2
 	"$ev" "$onnx" --data fashion-mnist:test $norm --limit 200 --predictions "$tmp/$1.host.npy" \
 		>/dev/null 2>"$tmp/err" || { fail "$1: host: $(head -5 "$tmp/err")"; return; }
 	if ! "$ev" "$onnx" --data fashion-mnist:test $norm --limit 200 -target="$t" \
@@ -41,6 +43,16 @@ for arch in resnet mobilenet vgg; do
 done
 if command -v qemu-arm >/dev/null && command -v arm-linux-gnueabihf-gcc >/dev/null; then
 	check resnet pi3-armv7
+fi
+# synthesised operators: the low-rank pairs take the ARM kernels too
+spec="/features/features.4/features.4.0/Conv_output_0/lowrank:r=28,/fc1/Gemm_output_0/lowrank:r=51"
+if "$build/gos-opt" "$src/examples/fashion/vgg.onnx" --apply="$spec" \
+	--calib fashion-mnist:train:128 $norm -o "$tmp/vgg_lr.gir" 2>"$tmp/err"; then
+	check vgg_lowrank armv8 "$tmp/vgg_lr.gir"
+	command -v qemu-arm >/dev/null && command -v arm-linux-gnueabihf-gcc >/dev/null &&
+		check vgg_lowrank pi3-armv7 "$tmp/vgg_lr.gir"
+else
+	fail "gos-opt --apply on vgg: $(head -3 "$tmp/err")"
 fi
 [ $fails -eq 0 ] || { echo "fashion_arm: $fails failure(s)"; exit 1; }
 echo "fashion_arm: ok"

@@ -352,7 +352,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 		a->n_in = 2;
 		a->in = GOS_NEWN(m->arena, int, 2);
 		a->out = GOS_NEWN(m->arena, int, 1);
-		a->n_buf = orig.n_buf - 1;
+		a->n_buf = orig.n_buf - (orig.n_in - 2); /* without the bias */
 		a->bufs = GOS_NEWN(m->arena, gos_buf, a->n_buf);
 		a->n_stmt = 1;
 		a->stmts = GOS_NEWN(m->arena, gos_stmt, 1);
@@ -372,7 +372,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 		a->bufs[2].shape[1] = r;
 		a->bufs[2].value = zv;
 		for (int j = orig.n_in + 1; j < orig.n_buf; j++)
-			a->bufs[j - 1] = orig.bufs[j];
+			a->bufs[3 + j - (orig.n_in + 1)] = orig.bufs[j];
 		a->stmts[0] = orig.stmts[0];
 		a->stmts[0].dst = 2;
 		/* the second: a 1x1 mix of the r channels, with the bias */
