@@ -23,35 +23,6 @@
 #include "frontend/frontend.h"
 #include "passes/passes.h"
 
-/* Value of index expression root of s at variable values v[]. */
-static int64_t ix_eval(const gos_stmt *s, int root, const int64_t *v)
-{
-	const gos_ix *x = &s->ix[root];
-	int64_t a, b;
-	switch (x->op) {
-	case GOS_IX_CONST:
-		return x->k;
-	case GOS_IX_VAR:
-		return v[x->k];
-	case GOS_IX_DIV:
-		a = ix_eval(s, x->a, v);
-		return a >= 0 ? a / x->k : -((-a + x->k - 1) / x->k);
-	case GOS_IX_MOD:
-		a = ix_eval(s, x->a, v) % x->k;
-		return a < 0 ? a + x->k : a;
-	default:
-		a = ix_eval(s, x->a, v);
-		b = ix_eval(s, x->b, v);
-		switch (x->op) {
-		case GOS_IX_ADD: return a + b;
-		case GOS_IX_SUB: return a - b;
-		case GOS_IX_MUL: return a * b;
-		case GOS_IX_MIN: return a < b ? a : b;
-		default: return a > b ? a : b;
-		}
-	}
-}
-
 /* Singular values and vectors of the node's weight (K x D, row-major):
  * u[K][K'], sv[K'], vt[K'][D] with K' = min(K, D). Returns 0 or -1. */
 static int weight_svd(const float *w, int64_t K, int64_t D, double **u, double **sv,
@@ -129,57 +100,6 @@ int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max)
 	return n;
 }
 
-/* Rows of the least-squares fit: (sample, output position) pairs, at
- * most this many, spread evenly over the calibration batch. */
-#define FIT_ROWS 24576
-
-/* One output position of the contraction: row g of the ns * pos rows
- * (sample-major). Fills patch[D] with the X elements the reduction reads
- * there and yk[K] with the node's recorded outputs. */
-static void patch_row(const gos_node *node, const float *x, const float *y, int64_t g,
-                      int64_t D, double *patch, double *yk)
-{
-	const gos_stmt *s = &node->stmts[0];
-	const gos_buf *xb = &node->bufs[0], *yb = &node->bufs[node->n_in];
-	const gos_ins *lx = &s->ins[0];
-	int rank = yb->rank;
-	int64_t K = yb->shape[1], xn = gos_numel(xb->rank, xb->shape),
-	        yn = gos_numel(yb->rank, yb->shape), pos = yn / K;
-	int64_t smp = g / pos, p = g % pos, v[GOS_MAX_VARS];
-	/* output variables from p over dims {0, 2, 3, ..}; k (var 1) is 0 */
-	int64_t rem = p;
-	for (int dd = rank - 1; dd >= 0; dd--) {
-		if (dd == 1) {
-			v[1] = 0;
-			continue;
-		}
-		v[dd] = rem % yb->shape[dd];
-		rem /= yb->shape[dd];
-	}
-	const float *xs = x + smp * xn;
-	for (int64_t col = 0; col < D; col++) {
-		int64_t c = col;
-		for (int j = s->n_red - 1; j >= 0; j--) {
-			v[rank + j] = c % s->red_extent[j];
-			c /= s->red_extent[j];
-		}
-		int64_t off = 0;
-		int in = 1;
-		for (int a = 0; a < xb->rank && in; a++) {
-			int64_t i = ix_eval(s, lx->idx[a], v);
-			in = i >= 0 && i < xb->shape[a];
-			off = off * xb->shape[a] + i;
-		}
-		patch[col] = in ? xs[off] : lx->has_pad ? lx->f : 0.0;
-	}
-	int64_t stride = 1;
-	for (int dd = 2; dd < rank; dd++)
-		stride *= yb->shape[dd];
-	int64_t sp = rank > 2 ? p % stride : 0;
-	for (int64_t k = 0; k < K; k++)
-		yk[k] = y[smp * yn + (v[0] * K + k) * stride + sp];
-}
-
 /* Relative MSE of the pair (w1 [r][D], w2 [K][r], b2) against the
  * recorded outputs over every output position of the calibration batch. */
 static double pair_error(const gos_node *node, const float *x, const float *y, int64_t rows,
@@ -191,7 +111,7 @@ static double pair_error(const gos_node *node, const float *x, const float *y, i
 		return -1;
 	double *yk = patch + D, *zj = yk + K, num = 0, den = 0;
 	for (int64_t g = 0; g < rows; g++) {
-		patch_row(node, x, y, g, D, patch, yk);
+		gos_synth_patch_row(node, x, y, g, D, patch, yk);
 		for (int64_t j = 0; j < r; j++) {
 			double acc = 0;
 			for (int64_t q = 0; q < D; q++)
@@ -276,7 +196,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 	int64_t total = have ? c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / K : 0;
 	if (!*exact) {
 		int64_t rows_max = (1 << 24) / D; /* patches stay within 128 MB */
-		rows_max = rows_max > FIT_ROWS ? FIT_ROWS : rows_max < 4096 ? 4096 : rows_max;
+		rows_max = rows_max > GOS_SYNTH_FIT_ROWS ? GOS_SYNTH_FIT_ROWS : rows_max < 4096 ? 4096 : rows_max;
 		int64_t rows = total < rows_max ? total : rows_max;
 		pm = malloc(sizeof(double) * (size_t)(rows * D + 1));
 		yr = malloc(sizeof(double) * (size_t)(rows * K + 1));
@@ -291,7 +211,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 			goto done;
 		}
 		for (int64_t i = 0; i < rows; i++) /* evenly spaced over the batch */
-			patch_row(node, xcap, ycap, rows == total ? i : i * total / rows, D, pm + i * D,
+			gos_synth_patch_row(node, xcap, ycap, rows == total ? i : i * total / rows, D, pm + i * D,
 			          yr + i * K);
 		/* Z = [patches . W1^T, 1] (W1 rounded to float as it will be stored) */
 		for (int64_t i = 0; i < rows; i++) {

@@ -3,6 +3,7 @@
  * node's structure, splicing new nodes in, calibration captures). */
 #include "passes/synth/synth.h"
 
+#include <lapacke.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,22 @@ const gos_synth_rule gos_synth_rules[] = {
 	 "contraction -> rank-r pair (r filters, then a 1x1 mix); exact at the weight's "
 	 "numerical rank, else fitted: SVD start, least-squares refit of the mix and bias",
 	 gos_synth_lowrank_params, gos_synth_lowrank_derive},
+	{"shrink1x1", NULL, 1,
+	 "kxk convolution -> 1x1 on the centre tap, weights and bias refitted by least squares; "
+	 "exact when the other taps are zero",
+	 gos_synth_shrink1x1_params, gos_synth_shrink1x1_derive},
+	{"shrinkkx1", NULL, 1, "kxk convolution -> kx1 (the centre column), refitted",
+	 gos_synth_shrinkkx1_params, gos_synth_shrinkkx1_derive},
+	{"shrink1xk", NULL, 1, "kxk convolution -> 1xk (the centre row), refitted",
+	 gos_synth_shrink1xk_params, gos_synth_shrink1xk_derive},
+	{"grouped", "g", 1,
+	 "convolution -> grouped convolution (g groups), each group refitted by least squares; "
+	 "exact when the weight is block-diagonal",
+	 gos_synth_grouped_params, gos_synth_grouped_derive},
+	{"dwsep", NULL, 1,
+	 "kxk convolution -> depthwise kxk + pointwise 1x1 (rank-1 split per input channel, "
+	 "pointwise and bias refitted); exact when every channel's filters are rank 1",
+	 gos_synth_dwsep_params, gos_synth_dwsep_derive},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
 
@@ -97,6 +114,124 @@ int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction 
 	cv->x = n->in[0];
 	cv->y = n->out[0];
 	return wb->shape[0] == cv->K;
+}
+
+/* Value of index expression root of s at variable values v[]. */
+static int64_t ix_eval(const gos_stmt *s, int root, const int64_t *v)
+{
+	const gos_ix *x = &s->ix[root];
+	int64_t a, b;
+	switch (x->op) {
+	case GOS_IX_CONST:
+		return x->k;
+	case GOS_IX_VAR:
+		return v[x->k];
+	case GOS_IX_DIV:
+		a = ix_eval(s, x->a, v);
+		return a >= 0 ? a / x->k : -((-a + x->k - 1) / x->k);
+	case GOS_IX_MOD:
+		a = ix_eval(s, x->a, v) % x->k;
+		return a < 0 ? a + x->k : a;
+	default:
+		a = ix_eval(s, x->a, v);
+		b = ix_eval(s, x->b, v);
+		switch (x->op) {
+		case GOS_IX_ADD: return a + b;
+		case GOS_IX_SUB: return a - b;
+		case GOS_IX_MUL: return a * b;
+		case GOS_IX_MIN: return a < b ? a : b;
+		default: return a > b ? a : b;
+		}
+	}
+}
+
+/* One output position of the contraction: row g of the ns * pos rows
+ * (sample-major). Fills patch[D] with the X elements the reduction reads
+ * there and yk[K] with the node's recorded outputs. */
+void gos_synth_patch_row(const gos_node *node, const float *x, const float *y, int64_t g,
+                      int64_t D, double *patch, double *yk)
+{
+	const gos_stmt *s = &node->stmts[0];
+	const gos_buf *xb = &node->bufs[0], *yb = &node->bufs[node->n_in];
+	const gos_ins *lx = &s->ins[0];
+	int rank = yb->rank;
+	int64_t K = yb->shape[1], xn = gos_numel(xb->rank, xb->shape),
+	        yn = gos_numel(yb->rank, yb->shape), pos = yn / K;
+	int64_t smp = g / pos, p = g % pos, v[GOS_MAX_VARS];
+	/* output variables from p over dims {0, 2, 3, ..}; k (var 1) is 0 */
+	int64_t rem = p;
+	for (int dd = rank - 1; dd >= 0; dd--) {
+		if (dd == 1) {
+			v[1] = 0;
+			continue;
+		}
+		v[dd] = rem % yb->shape[dd];
+		rem /= yb->shape[dd];
+	}
+	const float *xs = x + smp * xn;
+	for (int64_t col = 0; col < D; col++) {
+		int64_t c = col;
+		for (int j = s->n_red - 1; j >= 0; j--) {
+			v[rank + j] = c % s->red_extent[j];
+			c /= s->red_extent[j];
+		}
+		int64_t off = 0;
+		int in = 1;
+		for (int a = 0; a < xb->rank && in; a++) {
+			int64_t i = ix_eval(s, lx->idx[a], v);
+			in = i >= 0 && i < xb->shape[a];
+			off = off * xb->shape[a] + i;
+		}
+		patch[col] = in ? xs[off] : lx->has_pad ? lx->f : 0.0;
+	}
+	int64_t stride = 1;
+	for (int dd = 2; dd < rank; dd++)
+		stride *= yb->shape[dd];
+	int64_t sp = rank > 2 ? p % stride : 0;
+	for (int64_t k = 0; k < K; k++)
+		yk[k] = y[smp * yn + (v[0] * K + k) * stride + sp];
+}
+
+int gos_synth_conv_geometry(const gos_module *m, int ni, double stride[2], double pad[4],
+                            double dil[2])
+{
+	gos_synth_contraction cv;
+	if (!gos_synth_contraction_of(m, ni, &cv) || !cv.conv || m->vals[cv.w].rank != 4)
+		return 0;
+	const gos_node *n = &m->nodes[ni];
+	const gos_stmt *s = &n->stmts[0];
+	const gos_ins *lx = &s->ins[0];
+	const gos_buf *xb = &n->bufs[0];
+	if (s->n_red != 3 || !ix_is_var(s, lx->idx[1], 4))
+		return 0;
+	for (int a = 0; a < 2; a++) {
+		int pv = 2 + a, rv = 5 + a, root = lx->idx[2 + a];
+		int64_t v[GOS_MAX_VARS] = {0};
+		int64_t f00 = ix_eval(s, root, v);
+		v[pv] = 1;
+		int64_t f10 = ix_eval(s, root, v);
+		v[rv] = 1;
+		int64_t f11 = ix_eval(s, root, v);
+		v[pv] = 0;
+		int64_t f01 = ix_eval(s, root, v);
+		v[pv] = 3, v[rv] = 2;
+		int64_t f32 = ix_eval(s, root, v);
+		int64_t st = f10 - f00, dl = f01 - f00;
+		/* affine in (p, r), no other variable */
+		if (st < 1 || dl < 1 || f11 != f00 + st + dl || f32 != f00 + 3 * st + 2 * dl ||
+		    f00 > 0)
+			return 0;
+		for (int u = 0; u < 7; u++)
+			if (u != pv && u != rv && ix_uses(s, root, u, 0))
+				return 0;
+		int64_t P = n->bufs[n->n_in].shape[2 + a], R = a ? cv.S : cv.R, H = xb->shape[2 + a];
+		int64_t lo = -f00, hi = (P - 1) * st + (R - 1) * dl - lo - (H - 1);
+		stride[a] = (double)st;
+		dil[a] = (double)dl;
+		pad[a] = (double)lo;
+		pad[2 + a] = (double)(hi > 0 ? hi : 0);
+	}
+	return lx->has_pad ? lx->f == 0.0f : 1;
 }
 
 /* ---- editing modules ------------------------------------------------- */
@@ -213,8 +348,8 @@ static gos_module *derive_one(const gos_module *m, int ni, const gos_synth_rule 
 		return NULL;
 	}
 	if (gos_verify(cm, d)) {
-		gos_error(d, (gos_loc){m->name, 0, 0},
-		          "internal error: %s/%s:%s=%d does not verify", node, r->name, r->param, param);
+		gos_error(d, (gos_loc){m->name, 0, 0}, "internal error: %s/%s (%d) does not verify",
+		          node, r->name, param);
 		gos_module_free(cm);
 		return NULL;
 	}
@@ -228,7 +363,10 @@ static gos_module *derive_one(const gos_module *m, int ni, const gos_synth_rule 
 			node_flops = gos_flops(one);
 			gos_module_free(one);
 		}
-		snprintf(cd->name, sizeof cd->name, "%s/%s:%s=%d", node, r->name, r->param, param);
+		if (r->param)
+			snprintf(cd->name, sizeof cd->name, "%s/%s:%s=%d", node, r->name, r->param, param);
+		else
+			snprintf(cd->name, sizeof cd->name, "%s/%s", node, r->name);
 		cd->rule = r;
 		cd->node = ni;
 		cd->param = param;
@@ -369,6 +507,10 @@ gos_module *gos_synth_apply(const gos_module *m0, const char *spec, const gos_sy
 			break;
 		}
 		int param = vals[0];
+		if (colon && !r->param) {
+			gos_error(d, loc, "rule '%s' takes no parameter", r->name);
+			break;
+		}
 		if (colon) {
 			char *p = colon + 1, *eq = strchr(p, '='), *end;
 			if (eq && (size_t)(eq - p) == strlen(r->param) && !strncmp(p, r->param, (size_t)(eq - p)))

@@ -52,7 +52,7 @@ typedef struct gos_synth_cand {
 
 struct gos_synth_rule {
 	const char *name;   /* in candidate names */
-	const char *param;  /* the parameter's name ("r") */
+	const char *param;  /* the parameter's name ("r"); NULL: none (0) */
 	int fitted;         /* needs calibration data unless exact */
 	const char *what;   /* one line for --help and the docs */
 	/* Whether the rule applies to node ni of m; fills the parameter values
@@ -88,6 +88,24 @@ gos_module *gos_synth_apply(const gos_module *m, const char *spec, const gos_syn
 
 /* ---- the rules, one file each (their params / derive functions) ----- */
 
+/* passes/synth/shrink.c: 1x1, kx1 and 1xk kernels from a kxk one */
+int gos_synth_shrink1x1_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_shrinkkx1_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_shrink1xk_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_shrink1x1_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                               int *exact, double *err, gos_diags *d);
+int gos_synth_shrinkkx1_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                               int *exact, double *err, gos_diags *d);
+int gos_synth_shrink1xk_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                               int *exact, double *err, gos_diags *d);
+/* passes/synth/grouped.c */
+int gos_synth_grouped_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_grouped_derive(gos_module *m, int ni, int g, const gos_synth_calib *c,
+                             int *exact, double *err, gos_diags *d);
+/* passes/synth/dwsep.c */
+int gos_synth_dwsep_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                           int *exact, double *err, gos_diags *d);
 /* passes/synth/lowrank.c */
 int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_lowrank_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
@@ -116,6 +134,66 @@ int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction 
  * they move to position ni, res takes the name of ni's result and every
  * reader of that result reads res. Returns 0 or -1. */
 int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d);
+
+/* Rows of least-squares fits: (sample, output position) pairs, at most
+ * this many, spread evenly over the calibration batch. */
+#define GOS_SYNTH_FIT_ROWS 24576
+
+/* Output position g (of c->n * positions, sample-major) of contraction
+ * node `node`: patch[D] gets the elements of X (x: the recorded input)
+ * its reduction reads there, in the weight's [red...] order (padding
+ * value outside X), yk[K] the node's recorded outputs (y) there. */
+void gos_synth_patch_row(const gos_node *node, const float *x, const float *y, int64_t g,
+                         int64_t D, double *patch, double *yk);
+
+/* What fitted rules of a contraction node work from: its input and
+ * result recorded on the calibration batch (passes/synth/fit.c). */
+typedef struct gos_synth_data {
+	const gos_node *node;   /* the contraction (in the module given) */
+	const float *x, *y;     /* recorded X and Y, c->n samples each */
+	int xown, yown;         /* whether gos_synth_data_free frees them */
+	int64_t total;          /* output positions: c->n * batch * spatial */
+	int64_t D, K;           /* reduction size, output channels */
+} gos_synth_data;
+
+/* Records (or finds in c->acts) what node ni of m needs; needs c->n > 0
+ * and a contraction (gos_synth_contraction_of). Returns 0 or -1. */
+int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
+                       gos_synth_data *sd, gos_diags *d);
+void gos_synth_data_free(gos_synth_data *sd);
+
+/* A rule's features of one output position: f[nf] from patch[D]. */
+typedef void (*gos_synth_feat)(const double *patch, double *f, const void *ctx);
+/* A rule's prediction of the K outputs at one position from patch[D]. */
+typedef void (*gos_synth_pred)(const double *patch, double *y, const void *ctx);
+
+/* Least squares over up to GOS_SYNTH_FIT_ROWS positions: outputs
+ * ks[0..nk) (channel numbers) from nf features plus a constant. a gets
+ * (nf + 1) x nk coefficients, row-major, the constant's row last.
+ * Returns 0 or -1 with an error naming `what`. */
+int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx, int nf,
+                  const int *ks, int nk, double *a, const char *what, gos_diags *d);
+/* Relative MSE ||pred - Y||^2 / ||Y||^2 over every output position of
+ * the batch, or -1 when out of memory. */
+double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx);
+
+/* The node's numeric attribute `name` (n values expanded to want: one
+ * value repeats), or dflt when absent. Fills out[want]. */
+void gos_synth_attr(const gos_node *n, const char *name, double dflt, int want, double *out);
+
+/* The geometry of a 2-D contraction read from its X load's index
+ * expressions (not from attributes): X[n, c, p*st0 + r*dil0 - pad0,
+ * q*st1 + s*dil1 - pad1], with the bottom/right padding the output size
+ * needs. Returns 1 when node ni has exactly that form, else 0. */
+int gos_synth_conv_geometry(const gos_module *m, int ni, double stride[2], double pad[4],
+                            double dil[2]);
+
+/* Appends conv2d(x, w, b) (b < 0: none) named name with these
+ * attributes (pad: top, left, bottom, right). Returns its result value,
+ * or -1 with errors in d. */
+int gos_synth_conv2d(gos_module *m, const char *name, int x, int w, int b,
+                     const double stride[2], const double pad[4], const double dil[2],
+                     int groups, gos_loc loc, gos_diags *d);
 
 /* A new constant weight (data copied) named base (made unique). */
 int gos_synth_weight(gos_module *m, const char *base, int rank, const int64_t *shape,

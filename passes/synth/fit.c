@@ -1,0 +1,140 @@
+/* fit.c -- what the fitted rules share (synth.h): the node's recorded
+ * input and output, least squares from per-position features
+ * (LAPACKE_dgels), the reconstruction error over the whole batch. */
+#include "passes/synth/synth.h"
+
+#include <lapacke.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/frontend.h"
+
+int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
+                       gos_synth_data *sd, gos_diags *d)
+{
+	memset(sd, 0, sizeof *sd);
+	gos_synth_contraction cv;
+	if (!c || c->n <= 0 || !gos_synth_contraction_of(m, ni, &cv)) {
+		gos_error(d, m->nodes[ni].loc, "internal error: no calibration data for '%s'",
+		          m->nodes[ni].name);
+		return -1;
+	}
+	sd->node = &m->nodes[ni];
+	sd->K = cv.K;
+	sd->D = gos_numel(m->vals[cv.w].rank, m->vals[cv.w].shape) / cv.K;
+	sd->total = c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / cv.K;
+	if (gos_synth_activation(m, m->vals[cv.x].name, c, &sd->x, &sd->xown, d) ||
+	    gos_synth_activation(m, m->vals[cv.y].name, c, &sd->y, &sd->yown, d)) {
+		gos_synth_data_free(sd);
+		return -1;
+	}
+	return 0;
+}
+
+void gos_synth_data_free(gos_synth_data *sd)
+{
+	if (sd->xown)
+		free((float *)sd->x);
+	if (sd->yown)
+		free((float *)sd->y);
+	memset(sd, 0, sizeof *sd);
+}
+
+int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx, int nf,
+                  const int *ks, int nk, double *a, const char *what, gos_diags *d)
+{
+	gos_loc loc = sd->node->loc;
+	int64_t rows = sd->total < GOS_SYNTH_FIT_ROWS ? sd->total : GOS_SYNTH_FIT_ROWS;
+	if (rows < nf + 1) {
+		gos_error(d, loc, "%s: %lld calibration positions cannot fit %d coefficients", what,
+		          (long long)rows, nf + 1);
+		return -1;
+	}
+	double *f = malloc(sizeof(double) * (size_t)(rows * (nf + 1)));
+	double *y = malloc(sizeof(double) * (size_t)(rows * nk));
+	double *patch = malloc(sizeof(double) * (size_t)(sd->D + sd->K));
+	int rc = -1;
+	if (!f || !y || !patch) {
+		gos_error(d, loc, "%s: out of memory", what);
+		goto done;
+	}
+	double *yk = patch + sd->D;
+	for (int64_t i = 0; i < rows; i++) {
+		int64_t g = rows == sd->total ? i : i * sd->total / rows; /* evenly spaced */
+		gos_synth_patch_row(sd->node, sd->x, sd->y, g, sd->D, patch, yk);
+		feat(patch, f + i * (nf + 1), ctx);
+		f[i * (nf + 1) + nf] = 1.0;
+		for (int k = 0; k < nk; k++)
+			y[i * nk + k] = yk[ks ? ks[k] : k];
+	}
+	lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)rows, (lapack_int)(nf + 1),
+	                                (lapack_int)nk, f, (lapack_int)(nf + 1), y, (lapack_int)nk);
+	if (info) {
+		gos_error(d, loc, "%s: the least-squares fit failed (LAPACK info %d)", what, (int)info);
+		goto done;
+	}
+	memcpy(a, y, sizeof(double) * (size_t)((nf + 1) * nk));
+	rc = 0;
+done:
+	free(f);
+	free(y);
+	free(patch);
+	return rc;
+}
+
+double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx)
+{
+	double *patch = malloc(sizeof(double) * (size_t)(sd->D + 2 * sd->K));
+	if (!patch)
+		return -1;
+	double *yk = patch + sd->D, *yp = yk + sd->K, num = 0, den = 0;
+	for (int64_t g = 0; g < sd->total; g++) {
+		gos_synth_patch_row(sd->node, sd->x, sd->y, g, sd->D, patch, yk);
+		pred(patch, yp, ctx);
+		for (int64_t k = 0; k < sd->K; k++) {
+			num += (yp[k] - yk[k]) * (yp[k] - yk[k]);
+			den += yk[k] * yk[k];
+		}
+	}
+	free(patch);
+	return den > 0 ? num / den : num > 0;
+}
+
+void gos_synth_attr(const gos_node *n, const char *name, double dflt, int want, double *out)
+{
+	for (int i = 0; i < want; i++)
+		out[i] = dflt;
+	for (int i = 0; i < n->n_attr; i++)
+		if (n->attr[i].name && !strcmp(n->attr[i].name, name) && n->attr[i].n > 0) {
+			for (int j = 0; j < want; j++)
+				out[j] = n->attr[i].v[n->attr[i].n == want ? j : 0];
+			return;
+		}
+}
+
+int gos_synth_conv2d(gos_module *m, const char *name, int x, int w, int b,
+                     const double stride[2], const double pad[4], const double dil[2],
+                     int groups, gos_loc loc, gos_diags *d)
+{
+	gos_attr at[4];
+	double *v = GOS_NEWN(m->arena, double, 9);
+	if (!v) {
+		gos_error(d, loc, "out of memory");
+		return -1;
+	}
+	memcpy(v, stride, 2 * sizeof *v);
+	memcpy(v + 2, pad, 4 * sizeof *v);
+	memcpy(v + 6, dil, 2 * sizeof *v);
+	v[8] = groups;
+	at[0] = (gos_attr){"stride", 2, v};
+	at[1] = (gos_attr){"pad", 4, v + 2};
+	at[2] = (gos_attr){"dilation", 2, v + 6};
+	at[3] = (gos_attr){"groups", 1, v + 8};
+	gos_oplib *lib = gos_oplib_new(NULL, d);
+	if (!lib)
+		return -1;
+	int in[3] = {x, w, b}, out[8];
+	int k = gos_oplib_apply(lib, m, "conv2d", name, b >= 0 ? 3 : 2, in, 4, at, out, loc, d);
+	gos_oplib_free(lib);
+	return k == 1 ? out[0] : -1;
+}
