@@ -52,6 +52,19 @@ else
 	fail "--apply: $(head -3 "$tmp/err")"
 fi
 
+# gosc -apply compiles the same rewritten module gos-opt --apply writes
+if "$build/gosc" "$model" -apply="$node/lowrank:r=13" -calib=fashion-mnist:train:128 \
+	-mean=0.2860 -std=0.3530 -emit=ir -o "$tmp/gosc.gir" 2>"$tmp/err"; then
+	cmp -s "$tmp/gosc.gir" "$tmp/lr.gir" || fail "gosc -apply -emit=ir differs from gos-opt --apply"
+else
+	fail "gosc -apply: $(head -3 "$tmp/err")"
+fi
+rm -f "$tmp/none.o"
+"$build/gosc" "$model" -apply="$node/lowrank:r=13" -target=host -o "$tmp/none.o" 2>"$tmp/err" &&
+	fail "gosc -apply of a fitted rule without -calib succeeded"
+grep -q "calibration data" "$tmp/err" || fail "gosc -apply without -calib: $(head -2 "$tmp/err")"
+[ ! -e "$tmp/none.o" ] || fail "gosc -apply without -calib wrote an object"
+
 # bad requests: exit 1, a clear message, no output file
 expect_error() { # message args...
 	local msg=$1

@@ -8,8 +8,10 @@
 
 #include "backends/llvm/llvm.h"
 #include "backends/onnx/export.h"
+#include "eval/eval.h"
 #include "frontend/frontend.h"
 #include "passes/passes.h"
+#include "passes/synth/synth.h"
 #include "support/outfile.h"
 
 static void usage(FILE *f)
@@ -33,6 +35,12 @@ static void usage(FILE *f)
 	      "  -name=PREFIX      C name prefix of the API (default: the model name)\n"
 	      "  -model=NAME       which model of a .gos file (default: the last)\n"
 	      "  -stats            print the lowering report and memory sizes on stderr\n"
+	      "  -apply=NODE/RULE[:P=V],...  replace nodes by synthesised operators before\n"
+	      "                    compiling (docs/synthesis.md; gos-opt --synth lists them)\n"
+	      "  -calib=DATA[:N]   calibration images for fitted rules (N default 256)\n"
+	      "  -mean=M[,M..] -std=S[,S..]  normalisation of -calib images: pixels scaled\n"
+	      "                    to [0, 1], then (x - mean) / std per channel\n"
+	      "  -seed=S           seed of the -calib sample (default 0)\n"
 	      "  --list-targets    print the known targets\n"
 	      "  --help            this text\n",
 	      f);
@@ -103,10 +111,39 @@ static int write_all(const char *path, const char *data, size_t n)
 	return 0;
 }
 
+/* -apply: the rewritten copy of m (fitted rules from the -calib batch),
+ * or NULL with errors in d. */
+static gos_module *synthesise(const gos_module *m, const char *apply, const char *calib,
+                              const char *mean, const char *stdv, unsigned long long seed,
+                              gos_diags *d)
+{
+	gos_norm norm = {0};
+	gos_dataset ds = {0};
+	float *x = NULL;
+	const float *in[1] = {NULL};
+	gos_synth_calib c = {0, in, NULL};
+	gos_module *r = NULL;
+	if (mean && (norm.n_mean = gos_norm_parse(mean, 0, norm.mean, "-mean", d)) < 0)
+		return NULL;
+	if (stdv && (norm.n_std = gos_norm_parse(stdv, 1, norm.std, "-std", d)) < 0)
+		return NULL;
+	if (calib && (gos_dataset_load_calib(&ds, calib, seed, &norm, d) ||
+	              gos_capture_inputs(m, &ds, &x, &c.n, d)))
+		goto done;
+	in[0] = x;
+	r = gos_synth_apply(m, apply, calib ? &c : NULL, d);
+done:
+	free(x);
+	gos_dataset_free(&ds);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *emit = NULL, *model = NULL, *target = NULL;
 	const char *mcpu = NULL, *mattr = NULL, *prefix = NULL;
+	const char *apply = NULL, *calib = NULL, *mean = NULL, *stdv = NULL;
+	unsigned long long seed = 0;
 	int opt = 2, external = 0, stats = 0, threads = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -148,6 +185,21 @@ int main(int argc, char **argv)
 			external = 0;
 		} else if (!strcmp(a, "-stats")) {
 			stats = 1;
+		} else if (!strncmp(a, "-apply=", 7)) {
+			apply = a + 7;
+		} else if (!strncmp(a, "-calib=", 7)) {
+			calib = a + 7;
+		} else if (!strncmp(a, "-mean=", 6)) {
+			mean = a + 6;
+		} else if (!strncmp(a, "-std=", 5)) {
+			stdv = a + 5;
+		} else if (!strncmp(a, "-seed=", 6)) {
+			char *end;
+			seed = strtoull(a + 6, &end, 10);
+			if (*end || !a[6]) {
+				fprintf(stderr, "gosc: error: bad -seed '%s'\n", a + 6);
+				return 1;
+			}
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "gosc: error: unknown option '%s'\n", a);
 			usage(stderr);
@@ -222,6 +274,17 @@ int main(int argc, char **argv)
 		gos_error(&d, (gos_loc){in, 0, 0}, "internal error: the module does not verify");
 	if (!m || d.n_errors)
 		goto done;
+	if ((calib || mean || stdv) && !apply) {
+		fprintf(stderr, "gosc: error: -calib/-mean/-std are for -apply (fitted rules)\n");
+		goto done;
+	}
+	if (apply) {
+		gos_module *r = synthesise(m, apply, calib, mean, stdv, seed, &d);
+		if (!r)
+			goto done;
+		gos_module_free(m);
+		m = r;
+	}
 	if (kind == 0) {
 		char *text = NULL;
 		size_t len = 0;

@@ -127,7 +127,7 @@ int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_cal
 	int have = c && c->n > 0;
 	if (!*exact && !have) {
 		gos_error(d, loc, "dwsep of node '%s' is not exact: fitting it needs calibration data "
-		                  "(--calib)",
+		                  "(gos-opt --calib, gosc -calib=)",
 		          nm);
 		goto done;
 	}

@@ -108,7 +108,7 @@ int gos_synth_grouped_derive(gos_module *m, int ni, int g, const gos_synth_calib
 	int have = c && c->n > 0;
 	if (!*exact && !have) {
 		gos_error(d, loc, "grouped:g=%d of node '%s' is not exact: fitting it needs calibration "
-		                  "data (--calib)",
+		                  "data (gos-opt --calib, gosc -calib=)",
 		          g, nm);
 		goto done;
 	}

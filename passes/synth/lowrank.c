@@ -184,7 +184,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 	if (!*exact && !have) {
 		gos_error(d, loc,
 		          "lowrank: rank %d of node '%s' is not exact (the weight's numerical rank "
-		          "is %lld): fitting it needs calibration data (--calib)",
+		          "is %lld): fitting it needs calibration data (gos-opt --calib, gosc -calib=)",
 		          r, nm, (long long)r0);
 		goto done;
 	}

@@ -148,7 +148,9 @@ static int derive(gos_module *m, int ni, int mode, const gos_synth_calib *c, int
 	}
 	int have = c && c->n > 0;
 	if (!*exact && !have) {
-		gos_error(d, loc, "%s of node '%s' is not exact: fitting it needs calibration data (--calib)",
+		gos_error(d, loc,
+		          "%s of node '%s' is not exact: fitting it needs calibration data "
+		          "(gos-opt --calib, gosc -calib=)",
 		          rule, m->nodes[ni].name);
 		goto done;
 	}
