@@ -12,6 +12,10 @@
 
 
 const gos_synth_rule gos_synth_rules[] = {
+	{"phase", NULL, 0,
+	 "strided transposed convolution (masked sum over every tap) -> one dense convolution "
+	 "per output phase and an interleave; exact",
+	 gos_synth_phase_params, gos_synth_phase_derive},
 	{"lowrank", "r", 1,
 	 "contraction -> rank-r pair (r filters, then a 1x1 mix); exact at the weight's "
 	 "numerical rank, else fitted: SVD start, least-squares refit of the mix and bias",
