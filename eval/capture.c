@@ -45,6 +45,8 @@ int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
 	memset(c, 0, sizeof *c);
 	gos_loc loc = {m->name, 0, 0};
 	gos_module *cm = gos_module_clone(m);
+	if (cm) /* diagnostics outlive the copy: they name the caller's module */
+		cm->name = m->name;
 	int *list = cm ? calloc((size_t)cm->n_val + 1, sizeof *list) : NULL;
 	int nl = 0, rc = -1;
 	gos_engine *e = NULL;

@@ -140,6 +140,7 @@ gos_engine *gos_engine_new(const gos_module *m, const gos_engine_opts *o, gos_di
 		gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
 		goto fail;
 	}
+	e->m->name = m->name; /* diagnostics outlive the copy: they name the caller's module */
 	if (gos_module_materialize(e->m, d))
 		goto fail;
 	if (e->k == K_RUNNER) {

@@ -34,8 +34,8 @@ typedef struct gos_engine_opts {
 
 typedef struct gos_engine gos_engine;
 
-/* Prepares m (verified; not modified: the engine works on a copy) for
- * running. Materialises the copy's weights. Returns NULL with errors in
+/* Prepares m (verified; not modified: the engine works on a copy, and m
+ * must outlive the engine, whose diagnostics name it) for running. Materialises the copy's weights. Returns NULL with errors in
  * d (unknown target, compilation failed, qemu not installed). */
 gos_engine *gos_engine_new(const gos_module *m, const gos_engine_opts *o, gos_diags *d);
 void gos_engine_free(gos_engine *e);

@@ -150,6 +150,7 @@ static int run_synth(gos_module *m, int synth, const char *node, const char *app
 	size_t ol = out ? strlen(out) : 0;
 	if (r && ol > 4 && !strcmp(out + ol - 4, ".gos")) {
 		rc = write_gos(r, out, d) ? 1 : 0;
+		gos_module_free(r);
 	} else if (r) {
 		gos_outfile f;
 		if (gos_outfile_open(&f, out)) {

@@ -340,6 +340,8 @@ static gos_module *derive_one(const gos_module *m, int ni, const gos_synth_rule 
                               const gos_synth_calib *c, gos_synth_cand *cd, gos_diags *d)
 {
 	gos_module *cm = gos_module_clone(m);
+	if (cm) /* diagnostics outlive the copy: they name the caller's module */
+		cm->name = m->name;
 	if (!cm) {
 		gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
 		return NULL;
@@ -387,6 +389,8 @@ int gos_synth_list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_s
 {
 	*out = NULL;
 	gos_module *m = gos_module_clone(m0);
+	if (m) /* diagnostics outlive the copy: they name the caller's module */
+		m->name = m0->name;
 	if (!m || gos_module_materialize(m, d)) {
 		if (!m)
 			gos_error(d, (gos_loc){m0->name, 0, 0}, "out of memory");
@@ -472,6 +476,8 @@ gos_module *gos_synth_apply(const gos_module *m0, const char *spec, const gos_sy
 {
 	gos_loc loc = {m0->name, 0, 0};
 	gos_module *m = gos_module_clone(m0);
+	if (m) /* diagnostics outlive the copy: they name the caller's module */
+		m->name = m0->name;
 	char *list = strdup(spec);
 	if (!m || !list || gos_module_materialize(m, d)) {
 		if (!m || !list)
@@ -540,5 +546,7 @@ gos_module *gos_synth_apply(const gos_module *m0, const char *spec, const gos_sy
 		gos_module_free(m);
 		m = NULL;
 	}
+	if (m) /* the result owns its name */
+		m->name = gos_arena_printf(m->arena, "%s", m0->name);
 	return m;
 }
