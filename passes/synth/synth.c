@@ -20,6 +20,10 @@ const gos_synth_rule gos_synth_rules[] = {
 	 "contraction -> rank-r pair (r filters, then a 1x1 mix); exact at the weight's "
 	 "numerical rank, else fitted: SVD start, least-squares refit of the mix and bias",
 	 gos_synth_lowrank_params, gos_synth_lowrank_derive},
+	{"separable", "m", 1,
+	 "kxk convolution -> kx1 to m channels then 1xk (SVD of the (C k) x (K k) reshape); "
+	 "exact at that reshape's numerical rank, else the 1xk stage and bias refitted",
+	 gos_synth_separable_params, gos_synth_separable_derive},
 	{"shrink1x1", NULL, 1,
 	 "kxk convolution -> 1x1 on the centre tap, weights and bias refitted by least squares; "
 	 "exact when the other taps are zero",

@@ -106,6 +106,10 @@ int gos_synth_grouped_derive(gos_module *m, int ni, int g, const gos_synth_calib
 int gos_synth_dwsep_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
                            int *exact, double *err, gos_diags *d);
+/* passes/synth/separable.c */
+int gos_synth_separable_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_separable_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                               int *exact, double *err, gos_diags *d);
 /* passes/synth/phase.c */
 int gos_synth_phase_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_phase_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,

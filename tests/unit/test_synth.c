@@ -331,7 +331,7 @@ static void test_exact_rules(void **state)
 		int (*keep)(int64_t, int64_t, int64_t, int64_t, const int64_t *);
 	} rules[] = {
 		{"h/shrink1x1", keep_centre}, {"h/shrinkkx1", keep_column}, {"h/shrink1xk", keep_row},
-		{"h/grouped:g=2", keep_blocks}, {"h/dwsep", NULL},
+		{"h/grouped:g=2", keep_blocks}, {"h/dwsep", NULL}, {"h/separable:m=2", NULL},
 	};
 	for (size_t mi = 0; mi < sizeof conv_models / sizeof *conv_models; mi++)
 		for (size_t ri = 0; ri < sizeof rules / sizeof *rules; ri++) {
@@ -339,6 +339,19 @@ static void test_exact_rules(void **state)
 			const char *wname = m->vals[m->nodes[0].in[1]].name;
 			if (rules[ri].keep) {
 				zero_taps(m, wname, rules[ri].keep);
+			} else if (strstr(rules[ri].spec, "separable")) {
+				/* W[k, c, r, s] = sum(j < 2) A_j[c, r] G_j[k, s] */
+				int v = gos_module_find_value(m, wname);
+				gos_value *w = &m->vals[v];
+				w->init = GOS_INIT_DATA;
+				int64_t K = w->shape[0], C = w->shape[1], R = w->shape[2], S = w->shape[3];
+				for (int64_t k = 0; k < K; k++)
+					for (int64_t c = 0; c < C; c++)
+						for (int64_t r = 0; r < R; r++)
+							for (int64_t t = 0; t < S; t++)
+								w->data[((k * C + c) * R + r) * S + t] =
+									(float)(0.3 * (double)((c * 3 + r) % 5 - 2) * (double)((k + t) % 3 - 1) +
+									        0.2 * (double)((c + 2 * r) % 3) * (double)((k * 5 + t * 2) % 7 - 3));
 			} else { /* W[k, c] = a[k, c] f[c] */
 				int v = gos_module_find_value(m, wname);
 				gos_value *w = &m->vals[v];
