@@ -12,6 +12,7 @@
 
 #include "backends/llvm/llvm.h"
 #include "passes/passes.h"
+#include "passes/synth/synth.h"
 #include "support/spawn.h"
 #include "support/tensorio.h"
 
@@ -148,6 +149,9 @@ gos_engine *gos_engine_new(const gos_module *m, const gos_engine_opts *o, gos_di
 			goto fail;
 		if (!e->t.qemu[0]) /* native code: run it in this process */
 			e->k = K_HOST;
+		/* compiled as gosc compiles it */
+		if (opt >= 2 && gos_synth_exact(&e->m, target, d) < 0)
+			goto fail;
 		gos_pipeline_opts po = {opt > 0, 0, NULL, NULL};
 		if (gos_pipeline_run(e->m, &po, d))
 			goto fail;

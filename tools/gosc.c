@@ -308,6 +308,9 @@ int main(int argc, char **argv)
 		free(onnx);
 		goto done;
 	}
+	/* exact synthesised operators the target's cost model favours, at -O2 and up */
+	if (opt >= 2 && gos_synth_exact(&m, target ? target : "host", &d) < 0)
+		goto done;
 	/* the IR passes (batchnorm folding, epilogue fusion, DCE) at -O1 and up */
 	gos_pipeline_opts po = {opt > 0, 0, NULL, NULL};
 	if (gos_pipeline_run(m, &po, &d))

@@ -86,6 +86,13 @@ int gos_synth_list(const gos_module *m, int ni, const gos_synth_calib *c,
 gos_module *gos_synth_apply(const gos_module *m, const char *spec, const gos_synth_calib *c,
                             gos_diags *d);
 
+/* Applies, node by node, every exact rule that needs no calibration
+ * data where the analytic cost model of target (a name or a .target
+ * path) predicts the whole module faster (passes/synth/exact.c). *mp may
+ * be replaced by a rewritten module (the old one is freed). Returns the
+ * number of rewrites, or -1 with errors in d. */
+int gos_synth_exact(gos_module **mp, const char *target, gos_diags *d);
+
 /* ---- the rules, one file each (their params / derive functions) ----- */
 
 /* passes/synth/shrink.c: 1x1, kx1 and 1xk kernels from a kxk one */
