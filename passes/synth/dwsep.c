@@ -115,7 +115,7 @@ int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_cal
 			gos_error(d, loc, "dwsep: the SVD of a filter bank of '%s' failed", nm);
 			goto done;
 		}
-		if (kk > 1 && sv[1] > 1.2e-7 * (double)(K > rs ? K : rs) * sv[0])
+		if (gos_synth_num_rank(sv, kk, K, rs) > 1)
 			*exact = 0;
 		for (int64_t t = 0; t < rs; t++)
 			f[ch * rs + t] = (float)vt[t];

@@ -40,6 +40,15 @@ void gos_synth_data_free(gos_synth_data *sd)
 	memset(sd, 0, sizeof *sd);
 }
 
+int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t cols)
+{
+	double tol = (double)(rows > cols ? rows : cols) * 1.2e-7 * (kk ? sv[0] : 0);
+	int64_t r = 0;
+	while (r < kk && sv[r] > tol)
+		r++;
+	return r;
+}
+
 int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx, int nf,
                   const int *ks, int nk, double *a, const char *what, gos_diags *d)
 {

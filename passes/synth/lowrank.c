@@ -54,16 +54,6 @@ static int weight_svd(const float *w, int64_t K, int64_t D, double **u, double *
 	return rc;
 }
 
-/* Numerical rank: singular values above max(K, D) * eps(float) * s[0]. */
-static int64_t num_rank(const double *sv, int64_t kk, int64_t K, int64_t D)
-{
-	double tol = (double)(K > D ? K : D) * 1.2e-7 * (kk ? sv[0] : 0);
-	int64_t r = 0;
-	while (r < kk && sv[r] > tol)
-		r++;
-	return r;
-}
-
 int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max)
 {
 	gos_synth_contraction cv;
@@ -78,7 +68,7 @@ int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max)
 	int n = 0;
 	double *u, *sv, *vt;
 	if (!weight_svd(m->vals[cv.w].data, K, D, &u, &sv, &vt)) {
-		int64_t r0 = num_rank(sv, kk, K, D);
+		int64_t r0 = gos_synth_num_rank(sv, kk, K, D);
 		if (r0 >= 1 && r0 <= rmax && n < max)
 			vals[n++] = (int)r0; /* exact */
 		free(u);
@@ -163,7 +153,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 		gos_error(d, loc, "lowrank: the SVD of the weight of '%s' failed", nm);
 		return -1;
 	}
-	int64_t r0 = num_rank(sv, kk, K, D);
+	int64_t r0 = gos_synth_num_rank(sv, kk, K, D);
 	*exact = r >= r0;
 	int rc = -1;
 	float *w1 = malloc(sizeof(float) * (size_t)(r * D));

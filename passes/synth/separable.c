@@ -59,10 +59,7 @@ static int svd(const gos_module *m, int ni, const shape *sh, double **u, double 
 							w[((k * sh->C + c) * sh->R + r) * sh->S + s];
 		if (!LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'S', 'S', (lapack_int)rows, (lapack_int)cols, a,
 		                    (lapack_int)cols, *sv, *u, (lapack_int)kk, *vt, (lapack_int)cols, sup)) {
-			double tol = (double)(rows > cols ? rows : cols) * 1.2e-7 * (kk ? (*sv)[0] : 0);
-			*r0 = 0;
-			while (*r0 < kk && (*sv)[*r0] > tol)
-				(*r0)++;
+			*r0 = gos_synth_num_rank(*sv, kk, rows, cols);
 			rc = 0;
 		}
 	}

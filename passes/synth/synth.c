@@ -124,8 +124,8 @@ int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction 
 	return wb->shape[0] == cv->K;
 }
 
-/* Value of index expression root of s at variable values v[]. */
-static int64_t ix_eval(const gos_stmt *s, int root, const int64_t *v)
+/* (synth.h) */
+int64_t gos_synth_ix_eval(const gos_stmt *s, int root, const int64_t *v)
 {
 	const gos_ix *x = &s->ix[root];
 	int64_t a, b;
@@ -135,14 +135,14 @@ static int64_t ix_eval(const gos_stmt *s, int root, const int64_t *v)
 	case GOS_IX_VAR:
 		return v[x->k];
 	case GOS_IX_DIV:
-		a = ix_eval(s, x->a, v);
+		a = gos_synth_ix_eval(s, x->a, v);
 		return a >= 0 ? a / x->k : -((-a + x->k - 1) / x->k);
 	case GOS_IX_MOD:
-		a = ix_eval(s, x->a, v) % x->k;
+		a = gos_synth_ix_eval(s, x->a, v) % x->k;
 		return a < 0 ? a + x->k : a;
 	default:
-		a = ix_eval(s, x->a, v);
-		b = ix_eval(s, x->b, v);
+		a = gos_synth_ix_eval(s, x->a, v);
+		b = gos_synth_ix_eval(s, x->b, v);
 		switch (x->op) {
 		case GOS_IX_ADD: return a + b;
 		case GOS_IX_SUB: return a - b;
@@ -186,7 +186,7 @@ void gos_synth_patch_row(const gos_node *node, const float *x, const float *y, i
 		int64_t off = 0;
 		int in = 1;
 		for (int a = 0; a < xb->rank && in; a++) {
-			int64_t i = ix_eval(s, lx->idx[a], v);
+			int64_t i = gos_synth_ix_eval(s, lx->idx[a], v);
 			in = i >= 0 && i < xb->shape[a];
 			off = off * xb->shape[a] + i;
 		}
@@ -215,15 +215,15 @@ int gos_synth_conv_geometry(const gos_module *m, int ni, double stride[2], doubl
 	for (int a = 0; a < 2; a++) {
 		int pv = 2 + a, rv = 5 + a, root = lx->idx[2 + a];
 		int64_t v[GOS_MAX_VARS] = {0};
-		int64_t f00 = ix_eval(s, root, v);
+		int64_t f00 = gos_synth_ix_eval(s, root, v);
 		v[pv] = 1;
-		int64_t f10 = ix_eval(s, root, v);
+		int64_t f10 = gos_synth_ix_eval(s, root, v);
 		v[rv] = 1;
-		int64_t f11 = ix_eval(s, root, v);
+		int64_t f11 = gos_synth_ix_eval(s, root, v);
 		v[pv] = 0;
-		int64_t f01 = ix_eval(s, root, v);
+		int64_t f01 = gos_synth_ix_eval(s, root, v);
 		v[pv] = 3, v[rv] = 2;
-		int64_t f32 = ix_eval(s, root, v);
+		int64_t f32 = gos_synth_ix_eval(s, root, v);
 		int64_t st = f10 - f00, dl = f01 - f00;
 		/* affine in (p, r), no other variable */
 		if (st < 1 || dl < 1 || f11 != f00 + st + dl || f32 != f00 + 3 * st + 2 * dl ||

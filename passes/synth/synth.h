@@ -154,6 +154,10 @@ int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d);
  * this many, spread evenly over the calibration batch. */
 #define GOS_SYNTH_FIT_ROWS 24576
 
+/* Value of index expression root of statement s at variable values v[]
+ * (floor division and non-negative modulo, as the interpreter). */
+int64_t gos_synth_ix_eval(const gos_stmt *s, int root, const int64_t *v);
+
 /* Output position g (of c->n * positions, sample-major) of contraction
  * node `node`: patch[D] gets the elements of X (x: the recorded input)
  * its reduction reads there, in the weight's [red...] order (padding
@@ -181,6 +185,10 @@ void gos_synth_data_free(gos_synth_data *sd);
 typedef void (*gos_synth_feat)(const double *patch, double *f, const void *ctx);
 /* A rule's prediction of the K outputs at one position from patch[D]. */
 typedef void (*gos_synth_pred)(const double *patch, double *y, const void *ctx);
+
+/* Numerical rank of a rows x cols matrix from its kk singular values
+ * (descending): those above max(rows, cols) * 2^-23 * sv[0]. */
+int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t cols);
 
 /* Least squares over up to GOS_SYNTH_FIT_ROWS positions: outputs
  * ks[0..nk) (channel numbers) from nf features plus a constant. a gets
