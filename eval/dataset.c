@@ -541,20 +541,28 @@ static int read_array(src *s, raw *a, int npy_only)
 	return read_idx(s, m, a);
 }
 
+/* Whether path is a regular file; an error at loc otherwise. */
+static int check_regular(const char *path, gos_loc loc, gos_diags *d)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		gos_error(d, loc, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		gos_error(d, loc, "cannot read: not a regular file");
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads the array file path (IDX, gzipped or not, or .npy); *loc names it. */
 static int read_array_file(const char *path, raw *a, gos_loc *loc, gos_diags *d)
 {
 	memset(a, 0, sizeof *a);
 	*loc = file_loc(d, path);
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		gos_error(d, *loc, "cannot open: %s", strerror(errno));
+	if (check_regular(path, *loc, d))
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		gos_error(d, *loc, "cannot read: not a regular file");
-		return -1;
-	}
 	src s = {gzopen(path, "rb"), NULL, 0, 0, *loc, NULL, d};
 	if (!s.gz) {
 		gos_error(d, *loc, "cannot open: %s", errno ? strerror(errno) : "out of memory");
@@ -689,15 +697,8 @@ static int read_npz(const char *path, raw *img, raw *lab, gos_loc *loc, gos_diag
 	memset(img, 0, sizeof *img);
 	memset(lab, 0, sizeof *lab);
 	*loc = file_loc(d, path);
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		gos_error(d, *loc, "cannot open: %s", strerror(errno));
+	if (check_regular(path, *loc, d))
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		gos_error(d, *loc, "cannot read: not a regular file");
-		return -1;
-	}
 	size_t len;
 	char *file = gos_read_file(d, loc->file, &len);
 	if (!file)
