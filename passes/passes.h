@@ -64,6 +64,8 @@ int gos_pass_def_use(const gos_module *m, int **def, int **uses, gos_diags *d);
 /* Floating-point operations of one run of m (a multiply-add counts 2;
  * loads and constants are free). passes/flops.c */
 double gos_flops(const gos_module *m);
+/* The same count for one node. passes/flops.c */
+double gos_node_flops(const gos_node *n);
 
 /* Options of the pipeline. */
 typedef struct gos_pipeline_opts {

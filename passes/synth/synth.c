@@ -364,15 +364,7 @@ static gos_module *derive_one(const gos_module *m, int ni, const gos_synth_rule 
 		return NULL;
 	}
 	if (cd) {
-		/* FLOPs of the node (the module's, minus all but the node) */
-		gos_module *one = gos_module_clone(m);
-		double node_flops = 0;
-		if (one) {
-			one->n_node = 1;
-			one->nodes[0] = m->nodes[ni];
-			node_flops = gos_flops(one);
-			gos_module_free(one);
-		}
+		double node_flops = gos_node_flops(&m->nodes[ni]);
 		if (r->param)
 			snprintf(cd->name, sizeof cd->name, "%s/%s:%s=%d", node, r->name, r->param, param);
 		else
