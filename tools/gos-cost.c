@@ -1,5 +1,5 @@
 /* gos-cost -- latency prediction, adaptation to a device, rank correlation.
- * Thin: reads flags and CSV files, calls the cost library (passes/cost.h).
+ * Thin: reads flags and CSV files, calls the cost library (passes/cost/cost.h).
  * See docs/cost-models.md. */
 #include <ctype.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "frontend/frontend.h"
-#include "passes/cost.h"
+#include "passes/cost/cost.h"
 #include "support/outfile.h"
 
 static void usage(FILE *f)

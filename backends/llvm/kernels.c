@@ -10,7 +10,7 @@
  * W[k,c]` contractions, or an NCHWc direct convolution): write
  * match(L, node, si) that checks the statement's shape (use the
  * buffers' shapes and the index pools; the cost model's classifier in
- * passes/cost.c shows how contractions are recognised) and emit(L, node,
+ * passes/cost/cost.c shows how contractions are recognised) and emit(L, node,
  * si, buf) that builds the loops with the helpers of lower.h, then add
  * the pair to the table below. */
 #include "backends/llvm/lower.h"

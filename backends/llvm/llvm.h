@@ -22,7 +22,7 @@
 
 /* What the backend reads of a target description: `key = value` lines of
  * targets/<name>.target (the cost model reads the same files, see
- * passes/cost.h; keys of the other side are ignored). `triple`, `cpu` and
+ * passes/cost/cost.h; keys of the other side are ignored). `triple`, `cpu` and
  * `features` may be `native` (this machine). */
 typedef struct gos_target {
 	char name[64];       /* `name`, else the file's base name */

@@ -3,7 +3,7 @@
  * A target is a text file of `key = value` lines (`#` starts a comment,
  * values may be quoted). Keys read here: name, triple, cpu, features,
  * float_abi, cc, cflags, ldflags, qemu, vector_bits. Other keys (clock_ghz,
- * l1_kb, ... of passes/cost.h) are ignored. `native` as triple, cpu or
+ * l1_kb, ... of passes/cost/cost.h) are ignored. `native` as triple, cpu or
  * features means this machine (LLVM's host detection). */
 #include "backends/llvm/llvm.h"
 #include "support/kvfile.h"

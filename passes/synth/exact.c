@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "passes/cost.h"
+#include "passes/cost/cost.h"
 
 int gos_synth_exact(gos_module **mp, const char *target, gos_diags *d)
 {

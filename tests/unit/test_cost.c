@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "passes/cost.h"
+#include "passes/cost/cost.h"
 
 /* ---- rank correlation --------------------------------------------------- */
 

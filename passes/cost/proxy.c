@@ -1,6 +1,6 @@
-/* cost_proxy.c -- the proxy measurement of OneProxy: compile the model for
+/* proxy.c -- the proxy measurement of OneProxy: compile the model for
  * this machine with gosc, time it with the generated runner. */
-#include "passes/cost.h"
+#include "passes/cost/cost.h"
 #include "support/spawn.h"
 
 #include <errno.h>

@@ -9,20 +9,20 @@
  *     fixed dispatch overhead (an elementwise node whose only tensor input
  *     comes from a node it alone consumes is fused into it: no dispatch,
  *     no traffic) -- all from a target description
- *     (cost_target.c, targets/<name>.target). Dead nodes (not reaching an
+ *     (target.c, targets/<name>.target). Dead nodes (not reaching an
  *     output) cost nothing; nodes whose result does not depend on the model
  *     inputs (constant-foldable, e.g. relu/conv/batchnorm of x * 0) are
  *     flagged so a fitted model can decide whether the device folds them.
  *  2. Features: per operator kind, analytic ms, GFLOP, MB moved and node
  *     count, over the executed nodes (gos_cost_features).
- *  3. Adaptation (cost_fit.c): from 10..60 measured models of a device,
+ *  3. Adaptation (fit.c): from 10..60 measured models of a device,
  *     a robust (quantile) ridge regression of latency on the features,
  *     with the quantile, the ridge strength and the folding assumption
  *     chosen by leave-one-out rank correlation. The result is a small
  *     text file that `gos-cost predict --model-file` applies.
- * Plus rank correlations (cost_rank.c), the host proxy measurement
- * (cost_proxy.c: compile with gosc -emit=exe, time with the runner) and
- * the choice of which models to measure on a device (cost_select.c).
+ * Plus rank correlations (rank.c), the host proxy measurement
+ * (proxy.c: compile with gosc -emit=exe, time with the runner) and
+ * the choice of which models to measure on a device (select.c).
  *
  * The library never prints; errors go to gos_diags.
  */
@@ -129,7 +129,7 @@ const char *gos_cost_feature_name(int i);
  * dead nodes are always left out. */
 void gos_cost_features(const gos_cost_report *r, int fold, double *x);
 
-/* ---- rank correlation (cost_rank.c) ------------------------------------- */
+/* ---- rank correlation (rank.c) ------------------------------------- */
 
 /* Spearman's rho (Pearson correlation of mid-ranks; ties averaged) of
  * a[0..n) and b[0..n). NaN if n < 2 or either side is constant. */
@@ -139,7 +139,7 @@ double gos_kendall(const double *a, const double *b, int n);
 /* Mid-ranks (0-based, ties get their average rank) of v[0..n) into r. */
 void gos_rank(const double *v, int n, double *r);
 
-/* ---- adaptation (cost_fit.c) -------------------------------------------- */
+/* ---- adaptation (fit.c) -------------------------------------------- */
 
 #define GOS_COST_MAX_COLS (GOS_COST_NFEAT + 1)
 
@@ -236,7 +236,7 @@ int gos_cost_model_load(gos_cost_model *m, const char *file, const char *text,
  * 0, or -1 with errors in d. */
 int gos_cost_model_read(gos_cost_model *m, const char *path, gos_diags *d);
 
-/* ---- which models to measure (cost_select.c) ---------------------------- */
+/* ---- which models to measure (select.c) ---------------------------- */
 
 /* Largest candidate pool gos_cost_select takes (its distance matrix is
  * n x n floats: 100 MB at this size). */
@@ -263,7 +263,7 @@ int gos_cost_predict(const gos_module *m, const gos_cost_target *t,
                      const gos_cost_model *fm, double proxy_ms, double *ms,
                      gos_diags *d);
 
-/* ---- proxy measurement (cost_proxy.c) ----------------------------------- */
+/* ---- proxy measurement (proxy.c) ----------------------------------- */
 
 /* Compiles model_path for the host with the gosc executable at gosc
  * (`gosc MODEL -target=host -emit=exe -o TMP`), runs the runner with

@@ -1,4 +1,4 @@
-/* cost_target.c -- the part of a target description the cost model reads.
+/* target.c -- the part of a target description the cost model reads.
  *
  * Target files are `key = value` lines; `#` starts a comment. Keys read
  * here (all optional; others are ignored, they belong to the backend):
@@ -8,7 +8,7 @@
  *   eff_<kind> for each operator kind.
  * A few spellings used by other tools are accepted as synonyms
  * (clock_mhz, clock, vector_width, l1d_kb, mem_bw_gbs, peak_gflops_per_core). */
-#include "passes/cost.h"
+#include "passes/cost/cost.h"
 #include "support/kvfile.h"
 
 #include <ctype.h>

@@ -1,7 +1,7 @@
-/* cost_select.c -- which models to measure on a device: a small set that
+/* select.c -- which models to measure on a device: a small set that
  * represents a pool of candidates in the space of the fit's columns
  * (greedy facility location, i.e. k-medoids built one medoid at a time). */
-#include "passes/cost.h"
+#include "passes/cost/cost.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* cost.c -- per-node analysis: operator kind from the comprehension shape,
  * FLOPs, bytes, liveness, constant-foldability, analytic time (roofline);
  * and the feature vector the fitted models use. */
-#include "passes/cost.h"
+#include "passes/cost/cost.h"
 
 #include <math.h>
 #include <stdlib.h>

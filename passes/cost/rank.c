@@ -1,5 +1,5 @@
-/* cost_rank.c -- rank correlations: Spearman's rho and Kendall's tau-b. */
-#include "passes/cost.h"
+/* rank.c -- rank correlations: Spearman's rho and Kendall's tau-b. */
+#include "passes/cost/cost.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
-/* cost_fit.c -- adapting the cost model to a device from a few measured
+/* fit.c -- adapting the cost model to a device from a few measured
  * models: quantile ridge regression by iteratively reweighted least
  * squares (LAPACKE_dgelsd on the augmented system), leave-one-out model
  * selection, and the model file format. */
-#include "passes/cost.h"
+#include "passes/cost/cost.h"
 
 #include <ctype.h>
 #include <lapacke.h>
