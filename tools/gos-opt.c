@@ -38,6 +38,10 @@ static void usage(FILE *f)
 	      f);
 	for (const gos_pass *p = gos_passes; p->name; p++)
 		fprintf(f, "  %-10s %s\n", p->name, p->what);
+	fputs("synthesis rules (--synth, --apply):\n", f);
+	for (const gos_synth_rule *r = gos_synth_rules; r->name; r++)
+		fprintf(f, "  rule %-10s %-2s %s %s\n", r->name, r->param ? r->param : "-",
+		        r->fitted ? "fitted" : "exact ", r->what);
 }
 
 /* Writes r as readable .gos at path with its weights in a safetensors

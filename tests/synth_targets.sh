@@ -1,0 +1,72 @@
+#!/bin/bash
+# synth_targets.sh BUILD_DIR SOURCE_DIR -- a candidate of every synthesis
+# rule compiled for host, armv8 and pi3-armv7 (the ARM ones run under
+# qemu) gives the interpreter's outputs of the same rewritten model
+# (within 1e-4 of the output's scale, tests/e2e/lib.sh):
+# - the trained Fashion-MNIST ResNet with each fitted rule on its own
+#   layer (weights fitted on 64 real training images);
+# - a stride-2 ONNX ConvTranspose through the exact phase split.
+# Every rule in `gos-opt --help`'s table must appear in one of them, so
+# a new rule without a cross-target check fails here.
+set -u
+build=${1:?usage: synth_targets.sh BUILD_DIR SOURCE_DIR}
+src=${2:?usage: synth_targets.sh BUILD_DIR SOURCE_DIR}
+build=$(cd "$build" && pwd) && src=$(cd "$src" && pwd) || exit 1
+. "$src/tests/e2e/lib.sh"
+opt=$build/gos-opt
+norm="--mean 0.2860 --std 0.3530"
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
+	{ fail "no Fashion-MNIST (apt-get install dataset-fashion-mnist)"; e2e_finish; }
+
+# one fitted rule per layer of the ResNet
+L=/layers/layers
+fitted="/stem/stem.0/Conv_output_0/shrink1x1
+$L.0/c1/c1.0/Conv_output_0/lowrank:r=7
+$L.0/c2/c2.0/Conv_output_0/separable:m=12
+$L.1/c1/c1.0/Conv_output_0/shrinkkx1
+$L.1/c2/c2.0/Conv_output_0/shrink1xk
+$L.2/c1/c1.0/Conv_output_0/grouped:g=2
+$L.2/c2/c2.0/Conv_output_0/dwsep"
+spec=$(echo "$fitted" | paste -sd, -)
+mkdir -p "$tmp/m"
+models=
+if "$opt" "$src/examples/fashion/resnet.onnx" --apply="$spec" --calib fashion-mnist:train:64 \
+	$norm -o "$tmp/m/resnet_fitted.gir" >"$tmp/log" 2>&1; then
+	models="$tmp/m/resnet_fitted.gir"
+else
+	fail "gos-opt --apply (fitted rules on the ResNet): $(head -3 "$tmp/log")"
+fi
+
+# the phase split of a stride-2 transposed convolution
+exact="y/phase"
+if "$python" -c 'import onnx' 2>/dev/null; then
+	"$python" - "$tmp/ct.onnx" <<'EOF'
+import sys, numpy as np, onnx
+from onnx import helper, TensorProto, numpy_helper
+r = np.random.RandomState(7)
+w = numpy_helper.from_array((r.randn(12, 8, 4, 4) * 0.3).astype(np.float32), "W")
+b = numpy_helper.from_array(r.randn(8).astype(np.float32), "B")
+node = helper.make_node("ConvTranspose", ["x", "W", "B"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1])
+g = helper.make_graph([node], "ct", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 12, 9, 9])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 18, 18])], [w, b])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), sys.argv[1])
+EOF
+	if "$opt" "$tmp/ct.onnx" --apply="$exact" -o "$tmp/m/ct_exact.gir" >"$tmp/log" 2>&1; then
+		models="$models $tmp/m/ct_exact.gir"
+	else
+		fail "gos-opt --apply=$exact: $(head -3 "$tmp/log")"
+	fi
+else
+	echo "SKIP the phase model (no python3-onnx)"
+	skipped=$((skipped + 1))
+fi
+
+# every rule of the table is covered above
+rules=$("$opt" --help 2>&1 | sed -n 's/^  rule  *\([a-z0-9_]*\) .*/\1/p')
+for r in $rules; do
+	printf '%s\n%s\n' "$fitted" "$exact" | grep -q "/$r\(:\|$\)" ||
+		fail "rule $r has no candidate in synth_targets.sh"
+done
+
+e2e_run_matrix "$models" given
+e2e_finish
