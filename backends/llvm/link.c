@@ -2,6 +2,7 @@
  * compiled by the target's C compiler against the model's header and
  * linked with the model's object. */
 #include "backends/llvm/llvm.h"
+#include "support/datadir.h"
 #include "support/spawn.h"
 
 #include <ctype.h>
@@ -10,12 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int is_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 /* Splits s at white space, appending copies to argv (at most max). */
 static int split(const char *s, char **argv, int n, int max)
@@ -38,21 +33,8 @@ int gos_llvm_link_runner(const gos_target *t, const char *obj_path, const char *
                          const char *prefix, int external, const char *exe_path, gos_diags *d)
 {
 	gos_loc here = {exe_path, 0, 0};
-	char runner[4096] = "";
-	const char *rd = getenv("GOS_RUNTIME_DIR");
-	if (rd && *rd) {
-		snprintf(runner, sizeof runner, "%s/runner.c", rd);
-		if (!is_file(runner))
-			runner[0] = 0;
-	}
-#ifdef GOS_SOURCE_DIR
-	if (!runner[0]) {
-		snprintf(runner, sizeof runner, "%s/runtime/runner.c", GOS_SOURCE_DIR);
-		if (!is_file(runner))
-			runner[0] = 0;
-	}
-#endif
-	if (!runner[0]) {
+	char runner[4096];
+	if (!gos_datadir_find("GOS_RUNTIME_DIR", "runtime", "runner.c", runner, sizeof runner)) {
 		gos_error(d, here, "cannot find runtime/runner.c (set GOS_RUNTIME_DIR to the "
 		                   "directory holding it)");
 		return -1;

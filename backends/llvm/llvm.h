@@ -26,7 +26,7 @@
  * `features` may be `native` (this machine). */
 typedef struct gos_target {
 	char name[64];       /* `name`, else the file's base name */
-	char path[1024];     /* the file it was read from */
+	char path[4096];     /* the file it was read from */
 	char triple[128];    /* LLVM target triple */
 	char cpu[64];        /* LLVM CPU name ("generic" when not given) */
 	char features[2048]; /* LLVM feature string, e.g. "+neon,+fp-armv8" */
@@ -42,7 +42,8 @@ typedef struct gos_target {
 
 /* Resolves spec and reads the target: spec is a file path when it
  * contains '/' or ends in ".target"; otherwise the first of
- * $GOS_TARGET_DIR/<spec>.target and <source dir>/targets/<spec>.target.
+ * $GOS_TARGET_DIR, the install's share/gosc/targets and <source dir>/targets
+ * holding <spec>.target (support/datadir.h).
  * Unknown names get an error listing the known targets. Returns 0 or -1
  * with errors in d. */
 int gos_target_load(gos_target *t, const char *spec, gos_diags *d);
@@ -133,7 +134,8 @@ void gos_jit_free(gos_jit *j);
 /* ---- runners ----------------------------------------------------------- */
 
 /* Builds the standalone runner: compiles runtime/runner.c (found in
- * $GOS_RUNTIME_DIR, else <source dir>/runtime) with the target's C
+ * $GOS_RUNTIME_DIR, the install's share/gosc/runtime or <source
+ * dir>/runtime: support/datadir.h) with the target's C
  * compiler against header_path, links it with obj_path and writes
  * exe_path. prefix is the model's C prefix; external says the model takes
  * a weights blob (the runner then reads <exe>.weights or --weights FILE).

@@ -6,6 +6,7 @@
  * l1_kb, ... of passes/cost/cost.h) are ignored. `native` as triple, cpu or
  * features means this machine (LLVM's host detection). */
 #include "backends/llvm/llvm.h"
+#include "support/datadir.h"
 #include "support/kvfile.h"
 
 #include <ctype.h>
@@ -157,27 +158,6 @@ int gos_target_parse(gos_target *t, const char *file, const char *text, size_t l
 	return errors ? -1 : 0;
 }
 
-static int is_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The directories searched for <name>.target, in order (NULL entries
- * are skipped). */
-static void target_dirs(const char *dirs[2], char *srcdir, size_t n)
-{
-	dirs[0] = getenv("GOS_TARGET_DIR");
-	dirs[1] = NULL;
-	srcdir[0] = 0;
-#ifdef GOS_SOURCE_DIR
-	snprintf(srcdir, n, "%s/targets", GOS_SOURCE_DIR);
-	dirs[1] = srcdir;
-#else
-	(void)n;
-#endif
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -185,14 +165,11 @@ static int cmp_str(const void *a, const void *b)
 
 void gos_target_list(char *buf, size_t n)
 {
-	const char *dirs[2];
-	char srcdir[4096];
-	target_dirs(dirs, srcdir, sizeof srcdir);
+	char dirs[GOS_DATADIR_MAX][GOS_DATADIR_PATH];
+	int nd = gos_datadir_list("GOS_TARGET_DIR", "targets", dirs);
 	char *names[256];
 	int k = 0;
-	for (int i = 0; i < 2; i++) {
-		if (!dirs[i] || !*dirs[i])
-			continue;
+	for (int i = 0; i < nd; i++) {
 		DIR *dir = opendir(dirs[i]);
 		if (!dir)
 			continue;
@@ -226,18 +203,9 @@ int gos_target_load(gos_target *t, const char *spec, gos_diags *d)
 	if (is_path) {
 		snprintf(path, sizeof path, "%s", spec);
 	} else {
-		const char *dirs[2];
-		char srcdir[4096];
-		target_dirs(dirs, srcdir, sizeof srcdir);
-		path[0] = 0;
-		for (int i = 0; i < 2 && !path[0]; i++) {
-			if (!dirs[i] || !*dirs[i])
-				continue;
-			snprintf(path, sizeof path, "%s/%s.target", dirs[i], spec);
-			if (!is_file(path))
-				path[0] = 0;
-		}
-		if (!path[0]) {
+		char file[300];
+		snprintf(file, sizeof file, "%s.target", spec);
+		if (!gos_datadir_find("GOS_TARGET_DIR", "targets", file, path, sizeof path)) {
 			char known[2048];
 			gos_target_list(known, sizeof known);
 			gos_error(d, (gos_loc){spec, 0, 0},

@@ -78,8 +78,8 @@ void gos_cost_target_default(gos_cost_target *t);
 int gos_cost_target_parse(gos_cost_target *t, const char *file,
                           const char *text, size_t len, gos_diags *d);
 /* Resolves spec to a file and parses it: spec is a path (contains '/' or
- * ends in .target), else the name of $GOS_TARGET_DIR/<spec>.target or
- * <source dir>/targets/<spec>.target. Returns 0 or -1 with errors in d. */
+ * ends in .target), else <spec>.target in $GOS_TARGET_DIR, the install's
+ * share/gosc/targets or <source dir>/targets (support/datadir.h). Returns 0 or -1 with errors in d. */
 int gos_cost_target_load(gos_cost_target *t, const char *spec, gos_diags *d);
 
 /* ---- per-node analysis ------------------------------------------------ */

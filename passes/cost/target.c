@@ -9,6 +9,7 @@
  * A few spellings used by other tools are accepted as synonyms
  * (clock_mhz, clock, vector_width, l1d_kb, mem_bw_gbs, peak_gflops_per_core). */
 #include "passes/cost/cost.h"
+#include "support/datadir.h"
 #include "support/kvfile.h"
 
 #include <ctype.h>
@@ -199,12 +200,6 @@ int gos_cost_target_parse(gos_cost_target *t, const char *file,
 	return errors ? -1 : 0;
 }
 
-static int is_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 int gos_cost_target_load(gos_cost_target *t, const char *spec, gos_diags *d)
 {
 	char path[4096];
@@ -213,25 +208,12 @@ int gos_cost_target_load(gos_cost_target *t, const char *spec, gos_diags *d)
 	if (is_path) {
 		snprintf(path, sizeof path, "%s", spec);
 	} else {
-		const char *dirs[3] = {getenv("GOS_TARGET_DIR"), NULL, NULL};
-		char srcdir[4096] = "";
-#ifdef GOS_SOURCE_DIR
-		snprintf(srcdir, sizeof srcdir, "%s/targets", GOS_SOURCE_DIR);
-		dirs[1] = srcdir;
-#endif
-		path[0] = 0;
-		for (int i = 0; i < 2; i++) {
-			if (!dirs[i] || !*dirs[i])
-				continue;
-			snprintf(path, sizeof path, "%s/%s.target", dirs[i], spec);
-			if (is_file(path))
-				break;
-			path[0] = 0;
-		}
-		if (!path[0]) {
+		char file[300];
+		snprintf(file, sizeof file, "%s.target", spec);
+		if (!gos_datadir_find("GOS_TARGET_DIR", "targets", file, path, sizeof path)) {
 			gos_error(d, (gos_loc){spec, 0, 0},
-			          "unknown target `%s` (no %s.target in $GOS_TARGET_DIR or "
-			          "the source tree's targets/)", spec, spec);
+			          "unknown target `%s` (no %s.target in $GOS_TARGET_DIR, the "
+			          "installed share/gosc/targets or the source tree's targets/)", spec, spec);
 			return -1;
 		}
 	}
