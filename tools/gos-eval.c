@@ -33,6 +33,8 @@ static void usage(FILE *f)
 	      "  --predictions F.npy  write the top-1 prediction of every image\n"
 	      "  --json               print the results as one JSON object\n"
 	      "  -model=NAME          which model of a .gos file\n"
+	      "  --input-shape NAME=D0,D1,...  shape of ONNX input NAME (sets its symbolic\n"
+	      "                       dimensions; repeat per input)\n"
 	      "  -O0..-O3             optimisation level of compiled targets (default -O2)\n"
 	      "  --help               this text\n"
 	      "Exit status: 0 on success, 1 on any error.\n",
@@ -237,6 +239,10 @@ int main(int argc, char **argv)
 	int64_t limit = 0, batch = 0, tmp;
 	side a = {0}, b = {0};
 	int have_b = 0;
+	gos_load_options lo = {0};
+	gos_diags ld;
+	int lr;
+	gos_diags_init(&ld);
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i], *val = NULL;
 #define OPT(name) \
@@ -280,6 +286,12 @@ int main(int argc, char **argv)
 			json = 1;
 		} else if (!strncmp(s, "-model=", 7)) {
 			model = s + 7;
+		} else if ((lr = gos_load_options_arg(&lo, argc, argv, &i, &ld)) != 0) {
+			if (lr < 0) {
+				gos_diags_render(&ld, stderr);
+				gos_diags_free(&ld);
+				return 1;
+			}
 		} else if (s[0] == '-' && s[1] == 'O' && s[2] >= '0' && s[2] <= '3' && !s[3]) {
 			opt = s[2] - '0';
 		} else if (s[0] == '-' && s[1]) {
@@ -311,13 +323,13 @@ int main(int argc, char **argv)
 		goto done;
 	if (stdv && (norm.n_std = gos_norm_parse(stdv, 1, norm.std, "--std", &d)) < 0)
 		goto done;
-	a.m = gos_load(a.path, model, &d);
+	a.m = gos_load_with(a.path, model, &lo, &d);
 	if (a.m && gos_verify(a.m, &d))
 		gos_error(&d, (gos_loc){a.path, 0, 0}, "internal error: the module does not verify");
 	if (!a.m || d.n_errors)
 		goto done;
 	if (have_b && !has_ext(b.path, ".npy")) {
-		b.m = gos_load(b.path, NULL, &d);
+		b.m = gos_load_with(b.path, NULL, &lo, &d);
 		if (b.m && gos_verify(b.m, &d))
 			gos_error(&d, (gos_loc){b.path, 0, 0}, "internal error: the module does not verify");
 		if (!b.m || d.n_errors)

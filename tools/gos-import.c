@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "frontend/frontend.h"
 #include "frontend/onnx/onnx.h"
 #include "support/outfile.h"
 #include "support/tensorio.h"
@@ -19,7 +20,9 @@ static void usage(FILE *f)
 	      "  --weights FILE         the weights file (default: FILE.gos with the\n"
 	      "                         extension .safetensors); the .gos names it\n"
 	      "                         relative to its own directory\n"
-	      "  --dim-param N          size of symbolic input dimensions (default: error)\n"
+	      "  --dim-param N          size of symbolic input dimensions that --input-shape\n"
+	      "                         leaves unset (default: error)\n"
+	      "  --input-shape NAME=D0,D1,...  shape of input NAME (repeat per input)\n"
 	      "  --help                 this text\n"
 	      "Exit status: 0 on success, 1 on any error (then nothing is written).\n",
 	      f);
@@ -63,6 +66,10 @@ int main(int argc, char **argv)
 	const char *in = NULL, *out = NULL, *weights = NULL;
 	gos_onnx_options opt;
 	memset(&opt, 0, sizeof opt);
+	gos_load_options lo = {0};
+	gos_diags ld;
+	int lr;
+	gos_diags_init(&ld);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -74,6 +81,12 @@ int main(int argc, char **argv)
 			weights = argv[++i];
 		} else if (!strcmp(a, "--dim-param") && i + 1 < argc) {
 			opt.dim_param_value = atoll(argv[++i]);
+		} else if ((lr = gos_load_options_arg(&lo, argc, argv, &i, &ld)) != 0) {
+			if (lr < 0) {
+				gos_diags_render(&ld, stderr);
+				gos_diags_free(&ld);
+				return 1;
+			}
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "gos-import: error: unknown option '%s'\n", a);
 			usage(stderr);
@@ -96,6 +109,8 @@ int main(int argc, char **argv)
 	gos_diags d;
 	gos_diags_init(&d);
 	int rc = 1;
+	opt.n_shapes = lo.n_shapes;
+	opt.shapes = lo.shapes;
 	gos_module *m = gos_onnx_load(in, &opt, &d);
 	const char **keys = NULL, **wkeys = NULL;
 	gos_tensor *ts = NULL;

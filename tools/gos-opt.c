@@ -20,6 +20,8 @@ static void usage(FILE *f)
 	      "  --verify-each      verify the module after every pass\n"
 	      "  --print-after=NAME print the IR to stderr after pass NAME\n"
 	      "  -model=NAME        which model of a .gos file\n"
+	      "  --input-shape NAME=D0,D1,...  shape of ONNX input NAME (sets its symbolic\n"
+	      "                     dimensions; repeat per input)\n"
 	      "  --flops            print the model's floating-point operations (before\n"
 	      "                     passes) as `flops=N` and exit\n"
 	      "  --synth            list the synthesised candidates of every node (or\n"
@@ -178,6 +180,10 @@ int main(int argc, char **argv)
 	const char *node = NULL, *apply = NULL, *calib = NULL, *mean = NULL, *stdv = NULL;
 	unsigned long long seed = 0;
 	gos_pipeline_opts o = {1, 0, NULL, stderr};
+	gos_load_options lo = {0};
+	gos_diags ld;
+	int lr;
+	gos_diags_init(&ld);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -220,6 +226,12 @@ int main(int argc, char **argv)
 			o.print_after = a + 14;
 		} else if (!strncmp(a, "-model=", 7)) {
 			model = a + 7;
+		} else if ((lr = gos_load_options_arg(&lo, argc, argv, &i, &ld)) != 0) {
+			if (lr < 0) {
+				gos_diags_render(&ld, stderr);
+				gos_diags_free(&ld);
+				return 1;
+			}
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "gos-opt: error: unknown option '%s'\n", a);
 			usage(stderr);
@@ -258,7 +270,7 @@ int main(int argc, char **argv)
 	}
 	gos_diags d;
 	gos_diags_init(&d);
-	gos_module *m = gos_load(in, model, &d);
+	gos_module *m = gos_load_with(in, model, &lo, &d);
 	int rc = 1;
 	if (m && d.n_errors == 0 && gos_verify(m, &d) == 0 && (synth || apply)) {
 		rc = run_synth(m, synth, node, apply, calib, mean, stdv, seed, out, &d);

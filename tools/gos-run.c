@@ -26,6 +26,8 @@ static void usage(FILE *f)
 	      "                         (created if missing; characters outside\n"
 	      "                         [A-Za-z0-9_.-] in names become '_')\n"
 	      "  -model=NAME            which model of a .gos file (default: the last)\n"
+	      "  --input-shape NAME=D0,D1,...  shape of ONNX input NAME (sets its symbolic\n"
+	      "                         dimensions; repeat per input)\n"
 	      "  --dump-activations=DIR record intermediate tensors: DIR/<value>.npy for the\n"
 	      "                         results of every node (or of --nodes), the samples\n"
 	      "                         of the batch concatenated along axis 0\n"
@@ -286,6 +288,10 @@ int main(int argc, char **argv)
 	int ngv = 0;
 	if (!gv)
 		return 1;
+	gos_load_options lo = {0};
+	gos_diags ld;
+	int lr;
+	gos_diags_init(&ld);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = NULL;
@@ -334,6 +340,13 @@ int main(int argc, char **argv)
 			print = 1;
 		} else if (!strncmp(a, "-model=", 7)) {
 			model = a + 7;
+		} else if ((lr = gos_load_options_arg(&lo, argc, argv, &i, &ld)) != 0) {
+			if (lr < 0) {
+				gos_diags_render(&ld, stderr);
+				gos_diags_free(&ld);
+				free(gv);
+				return 1;
+			}
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "gos-run: error: unknown option or missing argument '%s'\n", a);
 			usage(stderr);
@@ -385,7 +398,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gos-run: error: --mean/--std normalise --calib images\n");
 		goto done;
 	}
-	m = gos_load(in, model, &d);
+	m = gos_load_with(in, model, &lo, &d);
 	if (m && gos_verify(m, &d))
 		gos_error(&d, (gos_loc){in, 0, 0}, "internal error: the module does not verify");
 	if (!m || d.n_errors)

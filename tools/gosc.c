@@ -34,6 +34,8 @@ static void usage(FILE *f)
 	      "                    takes as its first argument) instead of read-only data\n"
 	      "  -name=PREFIX      C name prefix of the API (default: the model name)\n"
 	      "  -model=NAME       which model of a .gos file (default: the last)\n"
+	      "  -input-shape NAME=D0,D1,...  shape of ONNX input NAME (sets its symbolic\n"
+	      "                    dimensions; repeat per input)\n"
 	      "  -stats            print the lowering report and memory sizes on stderr\n"
 	      "  -apply=NODE/RULE[:P=V],...  replace nodes by synthesised operators before\n"
 	      "                    compiling (docs/synthesis.md; gos-opt --synth lists them)\n"
@@ -145,11 +147,21 @@ int main(int argc, char **argv)
 	const char *apply = NULL, *calib = NULL, *mean = NULL, *stdv = NULL;
 	unsigned long long seed = 0;
 	int opt = 2, external = 0, stats = 0, threads = 1;
+	gos_load_options lopt = {0};
+	gos_diags ld;
+	int lr;
+	gos_diags_init(&ld);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
+		} else if ((lr = gos_load_options_arg(&lopt, argc, argv, &i, &ld)) != 0) {
+			if (lr < 0) {
+				gos_diags_render(&ld, stderr);
+				gos_diags_free(&ld);
+				return 1;
+			}
 		} else if (!strcmp(a, "--list-targets")) {
 			char buf[4096];
 			gos_target_list(buf, sizeof buf);
@@ -269,7 +281,7 @@ int main(int argc, char **argv)
 	}
 	if (llvm)
 		gos_target_override(&t, mcpu, mattr);
-	gos_module *m = gos_load(in, model, &d);
+	gos_module *m = gos_load_with(in, model, &lopt, &d);
 	if (m && gos_verify(m, &d))
 		gos_error(&d, (gos_loc){in, 0, 0}, "internal error: the module does not verify");
 	if (!m || d.n_errors)

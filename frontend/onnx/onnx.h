@@ -44,7 +44,13 @@ typedef struct gos_onnx_options {
 	 * (e.g. the shape of Reshape in the ONNX node tests). */
 	int n_bind;
 	const gos_onnx_tensor *bind;
-	/* Size of every symbolic input dimension (dim_param); 0 = an error. */
+	/* Shapes of graph inputs by name (frontend.h gos_input_shape): they
+	 * set symbolic dimensions and must agree with fixed ones; a name that
+	 * is not a float graph input is an error. */
+	int n_shapes;
+	const struct gos_input_shape *shapes;
+	/* Size of every symbolic input dimension that shapes leave unset;
+	 * 0: such a dimension is an error naming it. */
 	int64_t dim_param_value;
 	/* Out: 1 when the import failed because of something the importer
 	 * does not support (operator, attribute value, data type, dynamic

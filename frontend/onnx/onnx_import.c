@@ -28,6 +28,7 @@ gos_module *gos_onnx_load(const char *path, gos_onnx_options *opt, gos_diags *d)
 #include <stdio.h>
 
 #include "frontend/onnx/onnx_internal.h"
+#include "frontend/frontend.h"
 
 int gos_onnx_available(void)
 {
@@ -595,23 +596,35 @@ static int import_input(onnx_imp *I, const Onnx__ValueInfoProto *vi)
 		                  tt->shape->n_dim, GOS_MAX_RANK);
 	int64_t shape[GOS_MAX_RANK];
 	int rank = (int)tt->shape->n_dim;
+	const gos_input_shape *given = NULL;
+	for (int k = 0; I->opt && k < I->opt->n_shapes; k++)
+		if (!strcmp(I->opt->shapes[k].name, name))
+			given = &I->opt->shapes[k];
+	if (given && given->rank != rank)
+		return onnx_err(I, "graph input '%s' has rank %d; -input-shape gives %d dimensions",
+		                name, rank, given->rank);
 	for (int k = 0; k < rank; k++) {
 		const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[k];
-		if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-		    dim->dim_value > 0 && dim->dim_value <= ONNX_MAX_NUMEL) {
+		int fixed = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+		if (fixed && given && dim->dim_value != given->dims[k])
+			return onnx_err(I, "graph input '%s': dimension %d is %lld in the model; "
+			                "-input-shape gives %lld", name, k, (long long)dim->dim_value,
+			                (long long)given->dims[k]);
+		if (fixed && dim->dim_value > 0 && dim->dim_value <= ONNX_MAX_NUMEL) {
 			shape[k] = dim->dim_value;
-		} else if (dim->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-		           I->opt && I->opt->dim_param_value > 0) {
+		} else if (!fixed && given) {
+			shape[k] = given->dims[k];
+		} else if (!fixed && I->opt && I->opt->dim_param_value > 0) {
 			shape[k] = I->opt->dim_param_value;
-		} else if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+		} else if (fixed) {
 			return onnx_unsup(I, "graph input '%s': dimension %d is %lld; dimensions must "
 			                  "be positive", name, k, (long long)dim->dim_value);
 		} else {
 			const char *p = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
 			                        && dim->dim_param ? dim->dim_param : "?";
-			return onnx_unsup(I, "graph input '%s': dimension %d is symbolic ('%s'); static "
-			                  "shapes are required (gos-import --dim-param N sets them)",
-			                  name, k, p);
+			return onnx_unsup(I, "graph input '%s': dimension %d is symbolic ('%s'); set the "
+			                  "input's shape with -input-shape %s=D0,...,D%d (gosc) or "
+			                  "--input-shape (other tools)", name, k, p, name, rank - 1);
 		}
 	}
 	s->value = gos_module_add_value(I->m, name, GOS_VAL_INPUT, GOS_F32, rank, shape);
@@ -723,6 +736,13 @@ static int import_graph(onnx_imp *I, const Onnx__GraphProto *g)
 	for (size_t k = 0; k < g->n_input; k++)
 		if (import_input(I, g->input[k]))
 			return -1;
+	for (int k = 0; I->opt && k < I->opt->n_shapes; k++) {
+		const char *want = I->opt->shapes[k].name;
+		onnx_sym *s = onnx_sym_find(I, want);
+		if (!s || !s->graph_input || s->value < 0)
+			return onnx_err(I, "-input-shape names '%s', which is not a float input of the "
+			                "graph", want);
+	}
 	for (size_t k = 0; k < g->n_node; k++) {
 		if (import_node(I, g->node[k], (int)k))
 			return -1;
