@@ -47,9 +47,10 @@ int gos_synth_prune_params(const gos_module *m, int ni, int *vals, int max)
 }
 
 /* Marks in drop[C] the C - c channels backward elimination removes (see
- * the top), from up to 8192 positions of sd. Returns 0 or -1. */
+ * the top), from up to 8192 positions of sd; energy[C] gets each
+ * channel's sum of squared patch entries there. Returns 0 or -1. */
 static int choose(const gos_synth_data *sd, const float *w, const float *b, int64_t C,
-                  int64_t per, int64_t c, char *drop, gos_diags *d)
+                  int64_t per, int64_t c, char *drop, double *energy, gos_diags *d)
 {
 	int64_t K = sd->K, D = sd->D, rows = sd->total < 8192 ? sd->total : 8192;
 	double *g = calloc((size_t)(C * C), sizeof(double)), *t = calloc((size_t)C, sizeof(double));
@@ -65,6 +66,8 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 	for (int64_t i = 0; i < rows; i++) {
 		int64_t row = rows == sd->total ? i : i * sd->total / rows;
 		gos_synth_patch_row(sd->node, sd->x, sd->y, row, D, patch, yk);
+		for (int64_t q = 0; q < D; q++)
+			energy[q / per] += patch[q] * patch[q];
 		for (int64_t ch = 0; ch < C; ch++)
 			for (int64_t k = 0; k < K; k++) {
 				const float *wk = w + k * D + ch * per;
@@ -196,14 +199,15 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 	int64_t K = cv.K, D = C * per, nf = (int64_t)c * per;
 	const float *w = m->vals[cv.w].data, *b = cv.b >= 0 ? m->vals[cv.b].data : NULL;
 	char *drop = calloc((size_t)C, 1);
-	int64_t *keep = malloc(sizeof(int64_t) * (size_t)C);
+	int64_t *keep = malloc(sizeof(int64_t) * (size_t)C), *live = malloc(sizeof(int64_t) * (size_t)C);
+	double *energy = calloc((size_t)C, sizeof(double));
 	float *nw = malloc(sizeof(float) * (size_t)(K * nf));
 	float *nb = calloc((size_t)K, sizeof(float));
 	double *a = malloc(sizeof(double) * (size_t)((nf + 1) * K));
 	gos_synth_data sd = {0};
 	gos_synth_chan r = {0};
 	int rc = -1;
-	if (!drop || !keep || !nw || !nb || !a) {
+	if (!drop || !keep || !live || !energy || !nw || !nb || !a) {
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
@@ -226,7 +230,7 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 	}
 	if (have && gos_synth_data_get(m, ni, cal, &sd, d))
 		goto done;
-	if (!*exact && choose(&sd, w, b, C, per, c, drop, d))
+	if (!*exact && choose(&sd, w, b, C, per, c, drop, energy, d))
 		goto done;
 	int64_t nk = 0;
 	for (int64_t ch = 0; ch < C; ch++)
@@ -247,12 +251,27 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 			nb[k] = b ? b[k] : 0;
 		}
 	} else {
-		if (gos_synth_lsq(&sd, features, &ft, (int)nf, NULL, (int)K, a, "prune", d))
+		/* kept channels that are zero on the whole batch (a dead relu) give
+		 * no equation: they keep their filters and stay out of the fit */
+		int64_t nl = 0;
+		for (int64_t j = 0; j < nk; j++)
+			if (energy[keep[j]] > 0)
+				live[nl++] = keep[j];
+		fit lf = {live, nl, per, K, NULL, NULL};
+		if (gos_synth_lsq(&sd, features, &lf, (int)(nl * per), NULL, (int)K, a, "prune", d))
 			goto done;
 		for (int64_t k = 0; k < K; k++) {
-			for (int64_t t = 0; t < nf; t++)
-				nw[k * nf + t] = (float)a[t * K + k];
-			nb[k] = (float)a[nf * K + k];
+			for (int64_t j = 0, l = 0; j < nk; j++) {
+				float *dst = nw + k * nf + j * per;
+				if (l < nl && live[l] == keep[j]) {
+					for (int64_t q = 0; q < per; q++)
+						dst[q] = (float)a[(l * per + q) * K + k];
+					l++;
+				} else {
+					memcpy(dst, w + k * D + keep[j] * per, sizeof(float) * (size_t)per);
+				}
+			}
+			nb[k] = (float)a[nl * per * K + k];
 		}
 	}
 	if (have) {
@@ -271,6 +290,8 @@ done:
 	gos_synth_data_free(&sd);
 	free(drop);
 	free(keep);
+	free(live);
+	free(energy);
 	free(nw);
 	free(nb);
 	free(a);

@@ -31,6 +31,19 @@ static int64_t removable(const gos_module *m, int ni, char *drop, double *fold, 
 	if (gos_synth_chan_region(m, ni, &r, d))
 		return -1;
 	const gos_ins *lx = &m->nodes[ni].stmts[0].ins[0];
+	/* whether the reader ever reads padding: not for a convolution with
+	 * zero padding, nor when X's indices are plain variables */
+	int reads_pad = lx->has_pad;
+	double st[2], pd[4], dl[2];
+	if (reads_pad && gos_synth_conv_geometry(m, ni, st, pd, dl))
+		reads_pad = pd[0] != 0 || pd[1] != 0 || pd[2] != 0 || pd[3] != 0;
+	if (reads_pad) {
+		const gos_stmt *s = &m->nodes[ni].stmts[0];
+		int plain = 1;
+		for (int a = 0; a < lx->nidx; a++)
+			plain &= s->ix[lx->idx[a]].op == GOS_IX_VAR;
+		reads_pad = !plain;
+	}
 	const float *w = m->vals[cv.w].data;
 	int64_t K = cv.K, D = C * per, n = 0;
 	for (int64_t ch = 0; ch < C; ch++) {
@@ -40,7 +53,7 @@ static int64_t removable(const gos_module *m, int ni, char *drop, double *fold, 
 				z = w[k * D + ch * per + q] == 0;
 		float xc;
 		if (!z && gos_synth_chan_const(m, &r, ch, &xc) && isfinite(xc) &&
-		    (!lx->has_pad || lx->f == xc) && (xc == 0 || cv.b >= 0)) {
+		    (!reads_pad || lx->f == xc) && (xc == 0 || cv.b >= 0)) {
 			z = 1;
 			for (int64_t k = 0; fold && xc != 0 && k < K; k++) {
 				double s = 0;
