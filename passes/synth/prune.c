@@ -18,6 +18,7 @@
  * rows, when every dropped channel's filters are zero. */
 #include "passes/synth/synth.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -52,9 +53,14 @@ int gos_synth_prune_params(const gos_module *m, int ni, int *vals, int max)
 static int choose(const gos_synth_data *sd, const float *w, const float *b, int64_t C,
                   int64_t per, int64_t c, char *drop, double *energy, gos_diags *d)
 {
-	int64_t K = sd->K, D = sd->D, rows = sd->total < 8192 ? sd->total : 8192;
+	/* positions: up to 8192, fewer for wide layers (the Gram matrix costs
+	 * rows * K * C^2) */
+	int64_t K = sd->K, D = sd->D, cap = ((int64_t)1 << 25) / (K * C);
+	cap = cap > 8192 ? 8192 : cap < 1024 ? 1024 : cap;
+	int64_t rows = sd->total < cap ? sd->total : cap, B = 32;
 	double *g = calloc((size_t)(C * C), sizeof(double)), *t = calloc((size_t)C, sizeof(double));
-	double *patch = malloc(sizeof(double) * (size_t)(D + K)), *z = malloc(sizeof(double) * (size_t)(C * K));
+	double *patch = malloc(sizeof(double) * (size_t)(D + K));
+	double *z = malloc(sizeof(double) * (size_t)(B * K * C)); /* [B K][C] */
 	double *a = malloc(sizeof(double) * (size_t)(C * C)), *beta = malloc(sizeof(double) * (size_t)C);
 	int64_t *idx = malloc(sizeof(int64_t) * (size_t)C);
 	int rc = -1;
@@ -63,32 +69,29 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 		goto done;
 	}
 	double *yk = patch + D;
-	for (int64_t i = 0; i < rows; i++) {
-		int64_t row = rows == sd->total ? i : i * sd->total / rows;
-		gos_synth_patch_row(sd->node, sd->x, sd->y, row, D, patch, yk);
-		for (int64_t q = 0; q < D; q++)
-			energy[q / per] += patch[q] * patch[q];
-		for (int64_t ch = 0; ch < C; ch++)
+	for (int64_t i0 = 0; i0 < rows; i0 += B) {
+		int64_t nb = rows - i0 < B ? rows - i0 : B;
+		for (int64_t i = 0; i < nb; i++) {
+			int64_t row = rows == sd->total ? i0 + i : (i0 + i) * sd->total / rows;
+			gos_synth_patch_row(sd->node, sd->x, sd->y, row, D, patch, yk);
+			for (int64_t q = 0; q < D; q++)
+				energy[q / per] += patch[q] * patch[q];
 			for (int64_t k = 0; k < K; k++) {
-				const float *wk = w + k * D + ch * per;
-				const double *pc = patch + ch * per;
-				double acc = 0;
-				for (int64_t q = 0; q < per; q++)
-					acc += wk[q] * pc[q];
-				z[ch * K + k] = acc;
-			}
-		for (int64_t u = 0; u < C; u++) {
-			double tu = 0;
-			for (int64_t k = 0; k < K; k++)
-				tu += z[u * K + k] * (yk[k] - (b ? b[k] : 0));
-			t[u] += tu;
-			for (int64_t v = 0; v <= u; v++) {
-				double s = 0;
-				for (int64_t k = 0; k < K; k++)
-					s += z[u * K + k] * z[v * K + k];
-				g[u * C + v] += s;
+				double *zr = z + (i * K + k) * C, res = yk[k] - (b ? b[k] : 0);
+				for (int64_t ch = 0; ch < C; ch++) {
+					const float *wk = w + k * D + ch * per;
+					const double *pc = patch + ch * per;
+					double acc = 0;
+					for (int64_t q = 0; q < per; q++)
+						acc += wk[q] * pc[q];
+					zr[ch] = acc;
+					t[ch] += acc * res;
+				}
 			}
 		}
+		/* g += Z^T Z (lower triangle) */
+		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (blasint)C, (blasint)(nb * K), 1.0, z,
+		            (blasint)C, 1.0, g, (blasint)C);
 	}
 	double tr = 0;
 	for (int64_t u = 0; u < C; u++) {
