@@ -49,9 +49,11 @@ int gos_synth_prune_params(const gos_module *m, int ni, int *vals, int max)
 
 /* Marks in drop[C] the C - c channels backward elimination removes (see
  * the top), from up to 8192 positions of sd; energy[C] gets each
- * channel's sum of squared patch entries there. Returns 0 or -1. */
+ * channel's sum of squared patch entries there, scale[C] the kept
+ * channels' least-squares scales beta. Returns 0 or -1. */
 static int choose(const gos_synth_data *sd, const float *w, const float *b, int64_t C,
-                  int64_t per, int64_t c, char *drop, double *energy, gos_diags *d)
+                  int64_t per, int64_t c, char *drop, double *energy, double *scale,
+                  gos_diags *d)
 {
 	/* positions: up to 8192, fewer for wide layers (the Gram matrix costs
 	 * rows * K * C^2) */
@@ -102,7 +104,7 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 	for (int64_t u = 0; u < C; u++)
 		drop[u] = 0;
 	double ridge = 1e-9 * (tr > 0 ? tr / (double)C : 1);
-	for (int64_t left = C; left > c;) {
+	for (int64_t left = C;;) {
 		int64_t s = 0;
 		for (int64_t u = 0; u < C; u++)
 			if (!drop[u])
@@ -136,6 +138,11 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 			double cost = bi * bi / a[i * s + i];
 			if (cost < bc)
 				bc = cost, best = i;
+		}
+		if (left == c) { /* the kept channels' scales */
+			for (int64_t i = 0; i < s; i++)
+				scale[idx[i]] = beta[i];
+			break;
 		}
 		drop[idx[best]] = 1;
 		left--;
@@ -203,14 +210,14 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 	const float *w = m->vals[cv.w].data, *b = cv.b >= 0 ? m->vals[cv.b].data : NULL;
 	char *drop = calloc((size_t)C, 1);
 	int64_t *keep = malloc(sizeof(int64_t) * (size_t)C), *live = malloc(sizeof(int64_t) * (size_t)C);
-	double *energy = calloc((size_t)C, sizeof(double));
+	double *energy = calloc((size_t)C, sizeof(double)), *scale = calloc((size_t)C, sizeof(double));
 	float *nw = malloc(sizeof(float) * (size_t)(K * nf));
 	float *nb = calloc((size_t)K, sizeof(float));
 	double *a = malloc(sizeof(double) * (size_t)((nf + 1) * K));
 	gos_synth_data sd = {0};
 	gos_synth_chan r = {0};
 	int rc = -1;
-	if (!drop || !keep || !live || !energy || !nw || !nb || !a) {
+	if (!drop || !keep || !live || !energy || !scale || !nw || !nb || !a) {
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
@@ -233,7 +240,7 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 	}
 	if (have && gos_synth_data_get(m, ni, cal, &sd, d))
 		goto done;
-	if (!*exact && choose(&sd, w, b, C, per, c, drop, energy, d))
+	if (!*exact && choose(&sd, w, b, C, per, c, drop, energy, scale, d))
 		goto done;
 	int64_t nk = 0;
 	for (int64_t ch = 0; ch < C; ch++)
@@ -247,10 +254,23 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 				zero_only = w[k * D + ch * per + q] == 0;
 	*exact = zero_only;
 	fit ft = {keep, nk, per, K, NULL, NULL};
+	int64_t nlive = 0;
+	for (int64_t j = 0; j < nk; j++)
+		nlive += energy[keep[j]] > 0;
+	int64_t fit_rows = sd.total < GOS_SYNTH_FIT_ROWS ? sd.total : GOS_SYNTH_FIT_ROWS;
 	if (*exact) {
 		for (int64_t k = 0; k < K; k++) {
 			for (int64_t j = 0; j < nk; j++)
 				memcpy(nw + k * nf + j * per, w + k * D + keep[j] * per, sizeof(float) * (size_t)per);
+			nb[k] = b ? b[k] : 0;
+		}
+	} else if (fit_rows < nlive * per + 1) {
+		/* fewer positions than coefficients: the kept filters, scaled by
+		 * the choice's least-squares scales, and the old bias */
+		for (int64_t k = 0; k < K; k++) {
+			for (int64_t j = 0; j < nk; j++)
+				for (int64_t q = 0; q < per; q++)
+					nw[k * nf + j * per + q] = (float)(scale[keep[j]] * w[k * D + keep[j] * per + q]);
 			nb[k] = b ? b[k] : 0;
 		}
 	} else {
@@ -295,6 +315,7 @@ done:
 	free(keep);
 	free(live);
 	free(energy);
+	free(scale);
 	free(nw);
 	free(nb);
 	free(a);
