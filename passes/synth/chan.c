@@ -73,6 +73,19 @@ int gos_synth_chan_of(const gos_module *m, int ni, gos_synth_contraction *cv, in
 	return 1;
 }
 
+/* Whether weight buffer j of per-channel node n is indexed by variable 1
+ * in dimension a anywhere (then it is gathered along a). */
+static int weight_chan_dim(const gos_node *n, int j, int a)
+{
+	for (int si = 0; si < n->n_stmt; si++) {
+		const gos_stmt *s = &n->stmts[si];
+		for (int i = 0; i < s->n_ins; i++)
+			if (s->ins[i].op == GOS_OP_LOAD && s->ins[i].buf == j && ix_is_var(s, s->ins[i].idx[a], 1))
+				return 1;
+	}
+	return 0;
+}
+
 /* Whether node n of m is per-channel over C channels (see the top). */
 static int per_channel(const gos_module *m, const gos_node *n, int64_t C)
 {
@@ -102,27 +115,18 @@ static int per_channel(const gos_module *m, const gos_node *n, int64_t C)
 			} else {
 				if (!m->vals[n->in[in->buf]].data)
 					return 0;
-				for (int a = 0; a < in->nidx; a++)
+				for (int a = 0; a < in->nidx; a++) {
 					if (ix_uses(s, in->idx[a], 1, 0) &&
 					    (!ix_is_var(s, in->idx[a], 1) || b->shape[a] != C))
 						return 0;
+					/* a dimension gathered for one load is gathered for all */
+					if (!ix_is_var(s, in->idx[a], 1) && weight_chan_dim(n, in->buf, a))
+						return 0;
+				}
 			}
 		}
 	}
 	return 1;
-}
-
-/* Whether weight buffer j of per-channel node n is indexed by variable 1
- * in dimension a anywhere (then it is gathered along a). */
-static int weight_chan_dim(const gos_node *n, int j, int a)
-{
-	for (int si = 0; si < n->n_stmt; si++) {
-		const gos_stmt *s = &n->stmts[si];
-		for (int i = 0; i < s->n_ins; i++)
-			if (s->ins[i].op == GOS_OP_LOAD && s->ins[i].buf == j && ix_is_var(s, s->ins[i].idx[a], 1))
-				return 1;
-	}
-	return 0;
 }
 
 int gos_synth_chan_region(const gos_module *m, int ni, gos_synth_chan *r, gos_diags *d)
