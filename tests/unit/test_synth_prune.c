@@ -120,12 +120,13 @@ static float *random_inputs(int64_t n, int64_t numel, uint64_t seed)
 	return x;
 }
 
-/* Every output of m on n samples x (interpreter), concatenated. */
-static float *run_all(const gos_module *m, int64_t n, const float *x, int64_t *total)
+/* Every output of m on n samples x (engine target), concatenated. */
+static float *run_on(const gos_module *m, const char *target, int64_t n, const float *x,
+                     int64_t *total)
 {
 	gos_diags d;
 	gos_diags_init(&d);
-	gos_engine_opts o = {"interp", 1, -1};
+	gos_engine_opts o = {target, 1, -1};
 	gos_engine *e = gos_engine_new(m, &o, &d);
 	if (!e) {
 		gos_diags_render(&d, stderr);
@@ -147,6 +148,11 @@ static float *run_all(const gos_module *m, int64_t n, const float *x, int64_t *t
 	return y;
 }
 
+static float *run_all(const gos_module *m, int64_t n, const float *x, int64_t *total)
+{
+	return run_on(m, "interp", n, x, total);
+}
+
 /* max |a - b| / max |a| */
 static double rel_max(const float *a, const float *b, int64_t n)
 {
@@ -159,7 +165,8 @@ static double rel_max(const float *a, const float *b, int64_t n)
 }
 
 /* Applies spec to m (verifying the result) and checks on three input
- * seeds that every output equals m's up to rounding. */
+ * seeds that every output equals m's up to rounding; host code of the
+ * result agrees with the interpreter. */
 static gos_module *check_equal(const gos_module *m, const char *spec, const gos_synth_calib *c)
 {
 	gos_diags d;
@@ -177,6 +184,14 @@ static gos_module *check_equal(const gos_module *m, const char *spec, const gos_
 		double e = rel_max(y0, y1, n0);
 		if (e > 2e-5)
 			fail_msg("%s %s seed %llu: rel. error %g", m->name, spec, (unsigned long long)seed, e);
+		if (seed == 1) {
+			int64_t nh;
+			float *yh = run_on(r, "host", 2, x, &nh);
+			assert_int_equal(nh, n1);
+			if (rel_max(y1, yh, n1) > 1e-4)
+				fail_msg("%s %s: host code differs from the interpreter", m->name, spec);
+			free(yh);
+		}
 		free(x);
 		free(y0);
 		free(y1);
