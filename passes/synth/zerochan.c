@@ -71,6 +71,26 @@ static int64_t removable(const gos_module *m, int ni, char *drop, double *fold, 
 	return n;
 }
 
+typedef struct kept {
+	const int64_t *keep;
+	int64_t nk, per, K;
+	const float *w, *b; /* [K][nk * per], [K] or NULL */
+} kept;
+
+/* The rewritten node's output at one position from the original patch. */
+static void predict(const double *patch, double *y, const void *ctx)
+{
+	const kept *kp = ctx;
+	for (int64_t k = 0; k < kp->K; k++) {
+		double acc = kp->b ? kp->b[k] : 0;
+		const float *wk = kp->w + k * kp->nk * kp->per;
+		for (int64_t j = 0; j < kp->nk; j++)
+			for (int64_t q = 0; q < kp->per; q++)
+				acc += (double)wk[j * kp->per + q] * patch[kp->keep[j] * kp->per + q];
+		y[k] = acc;
+	}
+}
+
 int gos_synth_zerochan_params(const gos_module *m, int ni, int *vals, int max)
 {
 	gos_synth_contraction cv;
@@ -93,7 +113,6 @@ int gos_synth_zerochan_derive(gos_module *m, int ni, int param, const gos_synth_
                               int *exact, double *err, gos_diags *d)
 {
 	(void)param;
-	(void)c;
 	*err = -1;
 	*exact = 1;
 	gos_loc loc = m->nodes[ni].loc;
@@ -133,6 +152,18 @@ int gos_synth_zerochan_derive(gos_module *m, int ni, int param, const gos_synth_
 		for (int64_t j = 0; j < nk; j++)
 			memcpy(nw + (k * nk + j) * per, w + k * D + keep[j] * per, sizeof(float) * (size_t)per);
 		nb[k] = cv.b >= 0 ? (float)(m->vals[cv.b].data[k] + fold[k]) : 0;
+	}
+	if (c && c->n > 0) { /* exact, and measured on the batch when given */
+		gos_synth_data sd;
+		if (gos_synth_data_get(m, ni, c, &sd, d))
+			goto done;
+		kept kp = {keep, nk, per, K, nw, cv.b >= 0 ? nb : NULL};
+		*err = gos_synth_error(&sd, predict, &kp);
+		gos_synth_data_free(&sd);
+		if (*err < 0) {
+			gos_error(d, loc, "out of memory");
+			goto done;
+		}
 	}
 	if (gos_synth_chan_region(m, ni, &r, d))
 		goto done;
