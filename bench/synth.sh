@@ -4,7 +4,8 @@
 # calibration images from the training set, and test top-1 on all 10,000
 # test images after replacing only that layer. Writes the table to
 # docs/synthesis-results.md (included by docs/synthesis.md). Not part of
-# the tests; takes a few minutes.
+# the tests; takes a few minutes. prune's "layer FLOPs" counts the layer
+# and the producer chain it shrinks with it (docs/synthesis.md).
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)

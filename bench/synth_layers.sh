@@ -5,7 +5,9 @@
 # the original and of the replacement measured side by side in one run
 # (static runner, --bench 30, median), and the analytic cost model's
 # predicted ms on pi3 and redmi-note7s. Prints a markdown table (the one
-# in docs/synthesis.md). Not part of the tests.
+# in docs/synthesis.md). Not part of the tests. Each layer reads the
+# model's input, so prune has no producer to shrink here: its rows time
+# the gather of the kept channels plus the narrower convolution.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)

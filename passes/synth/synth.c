@@ -40,6 +40,14 @@ const gos_synth_rule gos_synth_rules[] = {
 	 "kxk convolution -> depthwise kxk + pointwise 1x1 (rank-1 split per input channel, "
 	 "pointwise and bias refitted); exact when every channel's filters are rank 1",
 	 gos_synth_dwsep_params, gos_synth_dwsep_derive},
+	{"prune", "c", 1,
+	 "contraction -> c of its input channels, chosen greedily on reconstruction error, "
+	 "weights and bias refitted; the producer's other channels removed with them",
+	 gos_synth_prune_params, gos_synth_prune_derive},
+	{"zerochan", NULL, 0,
+	 "input channels that are zero in the weight, or constant (the producer's all-zero "
+	 "output channels, folded into the bias), removed with the producer's; exact",
+	 gos_synth_zerochan_params, gos_synth_zerochan_derive},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
 
@@ -364,7 +372,7 @@ static gos_module *derive_one(const gos_module *m, int ni, const gos_synth_rule 
 		return NULL;
 	}
 	if (cd) {
-		double node_flops = gos_node_flops(&m->nodes[ni]);
+		double node_flops = gos_synth_rewritten_flops(m, ni, r);
 		if (r->param)
 			snprintf(cd->name, sizeof cd->name, "%s/%s:%s=%d", node, r->name, r->param, param);
 		else

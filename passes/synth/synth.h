@@ -126,6 +126,15 @@ int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_lowrank_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
                              int *exact, double *err, gos_diags *d);
 
+/* passes/synth/prune.c */
+int gos_synth_prune_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *cal, int *exact,
+                           double *err, gos_diags *d);
+/* passes/synth/zerochan.c */
+int gos_synth_zerochan_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_zerochan_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                              int *exact, double *err, gos_diags *d);
+
 /* ---- shared by the rules (passes/synth/synth.c) ---------------------- */
 
 /* A plain 2-D convolution or dense layer, read from the node's structure:
@@ -228,5 +237,48 @@ int gos_synth_weight(gos_module *m, const char *base, int rank, const int64_t *s
  * Returns 0 or -1. */
 int gos_synth_activation(const gos_module *m, const char *name, const gos_synth_calib *c,
                          const float **x, int *owned, gos_diags *d);
+
+/* ---- the channel rules' shared part (passes/synth/chan.c) ------------- */
+
+/* Whether node ni is a contraction (gos_synth_contraction_of) with
+ * materialised weights whose first reduction variable is the channel
+ * (dimension 1) of its input X and indexes nothing else of X, and which
+ * reads X only as X. Then *C is that channel count and *per the weight
+ * entries per (output, input channel) pair (R * S for a conv). */
+int gos_synth_chan_of(const gos_module *m, int ni, gos_synth_contraction *cv, int64_t *C,
+                      int64_t *per);
+
+/* The nodes that produce a channel reader's input channel by channel
+ * (chan.c explains which): per-channel nodes (batchnorm, activations,
+ * residual adds, pooling) down to the contractions that produce the
+ * channels (leaves). */
+typedef struct gos_synth_chan {
+	int64_t C;    /* channels of the reader's input */
+	int n;        /* region nodes, in descending node order */
+	int *nodes;
+	int *leaf;    /* leaf[i]: nodes[i] is a producing contraction */
+	int shrink;   /* 1: the region can lose channels (no other reader needs
+	                 them); 0 (n == 0): the reader must gather them */
+} gos_synth_chan;
+
+/* Fills r for reader ni (r->C == 0 when ni is no channel reader).
+ * Returns 0 or -1 (out of memory). Free with gos_synth_chan_free. */
+int gos_synth_chan_region(const gos_module *m, int ni, gos_synth_chan *r, gos_diags *d);
+void gos_synth_chan_free(gos_synth_chan *r);
+/* FLOPs of every node rule r rewrites at node ni: node ni's, and for the
+ * channel rules (prune, zerochan) those of the region they shrink too.
+ * Candidates report flops_before / flops_after over these nodes. */
+double gos_synth_rewritten_flops(const gos_module *m, int ni, const gos_synth_rule *r);
+/* Node ni reads only input channels keep[0..nk) (ascending) with the new
+ * weight w ([K][nk][..], the old layout) and bias b (when it has one):
+ * the region loses the other channels when r->shrink, else a gather node
+ * feeds the reader. The reader's result keeps its name. Returns 0 or -1. */
+int gos_synth_chan_rewrite(gos_module *m, int ni, const gos_synth_chan *r, const int64_t *keep,
+                           int64_t nk, const float *w, const float *b, const char *tag,
+                           gos_diags *d);
+/* Whether channel c of the reader's input is one constant *val: every
+ * leaf's weight row c is zero and the per-channel nodes (no reductions)
+ * map the leaves' bias to *val. Needs r->shrink. */
+int gos_synth_chan_const(const gos_module *m, const gos_synth_chan *r, int64_t c, float *val);
 
 #endif
