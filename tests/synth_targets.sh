@@ -5,7 +5,8 @@
 # (within 1e-4 of the output's scale, tests/e2e/lib.sh):
 # - the trained Fashion-MNIST ResNet with each fitted rule on its own
 #   layer (weights fitted on 64 real training images);
-# - a stride-2 ONNX ConvTranspose through the exact phase split.
+# - the exact rules on small ONNX models built here (phase split of a
+#   stride-2 ConvTranspose, zero channels removed from a conv pair).
 # Every rule in `gos-opt --help`'s table must appear in one of them, so
 # a new rule without a cross-target check fails here.
 set -u
@@ -26,7 +27,8 @@ $L.0/c2/c2.0/Conv_output_0/separable:m=12
 $L.1/c1/c1.0/Conv_output_0/shrinkkx1
 $L.1/c2/c2.0/Conv_output_0/shrink1xk
 $L.2/c1/c1.0/Conv_output_0/grouped:g=2
-$L.2/c2/c2.0/Conv_output_0/dwsep"
+$L.2/c2/c2.0/Conv_output_0/dwsep
+$L.3/c2/c2.0/Conv_output_0/prune:c=16"
 spec=$(echo "$fitted" | paste -sd, -)
 mkdir -p "$tmp/m"
 models=
@@ -37,8 +39,11 @@ else
 	fail "gos-opt --apply (fitted rules on the ResNet): $(head -3 "$tmp/log")"
 fi
 
-# the phase split of a stride-2 transposed convolution
-exact="y/phase"
+# exact rules on small ONNX models: the phase split of a stride-2
+# transposed convolution; zero input channels of a convolution removed
+# with the producer's (conv -> relu -> conv whose weight has zero columns)
+exact="y/phase
+c2/zerochan"
 if "$python" -c 'import onnx' 2>/dev/null; then
 	"$python" - "$tmp/ct.onnx" <<'EOF'
 import sys, numpy as np, onnx
@@ -51,11 +56,32 @@ g = helper.make_graph([node], "ct", [helper.make_tensor_value_info("x", TensorPr
                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 18, 18])], [w, b])
 onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), sys.argv[1])
 EOF
-	if "$opt" "$tmp/ct.onnx" --apply="$exact" -o "$tmp/m/ct_exact.gir" >"$tmp/log" 2>&1; then
-		models="$models $tmp/m/ct_exact.gir"
-	else
-		fail "gos-opt --apply=$exact: $(head -3 "$tmp/log")"
-	fi
+	"$python" - "$tmp/zc.onnx" <<'EOF'
+import sys, numpy as np, onnx
+from onnx import helper, TensorProto, numpy_helper
+r = np.random.RandomState(8)
+w1 = (r.randn(12, 3, 3, 3) * 0.3).astype(np.float32)
+w2 = (r.randn(10, 12, 3, 3) * 0.3).astype(np.float32)
+w2[:, [2, 3, 7]] = 0
+inits = [numpy_helper.from_array(w1, "W1"), numpy_helper.from_array(r.randn(12).astype(np.float32), "B1"),
+         numpy_helper.from_array(w2, "W2"), numpy_helper.from_array(r.randn(10).astype(np.float32), "B2")]
+nodes = [helper.make_node("Conv", ["x", "W1", "B1"], ["c1"], pads=[1, 1, 1, 1]),
+         helper.make_node("Relu", ["c1"], ["r1"]),
+         helper.make_node("Conv", ["r1", "W2", "B2"], ["c2"], pads=[1, 1, 1, 1])]
+g = helper.make_graph(nodes, "zc", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 10, 10])],
+                      [helper.make_tensor_value_info("c2", TensorProto.FLOAT, [1, 10, 10, 10])], inits)
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), sys.argv[1])
+EOF
+	for e in $exact; do
+		base=${e##*/}
+		f=zc
+		[ "$base" = phase ] && f=ct
+		if "$opt" "$tmp/$f.onnx" --apply="$e" -o "$tmp/m/${f}_$base.gir" >"$tmp/log" 2>&1; then
+			models="$models $tmp/m/${f}_$base.gir"
+		else
+			fail "gos-opt --apply=$e: $(head -3 "$tmp/log")"
+		fi
+	done
 else
 	echo "SKIP the phase model (no python3-onnx)"
 	skipped=$((skipped + 1))
