@@ -451,7 +451,8 @@ static int per_op_table(const char *path, const gos_cost_target *t, const gos_co
 	double *ms = calloc((size_t)r.n + 1, sizeof *ms);
 	for (int i = 0; i < r.n; i++) {
 		const gos_cost_node *c = &r.v[i];
-		ms[i] = c->live && !(fm && fm->fold && c->foldable) ? c->ms : 0;
+		ms[i] = !c->live || (fm && fm->fold == 1 && c->foldable) ? 0
+		        : fm && fm->fold == GOS_COST_FOLD_UNKNOWN && c->foldable ? 0.5 * c->ms : c->ms;
 		analytic += ms[i];
 	}
 	total = analytic;
@@ -474,7 +475,7 @@ static int per_op_table(const char *path, const gos_cost_target *t, const gos_co
 		const gos_cost_node *c = &r.v[i];
 		const gos_node *n = &m->nodes[i];
 		const char *note = !c->live ? " (dead)"
-		                   : fm && fm->fold && c->foldable ? " (folded)"
+		                   : fm && fm->fold == 1 && c->foldable ? " (folded)"
 		                   : c->fused ? " (fused)" : "";
 		printf("%-32s %-16s %-12s %14.0f %14.0f %10.4f %7.2f%s\n", n->name, n->op,
 		       gos_cost_kind_name(c->kind), c->flops, c->bytes, ms[i],
@@ -782,9 +783,11 @@ static int cmd_fit(opts *o)
 		fprintf(stderr, "gos-cost: error: writing '%s' failed\n", o->out);
 		goto done;
 	}
-	fprintf(stderr, "gos-cost: fitted %d samples: fold=%s tau=%g lambda=%g "
+	fprintf(stderr, "gos-cost: fitted %d samples: family=%s fold=%s tau=%g lambda=%g "
 	                "leave-one-out spearman=%.4f mape=%.1f%%\n",
-	        m.n_samples, m.fold ? "yes" : "no", m.tau, m.lambda, m.loo_spearman, m.loo_mape);
+	        m.n_samples, m.family,
+	        m.fold == GOS_COST_FOLD_UNKNOWN ? "unknown" : m.fold ? "yes" : "no", m.tau, m.lambda, m.loo_spearman,
+	        m.loo_mape);
 	rc = 0;
 done:
 	free(s);
