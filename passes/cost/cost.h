@@ -226,6 +226,25 @@ int gos_cost_fit(const gos_cost_sample *s, int n, int prior_proxy,
 /* The i-th model family (0 <= i < gos_cost_nfamilies()), simplest first. */
 const char *gos_cost_family_name(int i);
 int gos_cost_nfamilies(void);
+/* One node of a per-node profile measured on the device: the node's
+ * kind and analytic ms on the target, whether it is dispatched (not
+ * fused), and its measured median ms. */
+typedef struct gos_cost_prof_node {
+	gos_cost_kind kind;
+	double analytic_ms;
+	int dispatched;
+	double measured_ms;
+} gos_cost_prof_node;
+
+/* Fits m (family "profile") to n per-node measurements p[]: per kind k,
+ * measured = a_k * analytic ms + b_k per dispatched node, a_k, b_k >= 0
+ * by non-negative least squares on the nodes of that kind (a kind with
+ * no node gets the overall ratio measured / analytic and no overhead).
+ * m applies to whole models through the *_ms and *_nodes features
+ * (fold 0). Returns 0, or -1 with an error in d (n < 1, times not finite
+ * and >= 0, solver failure). */
+int gos_cost_fit_profile(const gos_cost_prof_node *p, int n, gos_cost_model *m,
+                         gos_diags *d);
 /* Lower level: the quantile-tau ridge fit of y on the columns X (n x p,
  * row-major, p <= GOS_COST_MAX_COLS); column j is penalised by
  * lambda * n * pen[j] after standardisation (pen NULL: all 1). tau in
@@ -243,6 +262,10 @@ void gos_cost_model_row(const gos_cost_model *m, const gos_cost_sample *s,
                         double *row);
 /* The prediction (ms) of m for a row from gos_cost_model_row. */
 double gos_cost_model_eval(const gos_cost_model *m, const double *row);
+/* Spearman correlation and mean absolute percentage error (%) of m's
+ * predictions of the samples s[0..n) against their y. */
+void gos_cost_model_score(const gos_cost_model *m, const gos_cost_sample *s, int n,
+                          double *spearman, double *mape);
 /* Writes m in the text format of docs/cost-models.md. */
 void gos_cost_model_save(const gos_cost_model *m, FILE *out);
 /* Parses that format; returns 0 or -1 with errors (file:line) in d. */

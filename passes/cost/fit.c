@@ -313,6 +313,27 @@ double gos_cost_model_eval(const gos_cost_model *m, const double *row)
 	return y;
 }
 
+void gos_cost_model_score(const gos_cost_model *m, const gos_cost_sample *s, int n,
+                          double *spearman, double *mape)
+{
+	double *pred = malloc(sizeof *pred * (size_t)(n > 0 ? n : 1));
+	double *y = malloc(sizeof *y * (size_t)(n > 0 ? n : 1));
+	*spearman = NAN;
+	*mape = NAN;
+	if (pred && y && n > 0) {
+		double e = 0, row[NCOL];
+		for (int i = 0; i < n; i++) {
+			gos_cost_model_row(m, &s[i], row);
+			pred[i] = gos_cost_model_eval(m, row);
+			y[i] = s[i].y;
+			e += fabs(pred[i] - y[i]) / y[i];
+		}
+		*spearman = gos_spearman(pred, y, n);
+		*mape = 100.0 * e / n;
+	}
+	free(pred), free(y);
+}
+
 /* ---- model selection ----------------------------------------------------------- */
 
 /* The model row of sample s with the columns outside mask set to 0 (so
@@ -576,6 +597,69 @@ int gos_cost_fit(const gos_cost_sample *s, int n, int prior_proxy,
 done:
 	free(X), free(y), free(pred);
 	return rc;
+}
+
+/* ---- per-node profiles ------------------------------------------------------------ */
+
+int gos_cost_fit_profile(const gos_cost_prof_node *p, int n, gos_cost_model *m,
+                         gos_diags *d)
+{
+	if (n < 1) {
+		gos_error(d, (gos_loc){0}, "fit: no profiled nodes");
+		return -1;
+	}
+	double meas = 0, ana = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isfinite(p[i].measured_ms) || p[i].measured_ms < 0 ||
+		    !isfinite(p[i].analytic_ms) || p[i].analytic_ms < 0 ||
+		    (unsigned)p[i].kind >= GOS_NKINDS) {
+			gos_error(d, (gos_loc){0}, "fit: profiled node %d: bad time or kind", i + 1);
+			return -1;
+		}
+		meas += p[i].measured_ms;
+		ana += p[i].analytic_ms;
+	}
+	double ratio = ana > 0 ? meas / ana : 1;
+	memset(m, 0, sizeof *m);
+	snprintf(m->family, sizeof m->family, "profile");
+	m->n_samples = n;
+	m->loo_spearman = NAN;
+	for (int j = 0; j < NCOL; j++)
+		m->sd[j] = 1;
+	double *A = malloc(sizeof *A * 2 * (size_t)n), *b = malloc(sizeof *b * (size_t)n);
+	if (!A || !b) {
+		free(A), free(b);
+		gos_error(d, (gos_loc){0}, "out of memory");
+		return -1;
+	}
+	double ape = 0;
+	for (int k = 0; k < GOS_NKINDS; k++) {
+		int r = 0;
+		for (int i = 0; i < n; i++) {
+			if (p[i].kind != (gos_cost_kind)k)
+				continue;
+			A[2 * r] = p[i].analytic_ms;
+			A[2 * r + 1] = p[i].dispatched ? 1 : 0;
+			b[r++] = p[i].measured_ms;
+		}
+		double x[2] = {ratio, 0};
+		if (r > 0 && gos_nnls(A, b, r, 2, x)) {
+			free(A), free(b);
+			gos_error(d, (gos_loc){0}, "fit: least-squares solver failed");
+			return -1;
+		}
+		int jm = GOS_COST_PER_KIND * k, jn = jm + 3;
+		m->used[jm] = m->used[jn] = 1;
+		m->w[jm] = x[0];
+		m->w[jn] = x[1];
+		for (int i = 0; i < r; i++) {
+			double f = x[0] * A[2 * i] + x[1] * A[2 * i + 1];
+			ape += b[i] > 0 ? fabs(f - b[i]) / b[i] : 0;
+		}
+	}
+	m->loo_mape = 100.0 * ape / n; /* in-sample, per node */
+	free(A), free(b);
+	return 0;
 }
 
 /* ---- model files ----------------------------------------------------------------- */
