@@ -11,6 +11,7 @@
 
 #include "frontend/frontend.h"
 #include "passes/cost/cost.h"
+#include "passes/passes.h"
 #include "support/outfile.h"
 
 static void usage(FILE *f)
@@ -28,6 +29,10 @@ static void usage(FILE *f)
 	      "      [--lambda=a,b,..] [--prior=analytic|proxy --proxy-csv P.csv]\n"
 	      "      [--columns=ms,gflop,mb,nodes,prior] [--allow-negative]\n"
 	      "      adapt to a device from S.csv rows model_path,latency_ms (10..60 rows)\n"
+	      "  fit -target=T [--samples S.csv] --profile P.csv [--profile Q.csv..] -o F MODEL..\n"
+	      "      adapt per operator kind from per-node profiles (the runner's\n"
+	      "      --profile=FILE.csv) of the MODELs, one profile per MODEL in order;\n"
+	      "      with --samples too, the profile model competes with the fitted ones\n"
 	      "  select -target=T -n K MODEL...\n"
 	      "      which K of the models to measure on the device for `fit` (the\n"
 	      "      paths, one per line, most representative first)\n"
@@ -279,6 +284,8 @@ typedef struct opts {
 	gos_cost_fitopts fit;
 	int nin;
 	const char **in;
+	int nprof;
+	const char **prof; /* --profile FILE.csv, in order */
 } opts;
 
 /* Parses a comma-separated list of up to max numbers. */
@@ -305,6 +312,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 	memset(o, 0, sizeof *o);
 	o->runs = 20;
 	o->in = calloc((size_t)argc + 1, sizeof *o->in);
+	o->prof = calloc((size_t)argc + 1, sizeof *o->prof);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = NULL;
@@ -317,6 +325,8 @@ static int parse_opts(int argc, char **argv, opts *o)
 			o->target = v;
 		} else if (VAL("--model-file")) {
 			o->model_file = v;
+		} else if (VAL("--profile")) {
+			o->prof[o->nprof++] = v;
 		} else if (VAL("--samples")) {
 			o->samples = v;
 		} else if (VAL("-o")) {
@@ -451,7 +461,8 @@ static int per_op_table(const char *path, const gos_cost_target *t, const gos_co
 	double *ms = calloc((size_t)r.n + 1, sizeof *ms);
 	for (int i = 0; i < r.n; i++) {
 		const gos_cost_node *c = &r.v[i];
-		ms[i] = c->live && !(fm && fm->fold && c->foldable) ? c->ms : 0;
+		ms[i] = !c->live || (fm && fm->fold == 1 && c->foldable) ? 0
+		        : fm && fm->fold == GOS_COST_FOLD_UNKNOWN && c->foldable ? 0.5 * c->ms : c->ms;
 		analytic += ms[i];
 	}
 	total = analytic;
@@ -474,7 +485,7 @@ static int per_op_table(const char *path, const gos_cost_target *t, const gos_co
 		const gos_cost_node *c = &r.v[i];
 		const gos_node *n = &m->nodes[i];
 		const char *note = !c->live ? " (dead)"
-		                   : fm && fm->fold && c->foldable ? " (folded)"
+		                   : fm && fm->fold == 1 && c->foldable ? " (folded)"
 		                   : c->fused ? " (fused)" : "";
 		printf("%-32s %-16s %-12s %14.0f %14.0f %10.4f %7.2f%s\n", n->name, n->op,
 		       gos_cost_kind_name(c->kind), c->flops, c->bytes, ms[i],
@@ -697,10 +708,202 @@ static const char *resolve(const char *path, const char *base, char *buf, size_t
 	return access(buf, F_OK) == 0 ? buf : path;
 }
 
+/* ---- per-node profiles (fit --profile) ------------------------------------------ */
+
+/* The columns of a profile CSV (the runner's --profile=FILE.csv). */
+static const char *prof_cols[] = {"model", "node", "op", "kind", "runs", "median_ms",
+                                  "min_ms", "flops", "gflops", "share"};
+enum { PROF_NCOL = 10, PC_MODEL = 0, PC_NODE = 1, PC_MEDIAN = 5, PC_MIN = 6 };
+
+/* A non-negative finite number in s? */
+static int nonneg_number(const char *s, double *v)
+{
+	if (!is_number(s))
+		return 0;
+	*v = strtod(s, NULL);
+	return isfinite(*v) && *v >= 0;
+}
+
+/* Reads profile `path` of model `mpath`: loads the model, runs the -O1
+ * pipeline (the node names of gos-opt and the runner), analyses it on t
+ * and appends one row per profiled node to *rows (*nrows, *cap); the
+ * whole-run median goes to *total. Every error names path:line.
+ * Returns 0 or -1 (errors printed). */
+static int read_profile(const char *path, const char *mpath, const gos_cost_target *t,
+                        gos_cost_prof_node **rows, int *nrows, int *cap, double *total,
+                        double *analytic_total)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "gos-cost: error: cannot read '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_module *m = gos_load(mpath, NULL, &d);
+	gos_pipeline_opts po = {1, 0, NULL, NULL};
+	gos_cost_report r = {0};
+	int ok = m && !d.n_errors && gos_verify(m, &d) == 0 && gos_pipeline_run(m, &po, &d) == 0 &&
+	         !d.n_errors && gos_cost_analyze(m, t, &r, &d) == 0;
+	gos_diags_render(&d, stderr);
+	gos_diags_free(&d);
+	char *line = NULL;
+	size_t lcap = 0;
+	ssize_t len;
+	int lineno = 0, col[PROF_NCOL], have_header = 0, have_total = 0, rc = -1;
+	enum { MAXF = 64 };
+	char *fl[MAXF];
+	int nf = 0;
+	if (!ok)
+		goto done;
+	while ((len = getline(&line, &lcap, f)) >= 0) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = 0;
+		for (int k = 0; k < nf; k++)
+			free(fl[k]);
+		nf = 0;
+		const char *sp = line;
+		while (isspace((unsigned char)*sp))
+			sp++;
+		if (!*sp || *sp == '#')
+			continue;
+		nf = split(line, fl, MAXF);
+		if (!have_header) {
+			for (int j = 0; j < PROF_NCOL; j++) {
+				col[j] = -1;
+				for (int k = 0; k < nf; k++)
+					if (!strcmp(fl[k], prof_cols[j]))
+						col[j] = k;
+				if (col[j] < 0) {
+					fprintf(stderr, "gos-cost: error: %s:%d: profile header lacks column "
+					                "'%s' (expected %s", path, lineno, prof_cols[j], prof_cols[0]);
+					for (int c = 1; c < PROF_NCOL; c++)
+						fprintf(stderr, ",%s", prof_cols[c]);
+					fprintf(stderr, ")\n");
+					goto done;
+				}
+			}
+			have_header = 1;
+			continue;
+		}
+		int need = 0;
+		for (int j = 0; j < PROF_NCOL; j++)
+			if (col[j] >= need)
+				need = col[j] + 1;
+		if (nf < need) {
+			fprintf(stderr, "gos-cost: error: %s:%d: %d fields, the header has %d\n", path,
+			        lineno, nf, need);
+			goto done;
+		}
+		if (have_total) {
+			fprintf(stderr, "gos-cost: error: %s:%d: row after the (total) row\n", path, lineno);
+			goto done;
+		}
+		const char *model = fl[col[PC_MODEL]], *node = fl[col[PC_NODE]];
+		if (!m->name || strcmp(model, m->name)) {
+			fprintf(stderr, "gos-cost: error: %s:%d: profile of model '%s', but %s is model "
+			                "'%s'\n", path, lineno, model, mpath, m->name ? m->name : "");
+			goto done;
+		}
+		double med, lo;
+		if (!nonneg_number(fl[col[PC_MEDIAN]], &med) || !nonneg_number(fl[col[PC_MIN]], &lo)) {
+			fprintf(stderr, "gos-cost: error: %s:%d: median_ms '%s' / min_ms '%s': times must "
+			                "be non-negative numbers\n", path, lineno, fl[col[PC_MEDIAN]],
+			        fl[col[PC_MIN]]);
+			goto done;
+		}
+		if (!strcmp(node, "(total)")) {
+			have_total = 1;
+			*total = med;
+			continue;
+		}
+		int k;
+		for (k = 0; k < m->n_node; k++)
+			if (m->nodes[k].name && !strcmp(m->nodes[k].name, node))
+				break;
+		if (k == m->n_node) {
+			fprintf(stderr, "gos-cost: error: %s:%d: no node '%s' in %s (after -O1; a "
+			                "profile of another model?)\n", path, lineno, node, mpath);
+			goto done;
+		}
+		if (*nrows == *cap) {
+			*cap = *cap ? 2 * *cap : 256;
+			*rows = realloc(*rows, sizeof **rows * (size_t)*cap);
+		}
+		(*rows)[(*nrows)++] = (gos_cost_prof_node){r.v[k].kind, r.v[k].ms, !r.v[k].fused, med};
+	}
+	if (!have_header) {
+		fprintf(stderr, "gos-cost: error: %s:%d: empty profile (expected a header and one "
+		                "row per node)\n", path, lineno);
+		goto done;
+	}
+	if (!have_total) {
+		fprintf(stderr, "gos-cost: error: %s:%d: no (total) row at the end\n", path, lineno);
+		goto done;
+	}
+	*analytic_total = r.total_ms;
+	rc = 0;
+done:
+	for (int k = 0; k < nf; k++)
+		free(fl[k]);
+	free(line);
+	fclose(f);
+	gos_cost_report_free(&r);
+	gos_module_free(m);
+	return rc;
+}
+
+/* The profile model fitted to o's --profile files and MODELs, in *pm.
+ * Returns 0 or -1 (errors printed). */
+static int fit_profiles(const opts *o, const gos_cost_target *t, gos_cost_model *pm)
+{
+	if (o->nin != o->nprof) {
+		fprintf(stderr, "gos-cost: error: fit: %d --profile files but %d MODELs (one "
+		                "profile per MODEL, in order)\n", o->nprof, o->nin);
+		return -1;
+	}
+	gos_cost_prof_node *rows = NULL;
+	int nrows = 0, cap = 0, rc = -1;
+	double *tot = calloc((size_t)o->nprof + 1, sizeof *tot);
+	double *ana = calloc((size_t)o->nprof + 1, sizeof *ana);
+	int *first = calloc((size_t)o->nprof + 2, sizeof *first);
+	for (int i = 0; i < o->nprof; i++) {
+		first[i] = nrows;
+		if (read_profile(o->prof[i], o->in[i], t, &rows, &nrows, &cap, &tot[i], &ana[i]))
+			goto done;
+	}
+	first[o->nprof] = nrows;
+	gos_diags d;
+	gos_diags_init(&d);
+	int frc = gos_cost_fit_profile(rows, nrows, pm, &d);
+	gos_diags_render(&d, stderr);
+	gos_diags_free(&d);
+	if (frc)
+		goto done;
+	for (int i = 0; i < o->nprof; i++) {
+		/* how the per-kind scales reproduce each profiled run's total */
+		double sum = 0, fitted = 0;
+		for (int k = first[i]; k < first[i + 1]; k++) {
+			int jm = GOS_COST_PER_KIND * rows[k].kind;
+			sum += rows[k].measured_ms;
+			fitted += pm->w[jm] * rows[k].analytic_ms + pm->w[jm + 3] * rows[k].dispatched;
+		}
+		fprintf(stderr, "gos-cost: %s: %d nodes, measured %.4g ms (nodes sum %.4g), "
+		                "analytic %.4g ms, profile model %.4g ms\n", o->prof[i],
+		        first[i + 1] - first[i], tot[i], sum, ana[i], fitted);
+	}
+	rc = 0;
+done:
+	free(rows), free(tot), free(ana), free(first);
+	return rc;
+}
+
 static int cmd_fit(opts *o)
 {
-	if (!o->samples || !o->out) {
-		fprintf(stderr, "gos-cost: error: fit needs --samples S.csv and -o F\n");
+	if ((!o->samples && !o->nprof) || !o->out) {
+		fprintf(stderr, "gos-cost: error: fit needs --samples S.csv and/or --profile P.csv, "
+		                "and -o F\n");
 		return 1;
 	}
 	gos_cost_target t;
@@ -712,11 +915,23 @@ static int cmd_fit(opts *o)
 		                "(model_path,proxy_ms; from `predict --proxy`)\n");
 		return 1;
 	}
-	csv sc, fc = {0}, pc = {0};
+	if (prior_proxy && o->nprof) {
+		fprintf(stderr, "gos-cost: error: --profile and --prior=proxy do not go together\n");
+		return 1;
+	}
+	gos_cost_model pm, m;
+	if (o->nprof && fit_profiles(o, &t, &pm))
+		return 1;
+	csv sc = {0}, fc = {0}, pc = {0};
+	gos_cost_sample *s = NULL;
+	int rc = 1;
+	if (!o->samples) {
+		m = pm;
+		goto save;
+	}
 	if (csv_read(o->samples, 1, &sc))
 		return 1;
-	int rc = 1;
-	gos_cost_sample *s = calloc((size_t)sc.n + 1, sizeof *s);
+	s = calloc((size_t)sc.n + 1, sizeof *s);
 	if (sc.ncol < 2) {
 		fprintf(stderr, "gos-cost: error: %s: expected rows model_path,latency_ms\n", o->samples);
 		goto done;
@@ -765,12 +980,27 @@ static int cmd_fit(opts *o)
 	}
 	gos_diags d;
 	gos_diags_init(&d);
-	gos_cost_model m;
 	int frc = gos_cost_fit(s, sc.n, prior_proxy, &o->fit, &m, &d);
 	gos_diags_render(&d, stderr);
 	gos_diags_free(&d);
 	if (frc)
 		goto done;
+	if (o->nprof) {
+		/* the profile model was not fitted on the samples: its error on
+		 * them is a validation error, comparable to the fit's
+		 * leave-one-out one */
+		double sp, mape;
+		gos_cost_model_score(&pm, s, sc.n, &sp, &mape);
+		int use = mape < m.loo_mape && !(sp < m.loo_spearman - GOS_COST_FIT_MARGIN);
+		fprintf(stderr, "gos-cost: profile model on the %d samples: spearman=%.4f mape=%.1f%% "
+		                "(%s)\n", sc.n, sp, mape, use ? "chosen" : "the samples' fit is better");
+		if (use) {
+			pm.loo_spearman = sp;
+			pm.loo_mape = mape;
+			m = pm;
+		}
+	}
+save:
 	snprintf(m.target, sizeof m.target, "%s", t.name);
 	gos_outfile of;
 	if (gos_outfile_open(&of, o->out)) {
@@ -782,9 +1012,15 @@ static int cmd_fit(opts *o)
 		fprintf(stderr, "gos-cost: error: writing '%s' failed\n", o->out);
 		goto done;
 	}
-	fprintf(stderr, "gos-cost: fitted %d samples: fold=%s tau=%g lambda=%g "
-	                "leave-one-out spearman=%.4f mape=%.1f%%\n",
-	        m.n_samples, m.fold ? "yes" : "no", m.tau, m.lambda, m.loo_spearman, m.loo_mape);
+	if (!strcmp(m.family, "profile"))
+		fprintf(stderr, "gos-cost: fitted %d profiled nodes: family=profile per-node mape=%.1f%%\n",
+		        m.n_samples, m.loo_mape);
+	else
+		fprintf(stderr, "gos-cost: fitted %d samples: family=%s fold=%s tau=%g lambda=%g "
+		                "leave-one-out spearman=%.4f mape=%.1f%%\n",
+		        m.n_samples, m.family,
+		        m.fold == GOS_COST_FOLD_UNKNOWN ? "unknown" : m.fold ? "yes" : "no", m.tau,
+		        m.lambda, m.loo_spearman, m.loo_mape);
 	rc = 0;
 done:
 	free(s);
@@ -856,6 +1092,7 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &o)) {
 		usage(stderr);
 		free(o.in);
+		free(o.prof);
 		return 1;
 	}
 	const char *cmd = argv[1];
@@ -877,5 +1114,6 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 	free(o.in);
+	free(o.prof);
 	return rc;
 }

@@ -159,9 +159,66 @@ static void operand_loads(const gos_stmt *s, int i, const int64_t *ext, int nv,
 		operand_loads(s, in->arg[a], ext, nv, vars, bufs, depth + 1);
 }
 
-/* Kind of one statement (see GOS_COST_KINDS). */
-static gos_cost_kind stmt_kind(const gos_node *n, const gos_stmt *s)
+/* Loads feeding instruction i, into ld[] (at most max); returns the count. */
+static int collect_loads(const gos_stmt *s, int i, const gos_ins **ld, int k, int max,
+                         int depth)
 {
+	if (i < 0 || i >= s->n_ins || depth > 256)
+		return k;
+	const gos_ins *in = &s->ins[i];
+	if (in->op == GOS_OP_LOAD) {
+		if (k < max)
+			ld[k++] = in;
+		return k;
+	}
+	int ar = gos_opinfo_tab[in->op].arity;
+	for (int a = 0; a < ar; a++)
+		k = collect_loads(s, in->arg[a], ld, k, max, depth + 1);
+	return k;
+}
+
+/* How many times one element of the operand feeding instruction i is
+ * reused across the output: the product over output variables d of
+ * ext[d] / (distinct addresses as d runs over its range, the other
+ * variables at 0). A depthwise input gives 1 along its channel, a
+ * grouped convolution's input K/groups, a dense one K. Ranges longer
+ * than 4096 are taken as fully reused when the first 4096 values share
+ * one address, else not. */
+static double operand_reuse(const gos_stmt *s, int i, const int64_t *ext, int nout)
+{
+	const gos_ins *ld[8];
+	int nl = collect_loads(s, i, ld, 0, 8, 0);
+	double reuse = 1;
+	int64_t var[GOS_MAX_VARS] = {0};
+	for (int d = 0; d < nout; d++) {
+		if (ext[d] <= 1)
+			continue;
+		int64_t n = ext[d] < 4096 ? ext[d] : 4096, distinct = 1;
+		int64_t prev[8][8];
+		for (int64_t v = 0; v < n; v++) {
+			var[d] = v;
+			int changed = 0;
+			for (int l = 0; l < nl; l++)
+				for (int k = 0; k < ld[l]->nidx && k < 8; k++) {
+					int64_t a = ix_eval(s, ld[l]->idx[k], var, 0);
+					if (v > 0 && a != prev[l][k])
+						changed = 1;
+					prev[l][k] = a;
+				}
+			distinct += changed;
+		}
+		var[d] = 0;
+		reuse *= ext[d] < 4096 ? (double)ext[d] / (double)distinct
+		         : distinct == 1 ? (double)ext[d] : 1;
+	}
+	return reuse;
+}
+
+/* Kind of one statement (see GOS_COST_KINDS); for a contraction, the
+ * smaller reuse factor of its two operands into *reuse (else 1). */
+static gos_cost_kind stmt_kind(const gos_node *n, const gos_stmt *s, double *reuse)
+{
+	*reuse = 1;
 	unsigned char dep[s->n_ins > 0 ? s->n_ins : 1];
 	load_deps(s, dep);
 	int arith = 0;
@@ -189,11 +246,16 @@ static gos_cost_kind stmt_kind(const gos_node *n, const gos_stmt *s)
 		operand_loads(s, in->arg[1], ext, nv, &vb, &bb, 0);
 		if (!ba || !bb || (ba == bb && !(ba & (ba - 1))))
 			continue; /* scaling by a constant or squaring one tensor */
-		int reuse_a = (outvars & ~va) != 0; /* a is broadcast along an output dim */
-		int reuse_b = (outvars & ~vb) != 0;
-		int k = reuse_a && reuse_b ? GOS_KIND_CONTRACTION : GOS_KIND_DEPTHWISE;
-		if (best < 0 || k < best)
+		(void)outvars;
+		/* reused: one element serves at least two outputs */
+		int nout = dst->rank < nv ? dst->rank : nv;
+		double ra = operand_reuse(s, in->arg[0], ext, nout);
+		double rb = operand_reuse(s, in->arg[1], ext, nout);
+		int k = ra >= 2 && rb >= 2 ? GOS_KIND_CONTRACTION : GOS_KIND_DEPTHWISE;
+		if (best < 0 || k < best || (k == best && (ra < rb ? ra : rb) > *reuse)) {
 			best = k;
+			*reuse = k == GOS_KIND_CONTRACTION ? (ra < rb ? ra : rb) : 1;
+		}
 	}
 	if (best >= 0 && s->red == GOS_RED_SUM)
 		return (gos_cost_kind)best;
@@ -224,7 +286,20 @@ gos_cost_kind gos_cost_node_kind(const gos_node *n)
 		return GOS_KIND_DATAMOVE;
 	if (stmt_iters(n, &n->stmts[s]) * stmt_arith(&n->stmts[s]) == 0)
 		return GOS_KIND_DATAMOVE;
-	return stmt_kind(n, &n->stmts[s]);
+	double reuse;
+	return stmt_kind(n, &n->stmts[s], &reuse);
+}
+
+/* Reuse factor of a contraction node's less reused operand (1 for other
+ * kinds): how many outputs one loaded element serves. */
+static double node_reuse(const gos_node *n)
+{
+	int s = main_stmt(n);
+	double reuse = 1;
+	if (s >= 0 && stmt_iters(n, &n->stmts[s]) * stmt_arith(&n->stmts[s]) > 0 &&
+	    stmt_kind(n, &n->stmts[s], &reuse) != GOS_KIND_CONTRACTION)
+		reuse = 1;
+	return reuse;
 }
 
 double gos_cost_node_flops(const gos_node *n)
@@ -443,7 +518,22 @@ static double node_ms(const gos_node *n, gos_cost_kind k, double f, double b,
 		int th = t->threads < t->cores ? t->threads : t->cores;
 		par = th > 1 ? 0.8 * th : 1;
 	}
-	double peak = t->peak_gflops * 1e9 * t->eff[k] * util * par;
+	double eff = t->eff[k];
+	if (k == GOS_KIND_CONTRACTION) {
+		/* A GEMM micro-kernel keeps a tile of (2 x lanes) x (2 x lanes)
+		 * accumulators in registers: each loaded element is used tile
+		 * times. An operand reused fewer times (a grouped convolution
+		 * with few channels per group, a low-rank factor with few
+		 * ranks) fills a fraction of the tile; never below a
+		 * depthwise-style loop. */
+		double tile = 2 * (t->vector_bits >= 64 ? t->vector_bits / 32.0 : 2);
+		double r = node_reuse(n);
+		double e = eff * (r < tile ? r / tile : 1);
+		eff = e > t->eff[GOS_KIND_DEPTHWISE] ? e : t->eff[GOS_KIND_DEPTHWISE];
+		if (eff > t->eff[k])
+			eff = t->eff[k];
+	}
+	double peak = t->peak_gflops * 1e9 * eff * util * par;
 	double compute = peak > 0 ? f / peak : 0;
 	double kb = b / 1024.0, bw;
 	if (kb <= t->l1_kb)

@@ -141,7 +141,8 @@ void gos_rank(const double *v, int n, double *r);
 
 /* ---- adaptation (fit.c) -------------------------------------------- */
 
-#define GOS_COST_MAX_COLS (GOS_COST_NFEAT + 1)
+/* columns: the features, the prior, the total GFLOP (the FLOPs-only family) */
+#define GOS_COST_MAX_COLS (GOS_COST_NFEAT + 2)
 
 /* Column groups a fit may use: the per-kind quantities and the prior. */
 #define GOS_COST_COL_MS 1u
@@ -149,6 +150,7 @@ void gos_rank(const double *v, int n, double *r);
 #define GOS_COST_COL_MB 4u
 #define GOS_COST_COL_NODES 8u
 #define GOS_COST_COL_PRIOR 16u
+#define GOS_COST_COL_FLOPS 32u /* total GFLOP of the live nodes */
 
 /* What fit may choose from. Zero-initialise, then set fields; 0 means
  * "the default" for every field. */
@@ -160,7 +162,8 @@ typedef struct gos_cost_fitopts {
 	int fold;           /* 0: choose by leave-one-out; 1: fold; -1: don't */
 	int no_prior;       /* penalise the prior column like the others */
 	unsigned columns;   /* GOS_COST_COL_* bits of the columns to use (0: all) */
-	int no_fallback;    /* don't consider the prior-only model */
+	int no_fallback;    /* only the requested columns: no prior-only,
+	                       FLOPs-only or analytic family */
 	int allow_negative; /* let weights go negative (default: every column
 	                       is a cost, so its weight is >= 0) */
 	int irls_iters;     /* quantile IRLS iterations (default 50) */
@@ -175,7 +178,10 @@ typedef struct gos_cost_fitopts {
  * towards a scaled prior (the AdaProxy idea). */
 typedef struct gos_cost_model {
 	char target[64];      /* target name the features were computed for */
-	int fold;             /* features leave foldable nodes out */
+	char family[16];      /* model family fit chose (gos_cost_fit) */
+	int fold;             /* 1: features leave foldable nodes out; 0: keep
+	                         them; GOS_COST_FOLD_UNKNOWN: the mean of both
+	                         (no sample had foldable work to tell) */
 	int prior_proxy;      /* prior column = proxy ms (else analytic ms) */
 	double tau, lambda;   /* chosen quantile and ridge strength */
 	int n_samples;        /* models it was fitted on */
@@ -185,6 +191,8 @@ typedef struct gos_cost_model {
 	int used[GOS_COST_MAX_COLS];  /* column used (non-constant in the fit) */
 	double mu[GOS_COST_MAX_COLS], sd[GOS_COST_MAX_COLS], w[GOS_COST_MAX_COLS];
 } gos_cost_model;
+
+#define GOS_COST_FOLD_UNKNOWN 2
 
 /* One training row: features without and with folding, proxy ms (NaN if
  * not measured), measured latency (ms). */
@@ -199,16 +207,44 @@ typedef struct gos_cost_sample {
  * proxy value. Weights are >= 0 unless opts->allow_negative. The
  * quantile follows the bulk of the noise: 0.7 if the residuals of a
  * median fit have a long lower tail (Bowley skewness < -0.1), 0.3 if a
- * long upper tail (> 0.1), else 0.5. When several quantiles or ridge
- * strengths are given, chooses by leave-one-out Spearman correlation,
- * ties broken by the leave-one-out absolute error; with fewer samples
- * than varying columns (and unless opts->no_fallback), the prior column
- * alone (a scaled prior) competes the same way; when opts->fold == 0
- * chooses folding only if it lowers the leave-one-out absolute error by
- * 20%.
+ * long upper tail (> 0.1), else 0.5. Chooses among model families
+ * (gos_cost_family_name: the scaled prior, which ranks as the unfitted
+ * analytic model; the scaled FLOPs count; per-kind times and counts, all columns; only
+ * the last with opts->no_fallback) and, when several are given, quantiles
+ * and ridge strengths, by leave-one-out Spearman correlation on the
+ * samples (ties broken by the leave-one-out absolute error; a richer
+ * family must win by GOS_COST_FIT_MARGIN); records the family in
+ * m->family. When opts->fold == 0 chooses folding only if it lowers the
+ * leave-one-out absolute error by 20%, and GOS_COST_FOLD_UNKNOWN when no
+ * sample has foldable work.
  * Returns 0, or -1 with an error in d. */
 int gos_cost_fit(const gos_cost_sample *s, int n, int prior_proxy,
                  const gos_cost_fitopts *opts, gos_cost_model *m, gos_diags *d);
+/* How much a richer family's leave-one-out Spearman must exceed a
+ * simpler one's for fit to choose it. */
+#define GOS_COST_FIT_MARGIN 0.01
+/* The i-th model family (0 <= i < gos_cost_nfamilies()), simplest first. */
+const char *gos_cost_family_name(int i);
+int gos_cost_nfamilies(void);
+/* One node of a per-node profile measured on the device: the node's
+ * kind and analytic ms on the target, whether it is dispatched (not
+ * fused), and its measured median ms. */
+typedef struct gos_cost_prof_node {
+	gos_cost_kind kind;
+	double analytic_ms;
+	int dispatched;
+	double measured_ms;
+} gos_cost_prof_node;
+
+/* Fits m (family "profile") to n per-node measurements p[]: per kind k,
+ * measured = a_k * analytic ms + b_k per dispatched node, a_k, b_k >= 0
+ * by non-negative least squares on the nodes of that kind (a kind with
+ * no node gets the overall ratio measured / analytic and no overhead).
+ * m applies to whole models through the *_ms and *_nodes features
+ * (fold 0). Returns 0, or -1 with an error in d (n < 1, times not finite
+ * and >= 0, solver failure). */
+int gos_cost_fit_profile(const gos_cost_prof_node *p, int n, gos_cost_model *m,
+                         gos_diags *d);
 /* Lower level: the quantile-tau ridge fit of y on the columns X (n x p,
  * row-major, p <= GOS_COST_MAX_COLS); column j is penalised by
  * lambda * n * pen[j] after standardisation (pen NULL: all 1). tau in
@@ -226,6 +262,10 @@ void gos_cost_model_row(const gos_cost_model *m, const gos_cost_sample *s,
                         double *row);
 /* The prediction (ms) of m for a row from gos_cost_model_row. */
 double gos_cost_model_eval(const gos_cost_model *m, const double *row);
+/* Spearman correlation and mean absolute percentage error (%) of m's
+ * predictions of the samples s[0..n) against their y. */
+void gos_cost_model_score(const gos_cost_model *m, const gos_cost_sample *s, int n,
+                          double *spearman, double *mape);
 /* Writes m in the text format of docs/cost-models.md. */
 void gos_cost_model_save(const gos_cost_model *m, FILE *out);
 /* Parses that format; returns 0 or -1 with errors (file:line) in d. */

@@ -12,6 +12,7 @@
 
 #define NCOL GOS_COST_MAX_COLS
 #define PRIOR_COL GOS_COST_NFEAT
+#define FLOPS_COL (GOS_COST_NFEAT + 1)
 
 /* ---- one fit -------------------------------------------------------------- */
 
@@ -290,14 +291,17 @@ done:
 void gos_cost_model_row(const gos_cost_model *m, const gos_cost_sample *s,
                         double *row)
 {
-	const double *x = m->fold ? s->x_fold : s->x_all;
-	double analytic = 0;
+	double analytic = 0, gflop = 0;
 	for (int j = 0; j < GOS_COST_NFEAT; j++) {
-		row[j] = x[j];
+		row[j] = m->fold == GOS_COST_FOLD_UNKNOWN ? 0.5 * (s->x_all[j] + s->x_fold[j])
+		         : m->fold ? s->x_fold[j] : s->x_all[j];
 		if (j % GOS_COST_PER_KIND == 0)
-			analytic += x[j];
+			analytic += row[j];
+		if (j % GOS_COST_PER_KIND == 1)
+			gflop += row[j];
 	}
 	row[PRIOR_COL] = m->prior_proxy ? s->proxy : analytic;
+	row[FLOPS_COL] = gflop;
 }
 
 double gos_cost_model_eval(const gos_cost_model *m, const double *row)
@@ -309,6 +313,27 @@ double gos_cost_model_eval(const gos_cost_model *m, const double *row)
 	return y;
 }
 
+void gos_cost_model_score(const gos_cost_model *m, const gos_cost_sample *s, int n,
+                          double *spearman, double *mape)
+{
+	double *pred = malloc(sizeof *pred * (size_t)(n > 0 ? n : 1));
+	double *y = malloc(sizeof *y * (size_t)(n > 0 ? n : 1));
+	*spearman = NAN;
+	*mape = NAN;
+	if (pred && y && n > 0) {
+		double e = 0, row[NCOL];
+		for (int i = 0; i < n; i++) {
+			gos_cost_model_row(m, &s[i], row);
+			pred[i] = gos_cost_model_eval(m, row);
+			y[i] = s[i].y;
+			e += fabs(pred[i] - y[i]) / y[i];
+		}
+		*spearman = gos_spearman(pred, y, n);
+		*mape = 100.0 * e / n;
+	}
+	free(pred), free(y);
+}
+
 /* ---- model selection ----------------------------------------------------------- */
 
 /* The model row of sample s with the columns outside mask set to 0 (so
@@ -317,40 +342,13 @@ static void row_masked(const gos_cost_model *m, const gos_cost_sample *s,
                        unsigned mask, double *row)
 {
 	gos_cost_model_row(m, s, row);
-	if (!mask)
-		return;
 	for (int j = 0; j < GOS_COST_NFEAT; j++)
 		if (!(mask & (1u << (j % GOS_COST_PER_KIND))))
 			row[j] = 0;
 	if (!(mask & GOS_COST_COL_PRIOR))
 		row[PRIOR_COL] = 0;
-}
-
-/* Columns of mask that vary over the samples (either fold setting). */
-static int varying_columns(const gos_cost_sample *s, int n, int prior_proxy, unsigned mask)
-{
-	int most = 0;
-	for (int f = 0; f < 2; f++) {
-		gos_cost_model tmp;
-		memset(&tmp, 0, sizeof tmp);
-		tmp.fold = f;
-		tmp.prior_proxy = prior_proxy;
-		double r0[NCOL], r[NCOL];
-		unsigned char var[NCOL] = {0};
-		row_masked(&tmp, &s[0], mask, r0);
-		for (int i = 1; i < n; i++) {
-			row_masked(&tmp, &s[i], mask, r);
-			for (int j = 0; j < NCOL; j++)
-				if (r[j] != r0[j])
-					var[j] = 1;
-		}
-		int k = 0;
-		for (int j = 0; j < NCOL; j++)
-			k += var[j];
-		if (k > most)
-			most = k;
-	}
-	return most;
+	if (!(mask & GOS_COST_COL_FLOPS))
+		row[FLOPS_COL] = 0;
 }
 
 typedef struct choice {
@@ -359,7 +357,51 @@ typedef struct choice {
 	double mae; /* leave-one-out mean absolute error */
 	double mape;
 	unsigned mask; /* GOS_COST_COL_* columns */
+	int fam;       /* index in families[] */
 } choice;
+
+/* The model families fit chooses among, simplest first: the prior (the
+ * analytic model, or the proxy, scaled: ranks exactly as the unfitted
+ * analytic model), the FLOPs count (scaled), per-kind times and dispatch counts with the prior,
+ * and every feature group with the prior. A family later in the list must
+ * beat an earlier one's leave-one-out Spearman by `margin` to be chosen
+ * (with 10..60 samples a richer model's validation score is noisier). */
+static const struct family {
+	const char *name;
+	unsigned mask;   /* GOS_COST_COL_* (0: the requested columns) */
+	double margin;
+} families[] = {
+	{"prior", GOS_COST_COL_PRIOR, 0},
+	{"flops", GOS_COST_COL_FLOPS, 0},
+	{"per-kind", GOS_COST_COL_MS | GOS_COST_COL_NODES | GOS_COST_COL_PRIOR, GOS_COST_FIT_MARGIN},
+	{"full", 0, GOS_COST_FIT_MARGIN},
+};
+#define NFAMILY ((int)(sizeof families / sizeof families[0]))
+
+/* Is c a better choice than the best so far (b)? Within a family (a
+ * quantile or ridge strength): the higher leave-one-out Spearman, ties by
+ * absolute error. Across families: the lower leave-one-out absolute error
+ * (richer families by the factor 1 - margin), as long as the Spearman
+ * does not fall by more than margin. */
+static int better(const choice *c, const choice *b, double margin)
+{
+	if (b->fam < 0)
+		return 1;
+	if (c->fam == b->fam)
+		return c->sp > b->sp + 1e-12 ||
+		       (fabs(c->sp - b->sp) <= 1e-12 && c->mae < b->mae);
+	return c->mae < (1 - margin) * b->mae && c->sp >= b->sp - margin;
+}
+
+const char *gos_cost_family_name(int i)
+{
+	return i >= 0 && i < NFAMILY ? families[i].name : "?";
+}
+
+int gos_cost_nfamilies(void)
+{
+	return NFAMILY;
+}
 
 /* Leave-one-out predictions of the (tau, lambda) fit on rows X (n x NCOL). */
 static int loo(const double *X, const double *y, int n, const double *pen,
@@ -469,59 +511,74 @@ int gos_cost_fit(const gos_cost_sample *s, int n, int prior_proxy,
 		folds[nf++] = 0;
 	if (o.fold >= 0)
 		folds[nf++] = 1;
-	/* column sets: the requested ones, and as a fallback for samples too
-	 * few or too noisy for them, the prior alone (a scaled analytic or
-	 * proxy prediction) */
-	unsigned masks[2] = {o.columns ? o.columns : ~0u, GOS_COST_COL_PRIOR};
-	int nmask = o.no_fallback || n > varying_columns(s, n, prior_proxy, masks[0]) ? 1 : 2;
 	choice best[2];
 	for (int f = 0; f < nf; f++) {
 		gos_cost_model tmp;
 		memset(&tmp, 0, sizeof tmp);
 		tmp.fold = folds[f];
 		tmp.prior_proxy = prior_proxy;
-		best[f] = (choice){0, 0, -3, INFINITY, INFINITY, 0};
-		for (int mk = 0; mk < nmask; mk++) {
+		best[f] = (choice){0, 0, -3, INFINITY, INFINITY, 0, -1};
+		for (int fam = 0; fam < NFAMILY; fam++) {
+			unsigned mask = families[fam].mask ? families[fam].mask
+			                : o.columns ? o.columns
+			                : GOS_COST_COL_MS | GOS_COST_COL_GFLOP | GOS_COST_COL_MB |
+			                  GOS_COST_COL_NODES | GOS_COST_COL_PRIOR;
+			int requested = families[fam].mask == 0;
+			if (o.no_fallback && !requested)
+				continue;
 			for (int i = 0; i < n; i++)
-				row_masked(&tmp, &s[i], masks[mk], X + (size_t)i * NCOL);
+				row_masked(&tmp, &s[i], mask, X + (size_t)i * NCOL);
+			int ntau = o.n_tau;
+			double taus[8];
+			memcpy(taus, o.tau, sizeof taus);
 			if (auto_tau) {
-				o.n_tau = 1;
+				ntau = 1;
 				if (skew_tau(X, y, n, pen, o.lambda[0], !o.allow_negative,
-				             o.irls_iters, &o.tau[0])) {
+				             o.irls_iters, &taus[0])) {
 					gos_error(d, (gos_loc){0}, "fit: least-squares solver failed");
 					goto done;
 				}
 			}
-			for (int a = 0; a < o.n_tau; a++) {
+			for (int a = 0; a < ntau; a++) {
 				for (int b = 0; b < o.n_lambda; b++) {
-					if (loo(X, y, n, pen, o.tau[a], o.lambda[b], !o.allow_negative,
-					        o.irls_iters, pred)) {
+					if (loo(X, y, n, pen, taus[a], o.lambda[b], !o.allow_negative,
+					               o.irls_iters, pred)) {
 						gos_error(d, (gos_loc){0}, "fit: least-squares solver failed");
 						goto done;
 					}
-					choice c = {o.tau[a], o.lambda[b], gos_spearman(pred, y, n), 0, 0,
-					            masks[mk]};
+					choice c = {taus[a], o.lambda[b],
+					            gos_spearman(pred, y, n), 0, 0, mask, fam};
 					if (isnan(c.sp))
 						c.sp = -2;
 					for (int i = 0; i < n; i++) {
 						c.mae += fabs(pred[i] - y[i]) / n;
 						c.mape += 100.0 * fabs(pred[i] - y[i]) / y[i] / n;
 					}
-					if (c.sp > best[f].sp + 1e-12 ||
-					    (fabs(c.sp - best[f].sp) <= 1e-12 && c.mae < best[f].mae))
+					if (better(&c, &best[f], families[fam].margin))
 						best[f] = c;
 				}
 			}
+		}
+		if (best[f].fam < 0) {
+			gos_error(d, (gos_loc){0}, "fit: no model family to choose from");
+			goto done;
 		}
 	}
 	int pick = 0;
 	if (nf == 2 && best[1].mae < 0.8 * best[0].mae)
 		pick = 1;
+	/* no sample has foldable work: the samples cannot tell whether the
+	 * device folds constants, so the model takes the mean of both costs */
+	int undecided = o.fold == 0;
+	for (int i = 0; i < n && undecided; i++)
+		if (memcmp(s[i].x_all, s[i].x_fold, sizeof s[i].x_all))
+			undecided = 0;
 	memset(m, 0, sizeof *m);
-	m->fold = folds[pick];
+	m->fold = undecided ? GOS_COST_FOLD_UNKNOWN : folds[pick];
 	m->prior_proxy = prior_proxy;
 	m->tau = best[pick].tau;
 	m->lambda = best[pick].lambda;
+	snprintf(m->family, sizeof m->family, "%s", families[best[pick].fam].name);
 	m->n_samples = n;
 	m->loo_spearman = best[pick].sp < -1 ? NAN : best[pick].sp;
 	m->loo_mape = best[pick].mape;
@@ -542,17 +599,81 @@ done:
 	return rc;
 }
 
+/* ---- per-node profiles ------------------------------------------------------------ */
+
+int gos_cost_fit_profile(const gos_cost_prof_node *p, int n, gos_cost_model *m,
+                         gos_diags *d)
+{
+	if (n < 1) {
+		gos_error(d, (gos_loc){0}, "fit: no profiled nodes");
+		return -1;
+	}
+	double meas = 0, ana = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isfinite(p[i].measured_ms) || p[i].measured_ms < 0 ||
+		    !isfinite(p[i].analytic_ms) || p[i].analytic_ms < 0 ||
+		    (unsigned)p[i].kind >= GOS_NKINDS) {
+			gos_error(d, (gos_loc){0}, "fit: profiled node %d: bad time or kind", i + 1);
+			return -1;
+		}
+		meas += p[i].measured_ms;
+		ana += p[i].analytic_ms;
+	}
+	double ratio = ana > 0 ? meas / ana : 1;
+	memset(m, 0, sizeof *m);
+	snprintf(m->family, sizeof m->family, "profile");
+	m->n_samples = n;
+	m->loo_spearman = NAN;
+	for (int j = 0; j < NCOL; j++)
+		m->sd[j] = 1;
+	double *A = malloc(sizeof *A * 2 * (size_t)n), *b = malloc(sizeof *b * (size_t)n);
+	if (!A || !b) {
+		free(A), free(b);
+		gos_error(d, (gos_loc){0}, "out of memory");
+		return -1;
+	}
+	double ape = 0;
+	for (int k = 0; k < GOS_NKINDS; k++) {
+		int r = 0;
+		for (int i = 0; i < n; i++) {
+			if (p[i].kind != (gos_cost_kind)k)
+				continue;
+			A[2 * r] = p[i].analytic_ms;
+			A[2 * r + 1] = p[i].dispatched ? 1 : 0;
+			b[r++] = p[i].measured_ms;
+		}
+		double x[2] = {ratio, 0};
+		if (r > 0 && gos_nnls(A, b, r, 2, x)) {
+			free(A), free(b);
+			gos_error(d, (gos_loc){0}, "fit: least-squares solver failed");
+			return -1;
+		}
+		int jm = GOS_COST_PER_KIND * k, jn = jm + 3;
+		m->used[jm] = m->used[jn] = 1;
+		m->w[jm] = x[0];
+		m->w[jn] = x[1];
+		for (int i = 0; i < r; i++) {
+			double f = x[0] * A[2 * i] + x[1] * A[2 * i + 1];
+			ape += b[i] > 0 ? fabs(f - b[i]) / b[i] : 0;
+		}
+	}
+	m->loo_mape = 100.0 * ape / n; /* in-sample, per node */
+	free(A), free(b);
+	return 0;
+}
+
 /* ---- model files ----------------------------------------------------------------- */
 
 static const char *col_name(int j)
 {
-	return j == PRIOR_COL ? "prior" : gos_cost_feature_name(j);
+	return j == PRIOR_COL ? "prior" : j == FLOPS_COL ? "total_gflop" : gos_cost_feature_name(j);
 }
 
 void gos_cost_model_save(const gos_cost_model *m, FILE *out)
 {
 	fprintf(out, "gos-cost-model 1\n");
 	fprintf(out, "target %s\n", m->target[0] ? m->target : "generic");
+	fprintf(out, "family %s\n", m->family[0] ? m->family : "full");
 	fprintf(out, "fold %d\n", m->fold);
 	fprintf(out, "prior %s\n", m->prior_proxy ? "proxy" : "analytic");
 	fprintf(out, "tau %.17g\n", m->tau);
@@ -608,6 +729,9 @@ int gos_cost_model_load(gos_cost_model *m, const char *file, const char *text,
 			return -1;
 		} else if (!strcmp(key, "target")) {
 			if (sscanf(sp, "%*s %63s", m->target) != 1)
+				goto bad;
+		} else if (!strcmp(key, "family")) {
+			if (sscanf(sp, "%*s %15s", m->family) != 1)
 				goto bad;
 		} else if (!strcmp(key, "fold")) {
 			if (sscanf(sp, "%*s %d", &m->fold) != 1)

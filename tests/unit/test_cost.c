@@ -276,6 +276,146 @@ static void test_fit_errors(void **state)
 	gos_diags_free(&d);
 }
 
+/* Samples whose latency follows the FLOPs count (law 0), the prior
+ * (law 1) or per-kind times with different weights (law 2); the other
+ * columns are noise unrelated to the latency. */
+static void make_family_samples(gos_cost_sample *s, int n, int law, uint64_t seed)
+{
+	memset(s, 0, sizeof *s * (size_t)n);
+	int c = GOS_KIND_CONTRACTION * GOS_COST_PER_KIND;
+	int p = GOS_KIND_POOLING * GOS_COST_PER_KIND;
+	for (int i = 0; i < n; i++) {
+		double *x = s[i].x_all;
+		x[c] = 1 + 9 * urand(&seed);      /* ms */
+		x[p] = 1 + 4 * urand(&seed);
+		x[c + 1] = 1 + 9 * urand(&seed);  /* gflop */
+		x[p + 1] = 0.1 * urand(&seed);
+		x[c + 3] = 10 + (int)(10 * urand(&seed));
+		memcpy(s[i].x_fold, x, sizeof s[i].x_fold);
+		s[i].proxy = NAN;
+		double e = 0.01 * (urand(&seed) - 0.5);
+		s[i].y = law == 0 ? 1 + 2 * (x[c + 1] + x[p + 1]) + e
+		         : law == 1 ? 0.5 + 3 * (x[c] + x[p]) + e
+		         : 1 + 0.2 * x[c] + 4 * x[p] + e;
+	}
+}
+
+/* fit chooses the family the samples follow, says so, and the chosen
+ * model predicts unseen samples of the same law. */
+static void check_family(int law, const char *want)
+{
+	enum { N = 20, T = 100 };
+	gos_cost_sample s[N], t[T];
+	make_family_samples(s, N, law, 11 + law);
+	make_family_samples(t, T, law, 99 + law);
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_cost_model m;
+	assert_int_equal(gos_cost_fit(s, N, 0, NULL, &m, &d), 0);
+	gos_diags_free(&d);
+	if (strcmp(m.family, want))
+		fail_msg("law %d: fit chose family '%s', expected '%s'", law, m.family, want);
+	double sp, mape;
+	gos_cost_model_score(&m, t, T, &sp, &mape);
+	assert_true(sp > 0.99);
+	assert_true(mape < 1.0);
+}
+
+static void test_fit_chooses_family(void **state)
+{
+	(void)state;
+	check_family(0, "flops");
+	check_family(1, "prior");
+	check_family(2, "per-kind");
+	/* with no_fallback only the requested columns compete */
+	enum { N = 20 };
+	gos_cost_sample s[N];
+	make_family_samples(s, N, 1, 5);
+	gos_cost_fitopts o = {0};
+	o.no_fallback = 1;
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_cost_model m;
+	assert_int_equal(gos_cost_fit(s, N, 0, &o, &m, &d), 0);
+	gos_diags_free(&d);
+	assert_string_equal(m.family, "full");
+}
+
+/* No sample with foldable work: fold is unknown and the model costs
+ * foldable work at half. */
+static void test_fit_fold_unknown(void **state)
+{
+	(void)state;
+	enum { N = 20 };
+	gos_cost_sample s[N];
+	make_family_samples(s, N, 1, 8);
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_cost_model m;
+	assert_int_equal(gos_cost_fit(s, N, 0, NULL, &m, &d), 0);
+	gos_diags_free(&d);
+	assert_int_equal(m.fold, GOS_COST_FOLD_UNKNOWN);
+	gos_cost_sample a = s[0];
+	int c = GOS_KIND_CONTRACTION * GOS_COST_PER_KIND;
+	a.x_all[c] += 2; /* 2 ms of foldable work */
+	double r0[GOS_COST_MAX_COLS], r1[GOS_COST_MAX_COLS];
+	gos_cost_model_row(&m, &s[0], r0);
+	gos_cost_model_row(&m, &a, r1);
+	assert_true(fabs(r1[c] - r0[c] - 1.0) < 1e-9);
+}
+
+/* Per-node profiles under a per-kind law are recovered exactly; a kind
+ * without profiled nodes gets the overall ratio; bad times fail. */
+static void test_fit_profile(void **state)
+{
+	(void)state;
+	enum { N = 12 };
+	gos_cost_prof_node p[N];
+	uint64_t seed = 3;
+	for (int i = 0; i < N; i++) {
+		gos_cost_kind k = i % 3 == 0 ? GOS_KIND_POOLING : GOS_KIND_CONTRACTION;
+		double a = 0.01 + urand(&seed);
+		p[i] = (gos_cost_prof_node){k, a, 1,
+		                            k == GOS_KIND_POOLING ? 3 * a + 0.002 : 2 * a + 0.005};
+	}
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_cost_model m;
+	assert_int_equal(gos_cost_fit_profile(p, N, &m, &d), 0);
+	assert_string_equal(m.family, "profile");
+	int c = GOS_KIND_CONTRACTION * GOS_COST_PER_KIND, q = GOS_KIND_POOLING * GOS_COST_PER_KIND;
+	int e = GOS_KIND_ELEMENTWISE * GOS_COST_PER_KIND;
+	assert_float_equal(m.w[c], 2, 1e-9);
+	assert_float_equal(m.w[c + 3], 0.005, 1e-9);
+	assert_float_equal(m.w[q], 3, 1e-9);
+	assert_float_equal(m.w[q + 3], 0.002, 1e-9);
+	double meas = 0, ana = 0;
+	for (int i = 0; i < N; i++)
+		meas += p[i].measured_ms, ana += p[i].analytic_ms;
+	assert_float_equal(m.w[e], meas / ana, 1e-9);
+	assert_float_equal(m.w[e + 3], 0, 1e-12);
+	/* applied to a whole model: sum of a_k ms_k + b_k nodes_k */
+	gos_cost_sample s;
+	memset(&s, 0, sizeof s);
+	s.x_all[c] = 1.5, s.x_all[c + 3] = 4, s.x_all[q] = 0.5, s.x_all[q + 3] = 2;
+	double row[GOS_COST_MAX_COLS];
+	gos_cost_model_row(&m, &s, row);
+	assert_float_equal(gos_cost_model_eval(&m, row), 2 * 1.5 + 0.02 + 3 * 0.5 + 0.004, 1e-9);
+	gos_diags_free(&d);
+	p[4].measured_ms = NAN;
+	gos_diags_init(&d);
+	assert_int_equal(gos_cost_fit_profile(p, N, &m, &d), -1);
+	assert_int_equal(d.n_errors, 1);
+	gos_diags_free(&d);
+	p[4].measured_ms = -1;
+	gos_diags_init(&d);
+	assert_int_equal(gos_cost_fit_profile(p, N, &m, &d), -1);
+	gos_diags_free(&d);
+	gos_diags_init(&d);
+	assert_int_equal(gos_cost_fit_profile(p, 0, &m, &d), -1);
+	gos_diags_free(&d);
+}
+
 static void test_model_file_round_trip(void **state)
 {
 	(void)state;
@@ -666,6 +806,9 @@ int main(void)
 		cmocka_unit_test(test_ridge_shrinks),
 		cmocka_unit_test(test_fit_chooses_folding),
 		cmocka_unit_test(test_fit_errors),
+		cmocka_unit_test(test_fit_chooses_family),
+		cmocka_unit_test(test_fit_fold_unknown),
+		cmocka_unit_test(test_fit_profile),
 		cmocka_unit_test(test_model_file_round_trip),
 		cmocka_unit_test(test_kinds_flops_liveness),
 		cmocka_unit_test(test_roofline),
