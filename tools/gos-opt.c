@@ -263,7 +263,7 @@ int main(int argc, char **argv)
 		printf("flops=%.0f\n", gos_flops(m));
 		rc = 0;
 	} else if (m && d.n_errors == 0 && gos_verify(m, &d) == 0) {
-		int r = !list && o.level >= 2 && gos_synth_exact(&m, "host", &d) < 0 ? -1
+		int r = o.level >= 2 && gos_synth_exact(&m, "host", &d) < 0 ? -1
 		        : list ? gos_pipeline_run_list(m, list, &o, &d)
 		               : gos_pipeline_run(m, &o, &d);
 		if (r == 0 && d.n_errors == 0) {

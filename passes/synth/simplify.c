@@ -3,8 +3,8 @@
  *   x * 1, 1 * x, x + 0, 0 + x, x - 0, x / 1   =>  x
  *   x / c                                      =>  x * (1/c)   (c finite, not 0)
  * A constant is a `const` instruction or a load of a weight filled with
- * one value. Instructions nothing reads any more are dropped, then
- * weights nothing loads leave the node's inputs, a statement that copies
+ * one value. Instructions nothing reads any more are dropped (the
+ * node's inputs stay as they are), a statement that copies
  * its destination onto itself is dropped, and a node left as a pure copy
  * of one input (Y[i..] = X[i..], same shape) is removed: its readers read
  * X. Works on any statement, user-written or imported. */
@@ -172,23 +172,6 @@ static int simplify_stmt(gos_module *m, const gos_node *n, gos_stmt *s)
 	return ok ? 0 : -1;
 }
 
-/* Drops input buffer j of n (nothing loads it). */
-static void drop_input(gos_node *n, int j)
-{
-	memmove(&n->in[j], &n->in[j + 1], sizeof(int) * (size_t)(n->n_in - j - 1));
-	memmove(&n->bufs[j], &n->bufs[j + 1], sizeof(gos_buf) * (size_t)(n->n_buf - j - 1));
-	n->n_in--;
-	n->n_buf--;
-	for (int si = 0; si < n->n_stmt; si++) {
-		gos_stmt *s = &n->stmts[si];
-		if (s->dst > j)
-			s->dst--;
-		for (int i = 0; i < s->n_ins; i++)
-			if (s->ins[i].op == GOS_OP_LOAD && s->ins[i].buf > j)
-				s->ins[i].buf--;
-	}
-}
-
 int gos_synth_simplify_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
                               int *exact, double *err, gos_diags *d)
 {
@@ -223,27 +206,8 @@ int gos_synth_simplify_derive(gos_module *m, int ni, int param, const gos_synth_
 		if (!self_copy(n, &n->stmts[si]))
 			n->stmts[k++] = n->stmts[si];
 	n->n_stmt = k;
-	/* inputs nothing loads any more (a weight of ones) leave the node */
-	int *in = GOS_NEWN(m->arena, int, n->n_in + 1);
-	gos_buf *bufs = GOS_NEWN(m->arena, gos_buf, n->n_buf);
-	if (!in || !bufs) {
-		gos_error(d, n->loc, "out of memory");
-		return -1;
-	}
-	memcpy(in, n->in, sizeof(int) * (size_t)n->n_in);
-	memcpy(bufs, n->bufs, sizeof(gos_buf) * (size_t)n->n_buf);
-	n->in = in;
-	n->bufs = bufs;
-	for (int j = n->n_in - 1; j >= 0; j--) {
-		int read = 0;
-		for (int si = 0; si < n->n_stmt && !read; si++) {
-			const gos_stmt *s = &n->stmts[si];
-			for (int i = 0; i < s->n_ins && !read; i++)
-				read = s->ins[i].op == GOS_OP_LOAD && s->ins[i].buf == j;
-		}
-		if (!read && m->vals[n->in[j]].kind == GOS_VAL_WEIGHT)
-			drop_input(n, j);
-	}
+	/* the node keeps its inputs (even a weight nothing loads now): passes
+	 * that read an operator's signature, as fold_bn does, still see it */
 	/* a pure copy: its readers read the input */
 	int b = copy_of(n);
 	if (b >= 0 && !gos_alg_is_output(m, n->out[0])) {
