@@ -7,13 +7,16 @@
  * node's inputs stay as they are), a statement that copies
  * its destination onto itself is dropped, and a node left as a pure copy
  * of one input (Y[i..] = X[i..], same shape) is removed: its readers read
- * X. Works on any statement, user-written or imported. */
+ * X. Works on any statement, user-written or imported; a node in the
+ * plain contraction form (gos_pass_plain_contraction) is left as it is,
+ * since the fast kernels need that form. */
 #include "passes/synth/synth.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "passes/passes.h"
 #include "passes/synth/algebra.h"
 
 /* What instruction i becomes: SAME (kept), or forwarded to operand
@@ -84,7 +87,9 @@ static int copy_of(const gos_node *n)
 int gos_synth_simplify_params(const gos_module *m, int ni, int *vals, int max)
 {
 	const gos_node *n = &m->nodes[ni];
-	if (max < 1)
+	/* a plain contraction keeps its form (a weight of ones, a bias of
+	 * zeros): the backends' fast kernels recognise that form */
+	if (max < 1 || gos_pass_plain_contraction(n))
 		return 0;
 	int found = 0;
 	for (int si = 0; si < n->n_stmt && !found; si++) {

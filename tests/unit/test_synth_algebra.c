@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "eval/eval.h"
 #include "frontend/frontend.h"
 #include "passes/passes.h"
 #include "passes/synth/synth.h"
@@ -186,6 +187,13 @@ static void test_simplify(void **state)
 	gos_module_free(m);
 	gos_diags_free(&d);
 	check_apply(simplify_model, "q/simplify", 7);
+	/* a contraction keeps its form, even with a weight of ones and a
+	 * bias of zeros (the fast kernels need it) */
+	static const char conv_ones[] =
+		"model co {\n  input x: f32[1, 3, 6, 6];\n"
+		"  h = conv2d(x, param[4, 3, 3, 3] init ones, param[4] init zeros; pad = 1);\n"
+		"  output y = relu(h);\n}\n";
+	assert_false(applies(conv_ones, "simplify", "h"));
 	/* x * 2 stays; a multiply by a random weight stays */
 	assert_false(applies(simplify_model, "simplify", "t"));
 	assert_false(applies(simplify_model, "simplify", "h"));
@@ -335,6 +343,59 @@ static void test_exact_fixpoint(void **state)
 	}
 }
 
+/* A compiled -O2 engine (gos_synth_exact, the pipeline, host code) of
+ * the model all four rules rewrite gives the interpreter's outputs of
+ * the original. */
+static void test_exact_host(void **state)
+{
+	(void)state;
+	static const char model[] =
+		"op unit(X[..P]) -> Y[..P] { Y[..i] = X[..i] * 1.0; }\n"
+		"op quarter(X[..P]) -> Y[..P] { Y[..i] = X[..i] / 4.0; }\n"
+		"model oh {\n  input x: f32[1, 4, 8, 8];\n  weights seed 9;\n"
+		"  s = mul(param[16, 4, 3, 3], param[16, 1, 1, 1]);\n"
+		"  h = conv2d(x, s, param[16]; pad = 1);\n"
+		"  hn = batchnorm(h, param[16] init ones, param[16] init zeros, param[16],"
+		" param[16] init uniform(0.5, 2));\n"
+		"  u = unit(hn);\n"
+		"  g = conv2d(u, param[2, 16, 1, 1], param[2]);\n"
+		"  r1 = relu(g);\n  r2 = relu(g);\n"
+		"  output y = quarter(add(r1, r2));\n}\n";
+	for (uint64_t seed = 1; seed <= 2; seed++) {
+		gos_module *m = load(model, seed);
+		gos_tensor in = {4, {1, 4, 8, 8}, NULL}, out;
+		in.data = malloc(sizeof(float) * 256);
+		gos_rng g;
+		gos_rng_seed(&g, seed + 100);
+		for (int i = 0; i < 256; i++)
+			in.data[i] = (float)(2 * gos_rng_uniform(&g) - 1);
+		gos_diags d;
+		gos_diags_init(&d);
+		assert_int_equal(gos_interp_run(m, &in, &out, &d), 0);
+		gos_engine_opts o = {"host", 1, 2};
+		gos_engine *e = gos_engine_new(m, &o, &d);
+		if (!e)
+			gos_diags_render(&d, stderr);
+		assert_non_null(e);
+		float y[128];
+		const float *ins[1] = {in.data};
+		float *outs[1] = {y};
+		assert_int_equal(gos_engine_output_numel(e, 0), 128);
+		assert_int_equal(gos_engine_run(e, 1, ins, outs, &d), 0);
+		double err = 0, sc = 0;
+		for (int i = 0; i < 128; i++) {
+			err = fmax(err, fabs((double)y[i] - out.data[i]));
+			sc = fmax(sc, fabs(out.data[i]));
+		}
+		assert_true(err <= 1e-5 * sc);
+		gos_engine_free(e);
+		gos_diags_free(&d);
+		free(out.data);
+		free(in.data);
+		gos_module_free(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_share),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_exact_fixpoint),
+		cmocka_unit_test(test_exact_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
