@@ -16,7 +16,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: gos-opt FILE.(gos|gir|onnx) [options]\n"
 	      "  -passes=a,b,...    run these passes in order (default: the -O1 pipeline)\n"
-	      "  -O0 | -O1          no passes | the default pipeline\n"
+	      "  -O0 | -O1 | -O2    no passes | the default pipeline | first the exact\n"
+	      "                     synthesis rules the host cost model favours (gosc -O2)\n"
 	      "  --verify-each      verify the module after every pass\n"
 	      "  --print-after=NAME print the IR to stderr after pass NAME\n"
 	      "  -model=NAME        which model of a .gos file\n"
@@ -193,7 +194,7 @@ int main(int argc, char **argv)
 			out = argv[++i];
 		} else if (!strncmp(a, "-passes=", 8)) {
 			list = a + 8;
-		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1")) {
+		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2")) {
 			o.level = a[2] - '0';
 		} else if (!strcmp(a, "--flops")) {
 			flops = 1;
@@ -278,7 +279,9 @@ int main(int argc, char **argv)
 		printf("flops=%.0f\n", gos_flops(m));
 		rc = 0;
 	} else if (m && d.n_errors == 0 && gos_verify(m, &d) == 0) {
-		int r = list ? gos_pipeline_run_list(m, list, &o, &d) : gos_pipeline_run(m, &o, &d);
+		int r = o.level >= 2 && gos_synth_exact(&m, "host", &d) < 0 ? -1
+		        : list ? gos_pipeline_run_list(m, list, &o, &d)
+		               : gos_pipeline_run(m, &o, &d);
 		if (r == 0 && d.n_errors == 0) {
 			gos_outfile f;
 			if (gos_outfile_open(&f, out)) {

@@ -48,6 +48,21 @@ const gos_synth_rule gos_synth_rules[] = {
 	 "input channels that are zero in the weight, or constant (the producer's all-zero "
 	 "output channels, folded into the bias), removed with the producer's; exact",
 	 gos_synth_zerochan_params, gos_synth_zerochan_derive},
+	{"fold", NULL, 0,
+	 "node reading only constant weights -> its results as constants (evaluated on the "
+	 "interpreter); exact",
+	 gos_synth_fold_params, gos_synth_fold_derive},
+	{"simplify", NULL, 0,
+	 "x*1, x+0, x-0, x/1 dropped, x/c -> x*(1/c); a node left as a pure copy is removed; exact",
+	 gos_synth_simplify_params, gos_synth_simplify_derive},
+	{"share", NULL, 0,
+	 "node computing what an earlier node computes (same statements, inputs, weights by "
+	 "content) -> its readers read the earlier one; exact",
+	 gos_synth_share_params, gos_synth_share_derive},
+	{"merge", NULL, 0,
+	 "linear operator (through a per-channel affine) then a 1x1 conv / dense -> one operator "
+	 "with W2 diag(a) W1, when that has fewer FLOPs; exact",
+	 gos_synth_merge_params, gos_synth_merge_derive},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
 

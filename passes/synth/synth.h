@@ -121,6 +121,24 @@ int gos_synth_separable_derive(gos_module *m, int ni, int param, const gos_synth
 int gos_synth_phase_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_phase_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
                            int *exact, double *err, gos_diags *d);
+/* passes/synth/fold.c, simplify.c, merge.c, share.c: the algebraic rules.
+ * gos_synth_rule_always: whether r is exact, data-free and never slower
+ * (fold, simplify, share remove a node or an instruction), so that
+ * gos_synth_exact applies it without asking the cost model
+ * (passes/synth/algebra.c). */
+int gos_synth_rule_always(const gos_synth_rule *r);
+int gos_synth_fold_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_fold_derive(gos_module *m, int ni, int param, const gos_synth_calib *c, int *exact,
+                          double *err, gos_diags *d);
+int gos_synth_simplify_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_simplify_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                              int *exact, double *err, gos_diags *d);
+int gos_synth_merge_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_merge_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                           int *exact, double *err, gos_diags *d);
+int gos_synth_share_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_share_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                           int *exact, double *err, gos_diags *d);
 /* passes/synth/lowrank.c */
 int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_lowrank_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
