@@ -73,7 +73,8 @@ int gos_synth_winograd_derive(gos_module *m, int ni, int mt, const gos_synth_cal
                               int *exact, double *err, gos_diags *d)
 {
 	(void)c;
-	gos_loc loc = m->nodes[ni].loc;
+	/* the module's name outlives this copy (derive_one); its locations may not */
+	gos_loc loc = {m->name, m->nodes[ni].loc.line, m->nodes[ni].loc.col};
 	const char *nm = m->nodes[ni].name;
 	*exact = 1;
 	*err = -1;
