@@ -31,6 +31,7 @@ typedef struct kc {
 	int depthwise, flat;
 	int rank, qv, pv, kv;      /* rank of Y (4: conv2d, 3: conv1d, 2: matmul); statement variables of q, p (-1: none), k */
 	int mm;                    /* a matrix product: Y[m, n] = sum_k A[m, k] B[k, n] */
+	int64_t wbatch;            /* batched matrix product: elements of A per batch step (n) */
 	int pool;                  /* 0: convolution; 1: max pooling; 2: sum pooling (avgpool) */
 	int VL, KB, QB;
 	int xb, wb, yb;           /* buffers: input, weights, output */
@@ -247,9 +248,10 @@ static void blocking(gos_lw *L, kc *c, int64_t kg, int64_t qlen)
 
 static int epilogue_ok(const kc *c, const gos_stmt *e);
 
-/* matmul(A[M, Kr], B[Kr, Nc]) (the prelude's comprehension without batch
- * dimensions): the convolution kernel with rows of A as output channels
- * (scalars), rows of B as the input vectors and Y's columns as q. */
+/* matmul(A[..b, M, Kr], B[..b, Kr, Nc]) (the prelude's comprehension with
+ * equal batch dimensions ..b or none): the convolution kernel with rows
+ * of A as output channels (scalars), rows of B as the input vectors, Y's
+ * columns as q and the batch as n (A steps by M*Kr per batch element). */
 static int match_mm(gos_lw *L, const gos_node *n, kc *c)
 {
 	const gos_stmt *s = &n->stmts[0];
@@ -257,24 +259,35 @@ static int match_mm(gos_lw *L, const gos_node *n, kc *c)
 	if (n->n_in < 2 || s->red != GOS_RED_SUM || s->n_red != 1 || s->n_ins != 3 || s->result != 2)
 		return 0;
 	const gos_buf *A = &n->bufs[0], *B = &n->bufs[1], *Y = &n->bufs[s->dst];
-	if (A->rank != 2 || B->rank != 2 || Y->rank != 2 || s->dst < n->n_in)
+	int r = Y->rank;
+	if (r < 2 || A->rank != r || B->rank != r || s->dst < n->n_in)
 		return 0;
 	const gos_ins *la = &s->ins[0], *lb = &s->ins[1], *mu = &s->ins[2];
 	if (la->op != GOS_OP_LOAD || lb->op != GOS_OP_LOAD || mu->op != GOS_OP_MUL || la->buf != 0 ||
 	    lb->buf != 1 || la->has_pad || lb->has_pad || mu->arg[0] != 0 || mu->arg[1] != 1 ||
-	    !is_var(s, la->idx[0], 0) || !is_var(s, la->idx[1], 2) || !is_var(s, lb->idx[0], 2) ||
-	    !is_var(s, lb->idx[1], 1))
+	    !is_var(s, la->idx[r - 2], r - 2) || !is_var(s, la->idx[r - 1], r) ||
+	    !is_var(s, lb->idx[r - 2], r) || !is_var(s, lb->idx[r - 1], r - 1))
 		return 0;
-	if (A->shape[1] != B->shape[0] || Y->shape[0] != A->shape[0] || Y->shape[1] != B->shape[1])
+	int64_t nb = 1;
+	for (int d = 0; d < r - 2; d++) {
+		if (!is_var(s, la->idx[d], d) || !is_var(s, lb->idx[d], d) || A->shape[d] != Y->shape[d] ||
+		    B->shape[d] != Y->shape[d])
+			return 0;
+		nb *= Y->shape[d];
+	}
+	if (A->shape[r - 1] != B->shape[r - 2] || Y->shape[r - 2] != A->shape[r - 2] ||
+	    Y->shape[r - 1] != B->shape[r - 1])
 		return 0;
 	c->mm = 1;
-	c->rank = 2, c->qv = 1, c->pv = -1, c->kv = 0;
+	c->rank = 2, c->qv = r - 1, c->pv = -1, c->kv = r - 2;
 	c->xb = 1, c->wb = 0, c->yb = s->dst;
-	c->N = 1, c->C = c->Cg = A->shape[1], c->K = A->shape[0];
-	c->H = 1, c->W = B->shape[1], c->R = 1, c->S = 1, c->P = 1, c->Q = B->shape[1];
+	c->N = nb, c->C = c->Cg = A->shape[r - 1], c->K = A->shape[r - 2];
+	c->H = 1, c->W = B->shape[r - 1], c->R = 1, c->S = 1, c->P = 1, c->Q = B->shape[r - 1];
 	c->sh = c->sw = c->dh = c->dw = 1, c->pt = c->pl = 0, c->groups = 1;
+	c->wbatch = nb > 1 ? c->K * c->C : 0;
 	blocking(L, c, c->K, c->Q);
-	for (int e = 1; e < n->n_stmt && epilogue_ok(c, &n->stmts[e]); e++)
+	/* epilogues see variables (k, q) only without batch dimensions */
+	for (int e = 1; r == 2 && e < n->n_stmt && epilogue_ok(c, &n->stmts[e]); e++)
 		c->n_epi++;
 	return 1;
 }
@@ -556,6 +569,8 @@ static void block_body(kc *c, int fast)
 {
 	gos_lw *L = c->L;
 	LLVMValueRef Wb = c->wb >= 0 ? c->buf[c->wb] : NULL;
+	if (c->wbatch)
+		Wb = gep(c, Wb, mul(c, c->vn, c->wbatch));
 	gos_loop lc, lr;
 	/* 1x1 / matrix: four input channels per step, their weights W[k, c..c+3]
 	 * one vector load, used lane by lane (fmla by element on NEON) */

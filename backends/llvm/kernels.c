@@ -18,8 +18,12 @@
 /* kconv.c: direct convolution with in-register epilogues. */
 int gos_kconv_match(gos_lw *L, const gos_node *n, int si);
 int gos_kconv_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf);
+/* kwino.c: Winograd input and output transforms. */
+int gos_kwino_match(gos_lw *L, const gos_node *n, int si);
+int gos_kwino_emit(gos_lw *L, const gos_node *n, int si, LLVMValueRef *buf);
 
 const gos_lw_kernel gos_lw_kernels[] = {
 	{"conv2d-direct", gos_kconv_match, gos_kconv_emit},
+	{"winograd-transform", gos_kwino_match, gos_kwino_emit},
 	{NULL, NULL, NULL},
 };

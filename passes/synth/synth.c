@@ -16,6 +16,11 @@ const gos_synth_rule gos_synth_rules[] = {
 	 "strided transposed convolution (masked sum over every tap) -> one dense convolution "
 	 "per output phase and an interleave; exact",
 	 gos_synth_phase_params, gos_synth_phase_derive},
+	{"winograd", "m", 0,
+	 "3x3 stride-1 convolution -> Winograd F(mxm,3x3), m = 2 or 4: input transform, "
+	 "(m+2)^2 matrix products with weights transformed at compile time, output transform; "
+	 "exact up to rounding",
+	 gos_synth_winograd_params, gos_synth_winograd_derive},
 	{"lowrank", "r", 1,
 	 "contraction -> rank-r pair (r filters, then a 1x1 mix); exact at the weight's "
 	 "numerical rank, else fitted: SVD start, least-squares refit of the mix and bias",

@@ -139,6 +139,10 @@ int gos_synth_merge_derive(gos_module *m, int ni, int param, const gos_synth_cal
 int gos_synth_share_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_share_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
                            int *exact, double *err, gos_diags *d);
+/* passes/synth/winograd.c: param m (output tile), 2 or 4 */
+int gos_synth_winograd_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_winograd_derive(gos_module *m, int ni, int mt, const gos_synth_calib *c,
+                              int *exact, double *err, gos_diags *d);
 /* passes/synth/lowrank.c */
 int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_lowrank_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
