@@ -28,7 +28,9 @@ $L.1/c1/c1.0/Conv_output_0/shrinkkx1
 $L.1/c2/c2.0/Conv_output_0/shrink1xk
 $L.2/c1/c1.0/Conv_output_0/grouped:g=2
 $L.2/c2/c2.0/Conv_output_0/dwsep
-$L.3/c2/c2.0/Conv_output_0/prune:c=16"
+$L.3/c2/c2.0/Conv_output_0/prune:c=16
+$L.5/c1/c1.0/Conv_output_0/winograd:m=2
+$L.5/c2/c2.0/Conv_output_0/winograd:m=4"
 spec=$(echo "$fitted" | paste -sd, -)
 mkdir -p "$tmp/m"
 models=
