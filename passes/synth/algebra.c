@@ -56,29 +56,6 @@ int gos_alg_ins_const(const gos_module *m, const gos_node *n, const gos_stmt *s,
 	return 1;
 }
 
-static int uses_rec(const gos_stmt *s, int root, int v, int depth)
-{
-	if (root < 0 || root >= s->n_ix || depth > 64)
-		return 1;
-	const gos_ix *x = &s->ix[root];
-	switch (x->op) {
-	case GOS_IX_CONST:
-		return 0;
-	case GOS_IX_VAR:
-		return x->k == v;
-	case GOS_IX_DIV:
-	case GOS_IX_MOD:
-		return uses_rec(s, x->a, v, depth + 1);
-	default:
-		return uses_rec(s, x->a, v, depth + 1) || uses_rec(s, x->b, v, depth + 1);
-	}
-}
-
-int gos_alg_ix_uses(const gos_stmt *s, int root, int v)
-{
-	return uses_rec(s, root, v, 0);
-}
-
 int gos_alg_load_is_identity(const gos_node *n, const gos_stmt *s, int li)
 {
 	const gos_ins *x = &s->ins[li];
@@ -93,7 +70,7 @@ int gos_alg_load_is_identity(const gos_node *n, const gos_stmt *s, int li)
 		if (b->shape[d] != dst->shape[d])
 			return 0;
 		for (int u = 0; u < nv; u++)
-			if (u != d && gos_alg_ix_uses(s, x->idx[d], u))
+			if (u != d && gos_synth_ix_uses(s, x->idx[d], u))
 				return 0;
 		/* a function of variable d alone: the identity on its whole range */
 		int64_t v[GOS_MAX_VARS] = {0};

@@ -21,9 +21,6 @@ int gos_alg_weight_fill(const gos_module *m, int v, float *f);
 int gos_alg_ins_const(const gos_module *m, const gos_node *n, const gos_stmt *s, int i,
                       float *f);
 
-/* Whether index expression root of s mentions variable v. Malformed
- * pools count as a use. */
-int gos_alg_ix_uses(const gos_stmt *s, int root, int v);
 
 /* Whether load instruction li of s reads, at every point, the element
  * of its buffer at the destination's own indices (index d is variable

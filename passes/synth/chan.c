@@ -24,25 +24,6 @@
 
 #include "passes/passes.h"
 
-/* Whether index expression root of s mentions variable v. */
-static int ix_uses(const gos_stmt *s, int root, int v, int depth)
-{
-	if (root < 0 || root >= s->n_ix || depth > 64)
-		return 1;
-	const gos_ix *x = &s->ix[root];
-	switch (x->op) {
-	case GOS_IX_CONST:
-		return 0;
-	case GOS_IX_VAR:
-		return x->k == v;
-	case GOS_IX_DIV:
-	case GOS_IX_MOD:
-		return ix_uses(s, x->a, v, depth + 1);
-	default:
-		return ix_uses(s, x->a, v, depth + 1) || ix_uses(s, x->b, v, depth + 1);
-	}
-}
-
 static int ix_is_var(const gos_stmt *s, int root, int v)
 {
 	return root >= 0 && root < s->n_ix && s->ix[root].op == GOS_IX_VAR && s->ix[root].k == v;
@@ -62,7 +43,7 @@ int gos_synth_chan_of(const gos_module *m, int ni, gos_synth_contraction *cv, in
 	    xv->shape[1] != s->red_extent[0])
 		return 0;
 	for (int a = 0; a < lx->nidx; a++)
-		if (a != 1 && ix_uses(s, lx->idx[a], rank, 0))
+		if (a != 1 && gos_synth_ix_uses(s, lx->idx[a], rank))
 			return 0;
 	/* the reader reads X as X only */
 	for (int j = 1; j < n->n_in; j++)
@@ -100,7 +81,7 @@ static int per_channel(const gos_module *m, const gos_node *n, int64_t C)
 			return 0;
 		for (int i = 0; i < s->n_ins; i++) {
 			const gos_ins *in = &s->ins[i];
-			if (in->op == GOS_OP_INDEX && ix_uses(s, in->idx[0], 1, 0))
+			if (in->op == GOS_OP_INDEX && gos_synth_ix_uses(s, in->idx[0], 1))
 				return 0;
 			if (in->op != GOS_OP_LOAD)
 				continue;
@@ -110,13 +91,13 @@ static int per_channel(const gos_module *m, const gos_node *n, int64_t C)
 				if (b->rank < 2 || b->shape[1] != C || !ix_is_var(s, in->idx[1], 1))
 					return 0;
 				for (int a = 0; a < in->nidx; a++)
-					if (a != 1 && ix_uses(s, in->idx[a], 1, 0))
+					if (a != 1 && gos_synth_ix_uses(s, in->idx[a], 1))
 						return 0;
 			} else {
 				if (!m->vals[n->in[in->buf]].data)
 					return 0;
 				for (int a = 0; a < in->nidx; a++) {
-					if (ix_uses(s, in->idx[a], 1, 0) &&
+					if (gos_synth_ix_uses(s, in->idx[a], 1) &&
 					    (!ix_is_var(s, in->idx[a], 1) || b->shape[a] != C))
 						return 0;
 					/* a dimension gathered for one load is gathered for all */

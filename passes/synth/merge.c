@@ -48,7 +48,7 @@ static int pointwise(const gos_module *m, int ni, const gos_synth_contraction *c
 		if (xb->shape[dd] != (dd == 1 ? cv->C : yb->shape[dd]))
 			return 0;
 		for (int u = 0; u < rank + 1; u++)
-			if (u != want && gos_alg_ix_uses(s, s->ins[0].idx[dd], u))
+			if (u != want && gos_synth_ix_uses(s, s->ins[0].idx[dd], u))
 				return 0;
 		int64_t v[GOS_MAX_VARS] = {0};
 		for (int64_t t = 0; t < xb->shape[dd]; t++) {
@@ -107,7 +107,7 @@ static int affine_of(const gos_module *m, int ni, double *a, double *b)
 			} else if (x->buf < n->n_in) {
 				for (int k = 0; k < x->nidx && ok; k++)
 					for (int u = 0; u < yb->rank; u++)
-						if (u != 1 && gos_alg_ix_uses(s, x->idx[k], u))
+						if (u != 1 && gos_synth_ix_uses(s, x->idx[k], u))
 							ok = 0;
 			} else
 				ok = 0;

@@ -81,7 +81,6 @@ const gos_synth_rule *gos_synth_rule_find(const char *name)
 
 /* ---- reading a contraction ------------------------------------------- */
 
-/* Whether index expression root of s mentions variable v. */
 static int ix_uses(const gos_stmt *s, int root, int v, int depth)
 {
 	if (root < 0 || root >= s->n_ix || depth > 64)
@@ -98,6 +97,11 @@ static int ix_uses(const gos_stmt *s, int root, int v, int depth)
 	default:
 		return ix_uses(s, x->a, v, depth + 1) || ix_uses(s, x->b, v, depth + 1);
 	}
+}
+
+int gos_synth_ix_uses(const gos_stmt *s, int root, int v)
+{
+	return ix_uses(s, root, v, 0);
 }
 
 static int ix_is_var(const gos_stmt *s, int root, int v)

@@ -185,6 +185,10 @@ int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d);
  * this many, spread evenly over the calibration batch. */
 #define GOS_SYNTH_FIT_ROWS 24576
 
+/* Whether index expression root of statement s mentions variable v
+ * (a malformed expression counts as a use, so no rewrite relies on it). */
+int gos_synth_ix_uses(const gos_stmt *s, int root, int v);
+
 /* Value of index expression root of statement s at variable values v[]
  * (floor division and non-negative modulo, as the interpreter). */
 int64_t gos_synth_ix_eval(const gos_stmt *s, int root, const int64_t *v);
