@@ -4,7 +4,7 @@
 set -eu
 PKGS="cmake make gcc flex bison llvm-14-dev libcmocka-dev
       protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
-      libopenblas-dev liblapacke-dev
+      libopenblas-dev liblapacke-dev openmpi-bin libopenmpi-dev
       gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
       libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user
       python3 python3-numpy python3-onnx zlib1g-dev libzstd-dev libtinfo-dev libxml2-dev

@@ -1,5 +1,7 @@
 /* gosc -- the compiler driver. Thin: parses flags, calls libgos. */
 #include <errno.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +13,10 @@
 #include "eval/eval.h"
 #include "frontend/frontend.h"
 #include "passes/passes.h"
+#include "passes/search/search.h"
 #include "passes/synth/synth.h"
 #include "support/outfile.h"
+#include "tools/mpi/search_mpi.h"
 
 static void usage(FILE *f)
 {
@@ -43,6 +47,22 @@ static void usage(FILE *f)
 	      "  -mean=M[,M..] -std=S[,S..]  normalisation of -calib images: pixels scaled\n"
 	      "                    to [0, 1], then (x - mean) / std per channel\n"
 	      "  -seed=S           seed of the -calib sample (default 0)\n"
+	      "  -search           adapt the model to -target (docs/search.md): per heavy\n"
+	      "                    operator, the synthesised replacement that keeps accuracy\n"
+	      "                    and cuts predicted latency; needs -calib (labelled images,\n"
+	      "                    e.g. fashion-mnist:train:512); writes OUT.search/ beside\n"
+	      "                    the output (adapted.gos, candidates.csv, pareto.csv/.svg,\n"
+	      "                    report.md). Under mpirun, evaluations spread over the ranks\n"
+	      "  -eval=DATA[:N]    labelled data the search's front is measured on (top-1)\n"
+	      "  -max-drop=P       top-1 points the search may lose (default 1)\n"
+	      "  -latency=MS | -speedup=X  a latency target on -target (penalised above)\n"
+	      "  -budget=TIME      search wall time: seconds, or with s/m/h (default 10m)\n"
+	      "  -max-evals=N      stop the search after N evaluated candidates\n"
+	      "  -strategy=S       nsga2 (default), random or uniform (the baselines)\n"
+	      "  -no-predictor     plain NSGA-II: every offspring evaluated\n"
+	      "  -search-nodes=N   heaviest operators searched (default 16)\n"
+	      "  -search-pop=N     NSGA-II population (default 24)\n"
+	      "  -cost-model=FILE  fitted latency model of the target (gos-cost fit)\n"
 	      "  --list-targets    print the known targets\n"
 	      "  --help            this text\n",
 	      f);
@@ -140,13 +160,127 @@ done:
 	return r;
 }
 
-int main(int argc, char **argv)
+static volatile int search_stop;
+static void on_sigint(int sig)
+{
+	(void)sig;
+	search_stop = 1;
+	signal(SIGINT, SIG_DFL); /* a second ^C ends the process */
+}
+
+static void search_progress(void *ctx, const gos_search_progress *p)
+{
+	(void)ctx;
+	double left = p->budget_s - p->elapsed_s;
+	fprintf(stderr, "\rsearch: %-6s %4d evaluated, best %.2fx within the proxy's bound, %4.0f s left ",
+	        p->phase, p->evals, p->best_speedup, left > 0 ? left : 0);
+	fflush(stderr);
+}
+
+/* Parses a -budget value: seconds, or a number with s, m or h. */
+static int parse_budget(const char *v, double *out)
+{
+	char *end;
+	double x = strtod(v, &end);
+	double mul = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : -1;
+	if (end == v || mul < 0 || !(x > 0) || !isfinite(x))
+		return -1;
+	*out = x * mul;
+	return 0;
+}
+
+/* The search's settings from the command line. */
+typedef struct search_args {
+	int on;
+	const char *eval, *cost_model;
+	gos_search_opts o;
+} search_args;
+
+/* -search: adapts m (replaced by the adapted model) and writes dir.
+ * Returns 0 or -1 with errors in d. */
+static int run_search(gos_module **mp, search_args *sa, const char *calib, const char *mean,
+                      const char *stdv, unsigned long long seed, const char *target,
+                      gos_search_result *res, gos_diags *d)
+{
+	gos_norm norm = {0};
+	gos_dataset cds = {0}, eds = {0};
+	gos_cost_model fm;
+	int rc = -1;
+	if (!calib) {
+		gos_error(d, (gos_loc){(*mp)->name, 0, 0},
+		          "-search needs calibration data: -calib=DATA[:N] (labelled images)");
+		return -1;
+	}
+	if (mean && (norm.n_mean = gos_norm_parse(mean, 0, norm.mean, "-mean", d)) < 0)
+		return -1;
+	if (stdv && (norm.n_std = gos_norm_parse(stdv, 1, norm.std, "-std", d)) < 0)
+		return -1;
+	if (gos_dataset_load_calib(&cds, calib, seed, &norm, d))
+		return -1;
+	if (sa->eval) {
+		char spec[1024];
+		snprintf(spec, sizeof spec, "%s", sa->eval);
+		long long limit = 0;
+		char *colon = strrchr(spec, ':');
+		if (colon && colon[1] >= '0' && colon[1] <= '9') {
+			char *end;
+			limit = strtoll(colon + 1, &end, 10);
+			if (*end || limit < 1) {
+				gos_error(d, (gos_loc){sa->eval, 0, 0}, "bad image count in -eval");
+				goto done;
+			}
+			*colon = 0;
+		}
+		if (gos_dataset_load(&eds, spec, limit, &norm, d))
+			goto done;
+	}
+	if (sa->cost_model) {
+		if (gos_cost_model_read(&fm, sa->cost_model, d))
+			goto done;
+		sa->o.fitted = &fm;
+	}
+	sa->o.target = target ? target : "host";
+	sa->o.seed = seed;
+	/* the report also predicts for the other ARM devices */
+	static const char *const devs[] = {"pi3", "redmi-note7s", "host"};
+	int na = 0;
+	for (int k = 0; k < 3; k++)
+		if (strcmp(devs[k], sa->o.target))
+			sa->o.also[na++] = devs[k];
+	search_stop = 0;
+	sa->o.stop = &search_stop;
+	void (*old)(int) = signal(SIGINT, on_sigint);
+	rc = gos_search_run(*mp, &cds, sa->eval ? &eds : NULL, &sa->o, res, d);
+	signal(SIGINT, old);
+	if (sa->o.progress)
+		fputc('\n', stderr);
+	if (!rc) { /* compiled from a copy: the passes change it in place */
+		gos_module *copy = gos_module_clone(res->adapted);
+		if (!copy) {
+			gos_error(d, (gos_loc){(*mp)->name, 0, 0}, "out of memory");
+			rc = -1;
+		} else {
+			gos_module_free(*mp);
+			*mp = copy;
+		}
+	}
+done:
+	gos_dataset_free(&cds);
+	gos_dataset_free(&eds);
+	return rc;
+}
+
+static gos_search_mpi mpi;
+
+static int gosc_main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *emit = NULL, *model = NULL, *target = NULL;
 	const char *mcpu = NULL, *mattr = NULL, *prefix = NULL;
 	const char *apply = NULL, *calib = NULL, *mean = NULL, *stdv = NULL;
 	unsigned long long seed = 0;
 	int opt = 2, external = 0, stats = 0, threads = 1;
+	search_args sa = {0};
+	gos_search_opts_default(&sa.o);
 	gos_load_options lopt = {0};
 	gos_diags ld;
 	int lr;
@@ -212,6 +346,65 @@ int main(int argc, char **argv)
 				fprintf(stderr, "gosc: error: bad -seed '%s'\n", a + 6);
 				return 1;
 			}
+		} else if (!strcmp(a, "-search")) {
+			sa.on = 1;
+		} else if (!strncmp(a, "-eval=", 6)) {
+			sa.eval = a + 6;
+		} else if (!strncmp(a, "-cost-model=", 12)) {
+			sa.cost_model = a + 12;
+		} else if (!strcmp(a, "-no-predictor")) {
+			sa.o.no_predictor = 1;
+		} else if (!strncmp(a, "-strategy=", 10)) {
+			const char *v = a + 10;
+			if (!strcmp(v, "nsga2"))
+				sa.o.strategy = GOS_SEARCH_NSGA2;
+			else if (!strcmp(v, "random"))
+				sa.o.strategy = GOS_SEARCH_RANDOM;
+			else if (!strcmp(v, "uniform"))
+				sa.o.strategy = GOS_SEARCH_UNIFORM;
+			else {
+				fprintf(stderr, "gosc: error: unknown -strategy '%s' (known: nsga2, random, uniform)\n", v);
+				return 1;
+			}
+		} else if (!strncmp(a, "-search-nodes=", 14) || !strncmp(a, "-search-pop=", 12)) {
+			const char *v = strchr(a, '=') + 1;
+			char *end;
+			long x = strtol(v, &end, 10);
+			int nodes = a[8] == 'n';
+			if (end == v || *end || x < (nodes ? 1 : 4) || x > (nodes ? GOS_SEARCH_MAX_NODES : 1000)) {
+				fprintf(stderr, "gosc: error: %s wants a number from %d to %d\n",
+				        nodes ? "-search-nodes" : "-search-pop", nodes ? 1 : 4,
+				        nodes ? GOS_SEARCH_MAX_NODES : 1000);
+				return 1;
+			}
+			if (nodes)
+				sa.o.max_nodes = (int)x;
+			else
+				sa.o.pop = (int)x;
+		} else if (!strncmp(a, "-budget=", 8)) {
+			if (parse_budget(a + 8, &sa.o.budget_s)) {
+				fprintf(stderr, "gosc: error: bad -budget '%s' (seconds, or a number with s, m or h)\n", a + 8);
+				return 1;
+			}
+		} else if (!strncmp(a, "-max-drop=", 10) || !strncmp(a, "-latency=", 9) ||
+		           !strncmp(a, "-speedup=", 9) || !strncmp(a, "-max-evals=", 11)) {
+			const char *v = strchr(a, '=') + 1;
+			char *end;
+			double x = strtod(v, &end);
+			int is_drop = a[1] == 'm' && a[5] == 'd', is_evals = a[1] == 'm' && a[5] == 'e';
+			if (end == v || *end || !isfinite(x) || x < 0 || (!is_drop && x <= 0) ||
+			    (is_evals && (x != floor(x) || x > 1e6))) {
+				fprintf(stderr, "gosc: error: bad value in '%s'\n", a);
+				return 1;
+			}
+			if (is_drop)
+				sa.o.max_drop = x;
+			else if (is_evals)
+				sa.o.max_evals = (int)x;
+			else if (a[1] == 'l')
+				sa.o.latency_ms = x;
+			else
+				sa.o.speedup = x;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "gosc: error: unknown option '%s'\n", a);
 			usage(stderr);
@@ -274,6 +467,9 @@ int main(int argc, char **argv)
 	char *objpath = NULL, *hpath = NULL, *wpath = NULL, *tmpdir = NULL;
 	gos_llvm_output lo;
 	memset(&lo, 0, sizeof lo);
+	gos_search_result sres;
+	memset(&sres, 0, sizeof sres);
+	int have_sres = 0;
 	if (llvm && gos_target_load(&t, target ? target : "host", &d)) {
 		gos_diags_render(&d, stderr);
 		gos_diags_free(&d);
@@ -286,9 +482,31 @@ int main(int argc, char **argv)
 		gos_error(&d, (gos_loc){in, 0, 0}, "internal error: the module does not verify");
 	if (!m || d.n_errors)
 		goto done;
-	if ((calib || mean || stdv) && !apply) {
-		fprintf(stderr, "gosc: error: -calib/-mean/-std are for -apply (fitted rules)\n");
+	if ((calib || mean || stdv) && !apply && !sa.on) {
+		fprintf(stderr, "gosc: error: -calib/-mean/-std are for -apply and -search\n");
 		goto done;
+	}
+	if (sa.on) {
+		if (apply) {
+			fprintf(stderr, "gosc: error: -apply and -search do not combine\n");
+			goto done;
+		}
+		if (kind == 3 && out && (!strcmp(out, "-") || is_special(out))) {
+			fprintf(stderr, "gosc: error: -search writes OUT.search/ beside its output: give -o FILE\n");
+			goto done;
+		}
+		if (isatty(2) && mpi.rank == 0) {
+			sa.o.progress = search_progress;
+		}
+		sa.o.threads = mpi.size > 1 ? 1 : 0;
+		gos_search_mpi_opts(&mpi, &sa.o);
+		if (run_search(&m, &sa, calib, mean, stdv, seed, target, &sres, &d))
+			goto done;
+		have_sres = 1;
+		if (mpi.rank > 0) { /* rank 0 compiles and writes */
+			rc = 0;
+			goto done;
+		}
 	}
 	if (apply) {
 		gos_module *r = synthesise(m, apply, calib, mean, stdv, seed, &d);
@@ -397,6 +615,16 @@ int main(int argc, char **argv)
 	rmdir(tmpdir);
 	free(exe);
 done:
+	/* the search's directory, once the compiled output is in place; only
+	 * rank 0 of a distributed search writes */
+	if (!rc && have_sres && mpi.rank == 0) {
+		const char *base = out ? out : in;
+		char *sdir = out ? with_ext(base, ".search") : stem(base, ".search");
+		if (!sdir || gos_search_write(&sres, sdir, &d))
+			rc = 1;
+		free(sdir);
+	}
+	gos_search_result_free(&sres);
 	gos_diags_render(&d, stderr);
 	gos_diags_free(&d);
 	gos_llvm_output_free(&lo);
@@ -405,5 +633,13 @@ done:
 	free(hpath);
 	free(wpath);
 	free(tmpdir);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	gos_search_mpi_init(&mpi, &argc, &argv);
+	int rc = gosc_main(argc, argv);
+	gos_search_mpi_finalize(&mpi);
 	return rc;
 }

@@ -100,4 +100,9 @@ int gos_onnx_available(void);
 int gos_onnx_write_gos(FILE *out, const gos_module *m, const char *weights_file,
                        const char **keys, gos_diags *d);
 
+/* Writes m as readable .gos at path (which ends in .gos) with its weights
+ * in PATH-without-.gos.safetensors beside it (frontend/save.c). Returns 0,
+ * or -1 with errors in d and nothing left behind. */
+int gos_save_gos(const gos_module *m, const char *path, gos_diags *d);
+
 #endif

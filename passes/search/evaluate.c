@@ -1,0 +1,284 @@
+/* evaluate.c -- the search's problem: a genome (one option per heavy
+ * node) decoded into a module, and that module's objectives: predicted
+ * latency on the target, and the one-batch accuracy proxy (linear CKA per
+ * stage against the original, plus the increase of the task loss) on the
+ * proxy half of the calibration batch. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "passes/passes.h"
+#include "passes/search/internal.h"
+
+double gos_search_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void gos_search_spec(const gos_search_ctx *c, const unsigned char *g, char *out, size_t cap)
+{
+	size_t len = 0;
+	out[0] = 0;
+	for (int i = 0; i < c->r->n_node; i++) {
+		if (!g[i])
+			continue;
+		int w = snprintf(out + len, cap - len, "%s%s", len ? "," : "",
+		                 c->r->node[i].opt[g[i]].spec);
+		if (w < 0 || (size_t)w >= cap - len)
+			return;
+		len += (size_t)w;
+	}
+}
+
+double gos_search_params(const gos_module *m)
+{
+	char *seen = calloc((size_t)m->n_val + 1, 1);
+	double p = 0;
+	for (int i = 0; seen && i < m->n_node; i++)
+		for (int k = 0; k < m->nodes[i].n_in; k++) {
+			int v = m->nodes[i].in[k];
+			if (m->vals[v].kind == GOS_VAL_WEIGHT && !seen[v]) {
+				seen[v] = 1;
+				p += (double)gos_numel(m->vals[v].rank, m->vals[v].shape);
+			}
+		}
+	free(seen);
+	return p;
+}
+
+double gos_cka_linear(const float *a, int64_t pa, const float *b, int64_t pb, int64_t n)
+{
+	if (n < 2 || pa < 1 || pb < 1)
+		return NAN;
+	const float *src[2] = {a, b};
+	int64_t p[2] = {pa, pb};
+	double *gram[2] = {NULL, NULL};
+	double res = NAN;
+	for (int s = 0; s < 2; s++) {
+		double *x = malloc(sizeof *x * (size_t)(n * p[s]));
+		double *mu = calloc((size_t)p[s], sizeof *mu);
+		gram[s] = malloc(sizeof *gram[s] * (size_t)(n * n));
+		if (!x || !mu || !gram[s]) {
+			free(x);
+			free(mu);
+			goto done;
+		}
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t j = 0; j < p[s]; j++)
+				mu[j] += src[s][i * p[s] + j];
+		for (int64_t j = 0; j < p[s]; j++)
+			mu[j] /= (double)n;
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t j = 0; j < p[s]; j++)
+				x[i * p[s] + j] = src[s][i * p[s] + j] - mu[j];
+		/* the centred Gram matrix of the samples: n x n whatever the width */
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)p[s], 1.0, x,
+		            (int)p[s], x, (int)p[s], 0.0, gram[s], (int)n);
+		free(x);
+		free(mu);
+	}
+	double kl = 0, kk = 0, ll = 0;
+	for (int64_t i = 0; i < n * n; i++) {
+		kl += gram[0][i] * gram[1][i];
+		kk += gram[0][i] * gram[0][i];
+		ll += gram[1][i] * gram[1][i];
+	}
+	if (kk > 0 && ll > 0)
+		res = kl / sqrt(kk * ll);
+done:
+	free(gram[0]);
+	free(gram[1]);
+	return res;
+}
+
+/* Names captured for the proxy: the stages, then the first output. */
+static int proxy_names(const gos_search_ctx *c, const gos_module *m, const char **names)
+{
+	int n = 0;
+	for (int s = 0; s < c->r->n_stage; s++)
+		names[n++] = c->r->stage[s];
+	names[n++] = m->vals[m->outputs[0]].name;
+	return n;
+}
+
+/* Mean cross-entropy and top-1 of logits rows (K per row) against y. */
+static double cross_entropy(const float *z, int64_t rows, int K, const int32_t *y,
+                            int32_t *pred)
+{
+	double loss = 0;
+	for (int64_t i = 0; i < rows; i++) {
+		const float *zi = z + i * K;
+		int best = 0;
+		double mx = zi[0];
+		for (int k = 1; k < K; k++)
+			if (zi[k] > mx) {
+				mx = zi[k];
+				best = k;
+			}
+		double se = 0;
+		for (int k = 0; k < K; k++)
+			se += exp((double)zi[k] - mx);
+		int lab = y[i] < K ? y[i] : 0;
+		loss += log(se) + mx - zi[lab];
+		pred[i] = best;
+	}
+	return rows ? loss / (double)rows : 0;
+}
+
+static gos_engine_opts engine_opts(const gos_search_ctx *c)
+{
+	gos_engine_opts eo = {"host", c->o->threads, -1};
+	return eo;
+}
+
+int gos_search_proxy_init(gos_search_ctx *c, gos_diags *d)
+{
+	const char *names[GOS_SEARCH_MAX_STAGES + 1];
+	int nn = proxy_names(c, c->base, names);
+	gos_engine_opts eo = engine_opts(c);
+	const float *in[1] = {c->in + c->n_fit * c->numel};
+	if (gos_capture_run(c->base, nn, names, &eo, c->n_prx, in, &c->base_stage, d))
+		return -1;
+	const gos_tensor *z = &c->base_stage.t[nn - 1];
+	int64_t rows = c->n_prx * c->rows_per;
+	c->n_class = (int)(gos_numel(z->rank, z->shape) / (rows ? rows : 1));
+	c->base_pred = malloc(sizeof *c->base_pred * (size_t)(rows + 1));
+	if (!c->base_pred) {
+		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
+		return -1;
+	}
+	c->base_loss = cross_entropy(z->data, rows, c->n_class, c->prx_y, c->base_pred);
+	return 0;
+}
+
+gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corrected,
+                             gos_diags *d)
+{
+	if (!corrected) {
+		char *spec = malloc(GOS_SEARCH_MAX_NODES * 400);
+		if (!spec) {
+			gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
+			return NULL;
+		}
+		gos_search_spec(c, g, spec, GOS_SEARCH_MAX_NODES * 400);
+		gos_module *cm = spec[0] ? gos_synth_apply(c->base, spec, &c->fit, d)
+		                         : gos_module_clone(c->base);
+		free(spec);
+		return cm;
+	}
+	/* sequential error correction: node after node (heavy nodes are kept in
+	 * module order), each fitted fitted on what the model built so far feeds
+	 * it, towards the original's result */
+	gos_module *cur = gos_module_clone(c->base);
+	if (!cur)
+		return NULL;
+	cur->name = c->base->name;
+	for (int i = 0; i < c->r->n_node && cur; i++) {
+		if (!g[i])
+			continue;
+		const gos_search_node *sn = &c->r->node[i];
+		const gos_search_opt *op = &sn->opt[g[i]];
+		gos_capture mixed = {0};
+		gos_capture now = {0};
+		gos_synth_calib cal = c->fit;
+		if (!op->exact) {
+			const gos_node *on = &c->base->nodes[sn->node];
+			const char *xname = c->base->vals[on->in[0]].name;
+			const char *yname = c->base->vals[on->out[0]].name;
+			gos_engine_opts eo = engine_opts(c);
+			const float *in[1] = {c->in};
+			int yk = -1;
+			for (int k = 0; k < c->fit_acts.n; k++)
+				if (!strcmp(c->fit_acts.names[k], yname))
+					yk = k;
+			if (yk < 0 || gos_capture_run(cur, 1, &xname, &eo, c->n_fit, in, &now, d)) {
+				gos_module_free(cur);
+				return NULL;
+			}
+			/* X from the candidate so far, Y the original's */
+			char *nm[2] = {now.names[0], c->fit_acts.names[yk]};
+			gos_tensor tt[2] = {now.t[0], c->fit_acts.t[yk]};
+			mixed.n = 2;
+			mixed.names = nm;
+			mixed.t = tt;
+			cal.acts = &mixed;
+			gos_module *next = gos_synth_apply(cur, op->spec, &cal, d);
+			gos_capture_free(&now);
+			gos_module_free(cur);
+			cur = next;
+		} else {
+			gos_module *next = gos_synth_apply(cur, op->spec, NULL, d);
+			gos_module_free(cur);
+			cur = next;
+		}
+		if (cur)
+			cur->name = c->base->name;
+	}
+	return cur;
+}
+
+int gos_search_score(gos_search_ctx *c, const gos_module *cm, const gos_dataset *ds,
+                     gos_search_rec *rec, gos_diags *d)
+{
+	memset(rec, 0, sizeof *rec);
+	rec->top1 = NAN;
+	for (int s = 0; s < GOS_SEARCH_MAX_STAGES; s++)
+		rec->cka[s] = NAN;
+	if (gos_cost_predict(cm, &c->t, c->o->fitted, NAN, &rec->ms, d))
+		return -1;
+	rec->flops = gos_flops(cm);
+	rec->params = gos_search_params(cm);
+	const char *names[GOS_SEARCH_MAX_STAGES + 1];
+	int nn = proxy_names(c, cm, names);
+	gos_engine_opts eo = engine_opts(c);
+	const float *in[1] = {c->in + c->n_fit * c->numel};
+	gos_capture cap;
+	if (gos_capture_run(cm, nn, names, &eo, c->n_prx, in, &cap, d))
+		return -1;
+	double sum = 0;
+	int ns = 0;
+	for (int s = 0; s < c->r->n_stage; s++) {
+		const gos_tensor *a = &c->base_stage.t[s], *b = &cap.t[s];
+		int64_t pa = gos_numel(a->rank, a->shape) / c->n_prx,
+		        pb = gos_numel(b->rank, b->shape) / c->n_prx;
+		rec->cka[s] = gos_cka_linear(a->data, pa, b->data, pb, c->n_prx);
+		if (isfinite(rec->cka[s])) {
+			sum += rec->cka[s];
+			ns++;
+		}
+	}
+	int64_t rows = c->n_prx * c->rows_per;
+	int32_t *pred = malloc(sizeof *pred * (size_t)(rows + 1));
+	const gos_tensor *z = &cap.t[nn - 1];
+	if (!pred || gos_numel(z->rank, z->shape) != rows * c->n_class) {
+		free(pred);
+		gos_capture_free(&cap);
+		gos_error(d, (gos_loc){cm->name, 0, 0},
+		          pred ? "the candidate's output has another shape than the original's"
+		               : "out of memory");
+		return -1;
+	}
+	double loss = cross_entropy(z->data, rows, c->n_class, c->prx_y, pred);
+	rec->dloss = loss - c->base_loss;
+	rec->agree = 100.0 * gos_eval_agreement(pred, c->base_pred, rows);
+	rec->proxy = (ns ? 1.0 - sum / ns : 0.0) + rec->dloss;
+	free(pred);
+	gos_capture_free(&cap);
+	if (ds) {
+		gos_engine *e = gos_engine_new(cm, &eo, d);
+		gos_eval_result er;
+		if (!e || gos_eval_run(e, ds, NULL, &er, d)) {
+			gos_engine_free(e);
+			return -1;
+		}
+		rec->top1 = 100.0 * (double)er.top1 / (double)(er.n ? er.n : 1);
+		gos_eval_result_free(&er);
+		gos_engine_free(e);
+	}
+	rec->ok = 1;
+	return 0;
+}

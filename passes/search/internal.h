@@ -1,0 +1,57 @@
+/* internal.h -- what the search's files share (not installed). */
+#ifndef GOS_SEARCH_INTERNAL_H
+#define GOS_SEARCH_INTERNAL_H
+
+#include "eval/eval.h"
+#include "passes/search/search.h"
+
+/* The state one search works on. */
+typedef struct gos_search_ctx {
+	const gos_search_opts *o;
+	gos_search_result *r;
+	gos_module *base;          /* materialised copy of the model */
+	gos_cost_target t;
+	gos_synth_calib fit;       /* first half of the calibration batch */
+	gos_capture fit_acts;      /* inputs and results of the heavy nodes there */
+	float *in;                 /* every calibration sample's input */
+	int64_t numel;             /* input elements per sample */
+	int64_t n_fit, n_prx;      /* samples in each half */
+	int64_t rows_per;          /* logits rows per sample (batch of the model) */
+	const int32_t *prx_y;      /* labels of the proxy half's rows */
+	gos_capture base_stage;    /* stages + logits of the original, proxy half */
+	double base_loss;          /* its mean cross-entropy there */
+	int32_t *base_pred;        /* its top-1 per proxy row */
+	int n_class;
+	double t0;                 /* start (monotonic seconds) */
+	double clock;              /* latest elapsed time seen in a record */
+	int stopped;               /* a record said stop */
+} gos_search_ctx;
+
+/* What an evaluation job sends back (fixed size, for distributed maps). */
+typedef struct gos_search_rec {
+	double ok, ms, flops, params, proxy, dloss, agree, top1;
+	double cka[GOS_SEARCH_MAX_STAGES];
+	double elapsed, stop;
+} gos_search_rec;
+
+/* Monotonic wall time in seconds. */
+double gos_search_now(void);
+/* The spec of genome g for gos_synth_apply ("" when it keeps every node). */
+void gos_search_spec(const gos_search_ctx *c, const unsigned char *g, char *out, size_t cap);
+/* Builds genome g on the original: candidates fitted independently on the
+ * fit half (corrected = 0), or one node after the other, each refitted on
+ * the activations of the model built so far (corrected = 1). Returns the
+ * module or NULL with errors in d. */
+gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corrected,
+                             gos_diags *d);
+/* Scores module cm into rec: predicted latency, FLOPs, weights, the proxy
+ * on the proxy half; with ds, top-1 on it (else NaN). Returns 0 or -1. */
+int gos_search_score(gos_search_ctx *c, const gos_module *cm, const gos_dataset *ds,
+                     gos_search_rec *rec, gos_diags *d);
+/* Prepares the proxy: records the original's stages and logits on the
+ * proxy half. Returns 0 or -1. */
+int gos_search_proxy_init(gos_search_ctx *c, gos_diags *d);
+/* Weight elements read by the nodes of m. */
+double gos_search_params(const gos_module *m);
+
+#endif

@@ -1,0 +1,1024 @@
+/* search.c -- the search pass, gos_search_run: stage 1 (heavy nodes by the
+ * target's cost model), the candidate pool, the search loop (NSGA-II with
+ * predictor screening, or a baseline), the final checks on evaluation data.
+ * search.h explains the pieces; evaluate.c scores genomes, nsga2.c ranks
+ * them, predict.c screens them, report.c writes the result. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/passes.h"
+#include "passes/search/internal.h"
+
+void gos_search_opts_default(gos_search_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->target = "host";
+	o->max_drop = 1.0;
+	o->budget_s = 600;
+	o->max_nodes = 16;
+	o->max_cands = 8;
+	o->pop = 24;
+	o->final_checks = 6;
+}
+
+/* ---- the map: jobs here, or through the caller's distributed map ---- */
+
+static int run_map(gos_search_ctx *c, int n, size_t size, gos_search_job job, void *out)
+{
+	if (n <= 0)
+		return 0;
+	if (c->o->map)
+		return c->o->map(c->o->map_ctx, n, size, job, c, out);
+	for (int j = 0; j < n; j++)
+		if (job(c, j, (char *)out + (size_t)j * size))
+			return -1;
+	return 0;
+}
+
+/* Every job stamps its record with the time and the stop flag; decisions
+ * are taken on the stamps (the same on every rank). */
+static void stamp(gos_search_ctx *c, double *elapsed, double *stop)
+{
+	*elapsed = gos_search_now() - c->t0;
+	*stop = c->o->stop && *c->o->stop;
+}
+
+static void observe(gos_search_ctx *c, double elapsed, double stop)
+{
+	if (elapsed > c->clock)
+		c->clock = elapsed;
+	if (stop)
+		c->stopped = 1;
+}
+
+/* ---- stage 1 and the pool ------------------------------------------ */
+
+typedef struct pool_rec {
+	int n;
+	struct {
+		int rule, param, exact;
+		double fr, err, dms;
+	} v[GOS_SEARCH_MAX_CANDS];
+	double elapsed, stop;
+} pool_rec;
+
+/* Whether a rule is one the search chooses (not the algebra that -O2
+ * applies anyway). */
+static int searchable(const gos_synth_rule *r)
+{
+	return !gos_synth_rule_always(r) && strcmp(r->name, "merge") != 0;
+}
+
+static int job_pool(void *ctx, int j, void *out)
+{
+	gos_search_ctx *c = ctx;
+	pool_rec *pr = out;
+	memset(pr, 0, sizeof *pr);
+	const gos_search_node *sn = &c->r->node[j];
+	gos_diags tmp;
+	gos_diags_init(&tmp);
+	gos_synth_cand *v = NULL;
+	int n = gos_synth_list(c->base, sn->node, &c->fit, &v, &tmp);
+	int *keep = calloc((size_t)(n > 0 ? n : 1), sizeof *keep);
+	double *dms = calloc((size_t)(n > 0 ? n : 1), sizeof *dms);
+	for (int i = 0; keep && dms && i < n; i++) {
+		if (!searchable(v[i].rule))
+			continue;
+		double err = v[i].exact ? 0 : v[i].err;
+		if (!v[i].exact && !(err >= 0 && err < 0.9))
+			continue;
+		/* fitted candidates another fitted one beats in FLOPs and error
+		 * are not worth a derivation */
+		int dom = 0;
+		for (int k = 0; k < n && !v[i].exact && !dom; k++)
+			dom = k != i && !v[k].exact && searchable(v[k].rule) && v[k].err >= 0 &&
+			      v[k].flops_after <= v[i].flops_after && v[k].err <= err &&
+			      (v[k].flops_after < v[i].flops_after || v[k].err < err);
+		if (dom)
+			continue;
+		gos_module *cm = gos_synth_apply(c->base, v[i].name, &c->fit, &tmp);
+		double ms;
+		if (cm && !gos_cost_predict(cm, &c->t, c->o->fitted, NAN, &ms, &tmp)) {
+			dms[i] = ms - c->r->base_ms;
+			keep[i] = dms[i] < -0.01 * sn->ms;
+		}
+		gos_module_free(cm);
+	}
+	/* options of the node: not beaten in both latency and error by another */
+	int cand[256], nc = 0;
+	for (int i = 0; keep && dms && i < n && nc < 256; i++) {
+		if (!keep[i])
+			continue;
+		double ei = v[i].exact ? 0 : v[i].err;
+		int dom = 0;
+		for (int k = 0; k < n && !dom; k++) {
+			double ek = v[k].exact ? 0 : v[k].err;
+			dom = k != i && keep[k] && dms[k] <= dms[i] && ek <= ei &&
+			      (dms[k] < dms[i] || ek < ei || k < i);
+		}
+		if (!dom)
+			cand[nc++] = i;
+	}
+	/* by latency gain, best first; at most max_cands spread evenly */
+	for (int a = 1; a < nc; a++)
+		for (int b = a; b > 0 && dms[cand[b]] < dms[cand[b - 1]]; b--) {
+			int t = cand[b];
+			cand[b] = cand[b - 1];
+			cand[b - 1] = t;
+		}
+	int want = c->o->max_cands < GOS_SEARCH_MAX_CANDS ? c->o->max_cands : GOS_SEARCH_MAX_CANDS;
+	for (int k = 0; k < nc && pr->n < want; k++) {
+		int i = cand[nc <= want ? k : (int)((double)k * (nc - 1) / (want - 1) + 0.5)];
+		if (nc > want && k >= want)
+			break;
+		pr->v[pr->n].rule = (int)(v[i].rule - gos_synth_rules);
+		pr->v[pr->n].param = v[i].param;
+		pr->v[pr->n].exact = v[i].exact;
+		pr->v[pr->n].fr = v[i].flops_before > 0 ? v[i].flops_after / v[i].flops_before : 1;
+		pr->v[pr->n].err = v[i].exact ? 0 : v[i].err;
+		pr->v[pr->n].dms = dms[i];
+		pr->n++;
+	}
+	free(keep);
+	free(dms);
+	free(v);
+	gos_diags_free(&tmp);
+	stamp(c, &pr->elapsed, &pr->stop);
+	return 0;
+}
+
+/* Stage 1: the nodes some searchable rule applies to, by predicted time,
+ * until 97% of their time (or max_nodes), in module order. */
+static int pick_nodes(gos_search_ctx *c, gos_diags *d)
+{
+	gos_search_result *r = c->r;
+	gos_cost_report rep;
+	if (gos_cost_analyze(c->base, &c->t, &rep, d))
+		return -1;
+	r->base_ms = 0;
+	if (gos_cost_predict(c->base, &c->t, c->o->fitted, NAN, &r->base_ms, d)) {
+		gos_cost_report_free(&rep);
+		return -1;
+	}
+	int nn = c->base->n_node, *order = malloc(sizeof *order * (size_t)(nn + 1)), no = 0;
+	double total = 0;
+	for (int i = 0; order && i < nn; i++) {
+		int any = 0, vals[16];
+		for (const gos_synth_rule *ru = gos_synth_rules; ru->name && !any; ru++)
+			any = searchable(ru) && ru->params(c->base, i, vals, 16) > 0;
+		if (any && rep.v[i].live) {
+			order[no++] = i;
+			total += rep.v[i].ms;
+		}
+	}
+	for (int a = 1; a < no; a++)
+		for (int b = a; b > 0 && rep.v[order[b]].ms > rep.v[order[b - 1]].ms; b--) {
+			int t = order[b];
+			order[b] = order[b - 1];
+			order[b - 1] = t;
+		}
+	int lim = c->o->max_nodes < GOS_SEARCH_MAX_NODES ? c->o->max_nodes : GOS_SEARCH_MAX_NODES;
+	double acc = 0;
+	r->n_node = 0;
+	for (int k = 0; k < no && r->n_node < lim && acc < 0.97 * total; k++) {
+		acc += rep.v[order[k]].ms;
+		r->node[r->n_node++].node = order[k];
+	}
+	for (int a = 1; a < r->n_node; a++)
+		for (int b = a; b > 0 && r->node[b].node < r->node[b - 1].node; b--) {
+			int t = r->node[b].node;
+			r->node[b].node = r->node[b - 1].node;
+			r->node[b - 1].node = t;
+		}
+	double all = rep.total_ms > 0 ? rep.total_ms : 1;
+	for (int k = 0; k < r->n_node; k++) {
+		gos_search_node *sn = &r->node[k];
+		snprintf(sn->name, sizeof sn->name, "%s", c->base->nodes[sn->node].name);
+		sn->ms = rep.v[sn->node].ms;
+		sn->share = sn->ms / all;
+		sn->n_opt = 1;
+		snprintf(sn->opt[0].choice, sizeof sn->opt[0].choice, "keep");
+		sn->opt[0].exact = 1;
+		sn->opt[0].flops_ratio = 1;
+	}
+	free(order);
+	gos_cost_report_free(&rep);
+	if (!r->n_node) {
+		gos_error(d, (gos_loc){c->base->name, 0, 0},
+		          "no node of the model has synthesised candidates to search over");
+		return -1;
+	}
+	/* stages compared by CKA: results of heavy nodes spread over the model */
+	int ns = r->n_node < 4 ? r->n_node : 4;
+	r->n_stage = 0;
+	for (int s = 0; s < ns; s++) {
+		int k = (int)((double)(s + 1) * r->n_node / (ns + 1));
+		const char *name = c->base->vals[c->base->nodes[r->node[k].node].out[0]].name;
+		if (r->n_stage && !strcmp(r->stage[r->n_stage - 1], name))
+			continue;
+		snprintf(r->stage[r->n_stage++], sizeof r->stage[0], "%s", name);
+	}
+	return 0;
+}
+
+static int build_pool(gos_search_ctx *c, gos_diags *d)
+{
+	gos_search_result *r = c->r;
+	pool_rec *pr = calloc((size_t)r->n_node, sizeof *pr);
+	if (!pr || run_map(c, r->n_node, sizeof *pr, job_pool, pr)) {
+		free(pr);
+		gos_error(d, (gos_loc){c->base->name, 0, 0}, "building the candidate pool failed");
+		return -1;
+	}
+	for (int k = 0; k < r->n_node; k++) {
+		gos_search_node *sn = &r->node[k];
+		observe(c, pr[k].elapsed, pr[k].stop);
+		for (int i = 0; i < pr[k].n; i++) {
+			const gos_synth_rule *ru = &gos_synth_rules[pr[k].v[i].rule];
+			gos_search_opt *op = &sn->opt[sn->n_opt++];
+			char ch[sizeof op->choice];
+			if (ru->param)
+				snprintf(ch, sizeof ch, "%s:%s=%d", ru->name, ru->param, pr[k].v[i].param);
+			else
+				snprintf(ch, sizeof ch, "%s", ru->name);
+			memcpy(op->choice, ch, sizeof ch);
+			snprintf(op->spec, sizeof op->spec, "%s/%s", sn->name, ch);
+			op->exact = pr[k].v[i].exact;
+			op->flops_ratio = pr[k].v[i].fr;
+			op->err = pr[k].v[i].err;
+			op->dms = pr[k].v[i].dms;
+		}
+	}
+	free(pr);
+	return 0;
+}
+
+/* ---- evaluations ------------------------------------------------------ */
+
+typedef struct batch {
+	int n;
+	unsigned char (*g)[GOS_SEARCH_MAX_NODES];
+	const gos_dataset *eval; /* final checks: measured there, both builds */
+} batch;
+
+typedef struct final_rec {
+	gos_search_rec ind, cor;
+} final_rec;
+
+static batch *cur_batch(gos_search_ctx *c);
+
+static int job_eval(void *ctx, int j, void *out)
+{
+	gos_search_ctx *c = ctx;
+	gos_search_rec *rec = out;
+	gos_diags tmp;
+	gos_diags_init(&tmp);
+	gos_module *cm = gos_search_build(c, cur_batch(c)->g[j], 0, &tmp);
+	if (!cm || gos_search_score(c, cm, NULL, rec, &tmp)) {
+		memset(rec, 0, sizeof *rec);
+		rec->top1 = NAN;
+	}
+	gos_module_free(cm);
+	gos_diags_free(&tmp);
+	stamp(c, &rec->elapsed, &rec->stop);
+	return 0;
+}
+
+static int job_final(void *ctx, int j, void *out)
+{
+	gos_search_ctx *c = ctx;
+	final_rec *fr = out;
+	const batch *b = cur_batch(c);
+	for (int k = 0; k < 2; k++) {
+		gos_search_rec *rec = k ? &fr->cor : &fr->ind;
+		gos_diags tmp;
+		gos_diags_init(&tmp);
+		gos_module *cm = gos_search_build(c, b->g[j], k, &tmp);
+		if (!cm || gos_search_score(c, cm, b->eval, rec, &tmp)) {
+			memset(rec, 0, sizeof *rec);
+			rec->top1 = NAN;
+		}
+		gos_module_free(cm);
+		gos_diags_free(&tmp);
+		stamp(c, &rec->elapsed, &rec->stop);
+	}
+	return 0;
+}
+
+/* The batch being evaluated (one search runs at a time per context). */
+typedef struct ctx_ext {
+	gos_search_ctx c;
+	batch b;
+} ctx_ext;
+static batch *cur_batch(gos_search_ctx *c)
+{
+	return &((ctx_ext *)c)->b;
+}
+
+static int find_cand(const gos_search_result *r, const unsigned char *g)
+{
+	for (int i = 0; i < r->n_cand; i++)
+		if (!memcmp(r->cand[i].g, g, (size_t)r->n_node))
+			return i;
+	return -1;
+}
+
+/* Objectives of candidate i: latency relative to the original, proxy
+ * (+ the threshold penalty of a latency or speedup target). */
+static void objectives(const gos_search_ctx *c, const gos_search_cand *k, double *f)
+{
+	const gos_search_result *r = c->r;
+	if (!k->ok) {
+		f[0] = f[1] = 10;
+		return;
+	}
+	f[0] = k->ms / r->base_ms;
+	f[1] = k->proxy;
+	double thr = c->o->latency_ms > 0 ? c->o->latency_ms
+	             : c->o->speedup > 0  ? r->base_ms / c->o->speedup
+	                                  : 0;
+	if (thr > 0 && k->ms > thr)
+		f[1] += 10 * (k->ms - thr) / thr;
+}
+
+/* Evaluates the genomes of c's batch and appends them to the result. */
+static int evaluate_batch(gos_search_ctx *c, int gen, const double *pred, gos_diags *d)
+{
+	batch *b = cur_batch(c);
+	gos_search_result *r = c->r;
+	gos_search_rec *rec = calloc((size_t)b->n + 1, sizeof *rec);
+	gos_search_cand *nc = realloc(r->cand, sizeof *nc * (size_t)(r->n_cand + b->n + 1));
+	if (!rec || !nc) {
+		free(rec);
+		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
+		return -1;
+	}
+	r->cand = nc;
+	if (run_map(c, b->n, sizeof *rec, job_eval, rec)) {
+		free(rec);
+		gos_error(d, (gos_loc){c->base->name, 0, 0}, "evaluating candidates failed");
+		return -1;
+	}
+	for (int j = 0; j < b->n; j++) {
+		gos_search_cand *k = &r->cand[r->n_cand];
+		memset(k, 0, sizeof *k);
+		k->id = r->n_cand++;
+		k->gen = gen;
+		memcpy(k->g, b->g[j], sizeof k->g);
+		k->ok = rec[j].ok != 0;
+		k->ms = rec[j].ms;
+		k->flops = rec[j].flops;
+		k->params = rec[j].params;
+		k->proxy = rec[j].proxy;
+		k->dloss = rec[j].dloss;
+		k->agree = rec[j].agree;
+		memcpy(k->cka, rec[j].cka, sizeof k->cka);
+		k->pred_proxy = pred ? pred[j] : NAN;
+		k->top1 = NAN;
+		observe(c, rec[j].elapsed, rec[j].stop);
+		r->evals++;
+	}
+	free(rec);
+	return 0;
+}
+
+/* Predictor features of genome g: the reconstruction error of each node's
+ * option (0 when kept or exact). */
+static void features(const gos_search_ctx *c, const unsigned char *g, double *x)
+{
+	for (int i = 0; i < c->r->n_node; i++)
+		x[i] = c->r->node[i].opt[g[i]].err;
+}
+
+static double additive_ms(const gos_search_ctx *c, const unsigned char *g)
+{
+	double ms = c->r->base_ms;
+	for (int i = 0; i < c->r->n_node; i++)
+		ms += c->r->node[i].opt[g[i]].dms;
+	return ms;
+}
+
+/* The genome where every node takes, among its fitted options of at most
+ * `ratio` FLOPs, the one of least error (kept when none): uniform
+ * compression. */
+static void uniform_genome(const gos_search_ctx *c, double ratio, unsigned char *g)
+{
+	for (int i = 0; i < c->r->n_node; i++) {
+		const gos_search_node *sn = &c->r->node[i];
+		int best = 0;
+		for (int k = 1; k < sn->n_opt; k++)
+			if (!sn->opt[k].exact && sn->opt[k].flops_ratio <= ratio + 1e-9 &&
+			    (!best || sn->opt[k].err < sn->opt[best].err))
+				best = k;
+		g[i] = (unsigned char)best;
+	}
+}
+
+static void random_genome(const gos_search_ctx *c, gos_rng *rng, unsigned char *g)
+{
+	double q = gos_rng_uniform(rng);
+	for (int i = 0; i < c->r->n_node; i++) {
+		int no = c->r->node[i].n_opt;
+		g[i] = 0;
+		if (no > 1 && gos_rng_uniform(rng) < q)
+			g[i] = (unsigned char)(1 + gos_rng_next(rng) % (uint64_t)(no - 1));
+	}
+}
+
+/* Binary tournament on (rank, crowding) among pop[0..np). */
+static int tournament(gos_rng *rng, const int *pop, int np, const int *rank, const double *crowd)
+{
+	int a = (int)(gos_rng_next(rng) % (uint64_t)np), b = (int)(gos_rng_next(rng) % (uint64_t)np);
+	if (rank[a] != rank[b])
+		return pop[rank[a] < rank[b] ? a : b];
+	return pop[crowd[a] >= crowd[b] ? a : b];
+}
+
+/* Keeps the best np of the candidates idx[0..n) by (rank, crowding) in
+ * out; returns the count kept. */
+static int survivors(const gos_search_ctx *c, const int *idx, int n, int np, int *out)
+{
+	double *f = malloc(sizeof *f * (size_t)(2 * n + 2));
+	int *rank = malloc(sizeof *rank * (size_t)(n + 1));
+	double *crowd = malloc(sizeof *crowd * (size_t)(n + 1));
+	int *ord = malloc(sizeof *ord * (size_t)(n + 1));
+	int kept = 0;
+	if (f && rank && crowd && ord) {
+		for (int i = 0; i < n; i++)
+			objectives(c, &c->r->cand[idx[i]], &f[2 * i]);
+		if (!gos_nsga2_rank(f, n, rank, crowd)) {
+			for (int i = 0; i < n; i++)
+				ord[i] = i;
+			for (int a = 1; a < n; a++)
+				for (int b = a; b > 0; b--) {
+					int x = ord[b], y = ord[b - 1];
+					if (rank[x] < rank[y] || (rank[x] == rank[y] && crowd[x] > crowd[y])) {
+						ord[b] = y;
+						ord[b - 1] = x;
+					} else
+						break;
+				}
+			for (int i = 0; i < n && kept < np; i++)
+				out[kept++] = idx[ord[i]];
+		}
+	}
+	free(f);
+	free(rank);
+	free(crowd);
+	free(ord);
+	return kept;
+}
+
+static void report_progress(gos_search_ctx *c, const char *phase)
+{
+	if (!c->o->progress)
+		return;
+	gos_search_progress p = {phase, c->r->evals, 1.0, c->clock, c->o->budget_s};
+	for (int i = 0; i < c->r->n_cand; i++) {
+		const gos_search_cand *k = &c->r->cand[i];
+		if (k->ok && k->agree >= 100 - c->o->max_drop && k->ms > 0 &&
+		    c->r->base_ms / k->ms > p.best_speedup)
+			p.best_speedup = c->r->base_ms / k->ms;
+	}
+	c->o->progress(c->o->progress_ctx, &p);
+}
+
+/* Whether another round of `per` evaluations fits before the reserve for
+ * the final checks. */
+static int time_left(const gos_search_ctx *c, double round_s)
+{
+	const gos_search_opts *o = c->o;
+	if (c->stopped || (o->max_evals > 0 && c->r->evals >= o->max_evals))
+		return 0;
+	double reserve = 0.2 * o->budget_s;
+	return c->clock + round_s < o->budget_s - reserve;
+}
+
+/* The search loop: fills r->cand. */
+static int search_loop(gos_search_ctx *c, gos_diags *d)
+{
+	const gos_search_opts *o = c->o;
+	gos_search_result *r = c->r;
+	batch *b = cur_batch(c);
+	int np = o->pop > 4 ? o->pop : 4, per = np / 2;
+	if (o->max_evals > 0 && per > o->max_evals)
+		per = o->max_evals;
+	int cap = 8 * np + 8;
+	b->g = calloc((size_t)cap, sizeof *b->g);
+	int *pop = malloc(sizeof *pop * (size_t)(cap + r->n_cand + 2 * np));
+	double *pred = malloc(sizeof *pred * (size_t)cap);
+	if (!b->g || !pop || !pred) {
+		free(pop);
+		free(pred);
+		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
+		return -1;
+	}
+	gos_rng rng;
+	gos_rng_seed(&rng, o->seed ^ 0x5ea4c4ULL);
+	int rc = 0, gen = -1, n_pop = 0;
+	double round_s = 0;
+	int uniform_levels = o->max_evals > 0 ? o->max_evals : 24, level = 0;
+	while (!rc) {
+		double t_start = c->clock;
+		b->n = 0;
+		int limit = o->max_evals > 0 ? o->max_evals - r->evals : cap;
+		int want = gen < 0 ? np : per;
+		if (want > limit)
+			want = limit;
+		if (want > cap)
+			want = cap;
+		int screened_here = 0;
+		for (int j = 0; j < cap; j++)
+			pred[j] = NAN;
+		if (o->strategy == GOS_SEARCH_UNIFORM) {
+			/* the ladder of ratios 1 .. 1/levels; the first genome keeps all */
+			while (b->n < want && level < uniform_levels) {
+				double ratio = 1.0 - (double)level / uniform_levels;
+				unsigned char g[GOS_SEARCH_MAX_NODES] = {0};
+				if (level > 0)
+					uniform_genome(c, ratio, g);
+				level++;
+				if (find_cand(r, g) < 0) {
+					int dup = 0;
+					for (int k = 0; k < b->n && !dup; k++)
+						dup = !memcmp(b->g[k], g, sizeof g);
+					if (!dup)
+						memcpy(b->g[b->n++], g, sizeof g);
+				}
+			}
+		} else if (gen < 0 || o->strategy == GOS_SEARCH_RANDOM) {
+			/* the original, uniform levels and random genomes */
+			for (int tries = 0; b->n < want && tries < 50 * want; tries++) {
+				unsigned char g[GOS_SEARCH_MAX_NODES] = {0};
+				int k0 = b->n;
+				if (o->strategy == GOS_SEARCH_RANDOM || k0 > 4)
+					random_genome(c, &rng, g);
+				else if (k0 > 0)
+					uniform_genome(c, 1.0 - 0.2 * k0, g);
+				if (o->strategy == GOS_SEARCH_RANDOM && r->n_cand == 0 && k0 == 0)
+					memset(g, 0, sizeof g);
+				if (find_cand(r, g) >= 0)
+					continue;
+				int dup = 0;
+				for (int k = 0; k < b->n && !dup; k++)
+					dup = !memcmp(b->g[k], g, sizeof g);
+				if (!dup)
+					memcpy(b->g[b->n++], g, sizeof g);
+			}
+		} else {
+			/* NSGA-II offspring of the population; with a predictor, 4x as
+			 * many are generated and the most promising are evaluated */
+			int *rank = malloc(sizeof *rank * (size_t)(n_pop + 1));
+			double *crowd = malloc(sizeof *crowd * (size_t)(n_pop + 1));
+			double *f = malloc(sizeof *f * (size_t)(2 * n_pop + 2));
+			gos_predictor prd = {0};
+			int use_pred = 0;
+			if (!o->no_predictor) {
+				int no = 0, p = r->n_node;
+				double *X = malloc(sizeof *X * (size_t)(r->n_cand * p + 1));
+				double *y = malloc(sizeof *y * (size_t)(r->n_cand + 1));
+				for (int i = 0; X && y && i < r->n_cand; i++)
+					if (r->cand[i].ok) {
+						features(c, r->cand[i].g, &X[no * p]);
+						y[no++] = r->cand[i].proxy;
+					}
+				double mape = NAN;
+				if (X && y && !gos_predictor_choose(&prd, X, y, no, p, &mape)) {
+					use_pred = 1;
+					r->predictor_used = prd.kind;
+					r->predictor_mape = mape;
+				}
+				free(X);
+				free(y);
+			}
+			int gen_n = use_pred ? 4 * want : want;
+			if (gen_n > cap)
+				gen_n = cap;
+			if (rank && crowd && f) {
+				for (int i = 0; i < n_pop; i++)
+					objectives(c, &r->cand[pop[i]], &f[2 * i]);
+				gos_nsga2_rank(f, n_pop, rank, crowd);
+			}
+			for (int tries = 0; rank && crowd && f && b->n < gen_n && tries < 50 * gen_n;
+			     tries++) {
+				const gos_search_cand *pa = &r->cand[tournament(&rng, pop, n_pop, rank, crowd)];
+				const gos_search_cand *pb = &r->cand[tournament(&rng, pop, n_pop, rank, crowd)];
+				unsigned char g[GOS_SEARCH_MAX_NODES] = {0};
+				for (int i = 0; i < r->n_node; i++) {
+					g[i] = gos_rng_uniform(&rng) < 0.5 ? pa->g[i] : pb->g[i];
+					int no = r->node[i].n_opt;
+					if (no > 1 && gos_rng_uniform(&rng) < 1.0 / r->n_node)
+						g[i] = (unsigned char)(gos_rng_next(&rng) % (uint64_t)no);
+				}
+				if (find_cand(r, g) >= 0)
+					continue;
+				int dup = 0;
+				for (int k = 0; k < b->n && !dup; k++)
+					dup = !memcmp(b->g[k], g, sizeof g);
+				if (!dup)
+					memcpy(b->g[b->n++], g, sizeof g);
+			}
+			if (use_pred && b->n > want) {
+				/* screen: rank the offspring on predicted objectives */
+				int n = b->n;
+				double *pf = malloc(sizeof *pf * (size_t)(2 * n + 2));
+				int *pr = malloc(sizeof *pr * (size_t)(n + 1));
+				double *pc = malloc(sizeof *pc * (size_t)(n + 1));
+				int *ord = malloc(sizeof *ord * (size_t)(n + 1));
+				if (pf && pr && pc && ord) {
+					for (int j = 0; j < n; j++) {
+						double x[GOS_SEARCH_MAX_NODES];
+						features(c, b->g[j], x);
+						pf[2 * j] = additive_ms(c, b->g[j]) / r->base_ms;
+						pf[2 * j + 1] = pred[j] = gos_predictor_eval(&prd, x);
+					}
+					gos_nsga2_rank(pf, n, pr, pc);
+					for (int j = 0; j < n; j++)
+						ord[j] = j;
+					for (int a = 1; a < n; a++)
+						for (int q = a; q > 0; q--) {
+							int x = ord[q], y = ord[q - 1];
+							if (pr[x] < pr[y] || (pr[x] == pr[y] && pc[x] > pc[y])) {
+								ord[q] = y;
+								ord[q - 1] = x;
+							} else
+								break;
+						}
+					unsigned char (*keep)[GOS_SEARCH_MAX_NODES] =
+					    malloc(sizeof *keep * (size_t)want);
+					double *kp = malloc(sizeof *kp * (size_t)want);
+					if (keep && kp) {
+						for (int j = 0; j < want; j++) {
+							memcpy(keep[j], b->g[ord[j]], sizeof keep[j]);
+							kp[j] = pred[ord[j]];
+						}
+						memcpy(b->g, keep, sizeof *keep * (size_t)want);
+						memcpy(pred, kp, sizeof *kp * (size_t)want);
+						screened_here = n - want;
+						b->n = want;
+					}
+					free(keep);
+					free(kp);
+				}
+				free(pf);
+				free(pr);
+				free(pc);
+				free(ord);
+			}
+			gos_predictor_free(&prd);
+			free(rank);
+			free(crowd);
+			free(f);
+			if (!use_pred)
+				screened_here = -1;
+		}
+		if (b->n == 0)
+			break;
+		if (evaluate_batch(c, gen, screened_here >= 0 && o->strategy == GOS_SEARCH_NSGA2 &&
+		                                gen >= 0 ? pred : NULL, d)) {
+			rc = -1;
+			break;
+		}
+		if (screened_here > 0)
+			r->screened += screened_here;
+		/* (mu + lambda): the population and the new ones, the best np kept */
+		int *all = malloc(sizeof *all * (size_t)(n_pop + b->n + 1));
+		if (!all) {
+			rc = -1;
+			break;
+		}
+		int na = 0;
+		for (int i = 0; i < n_pop; i++)
+			all[na++] = pop[i];
+		for (int i = r->n_cand - b->n; i < r->n_cand; i++)
+			all[na++] = i;
+		n_pop = survivors(c, all, na, np, pop);
+		free(all);
+		gen++;
+		report_progress(c, "search");
+		round_s = c->clock - t_start;
+		if (!time_left(c, round_s))
+			break;
+	}
+	free(pop);
+	free(pred);
+	free(b->g);
+	b->g = NULL;
+	b->n = 0;
+	return rc;
+}
+
+/* The final checks: front members (spread along latency, within a margin
+ * of the proxy) rebuilt both ways and measured; the fastest within
+ * max_drop is chosen. */
+static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d)
+{
+	const gos_search_opts *o = c->o;
+	gos_search_result *r = c->r;
+	int n = r->n_cand;
+	double *f = malloc(sizeof *f * (size_t)(2 * n + 2));
+	int *rank = malloc(sizeof *rank * (size_t)(n + 1));
+	double *crowd = malloc(sizeof *crowd * (size_t)(n + 1));
+	int *fr = malloc(sizeof *fr * (size_t)(n + 1));
+	batch *b = cur_batch(c);
+	int rc = -1, nf = 0;
+	if (!f || !rank || !crowd || !fr)
+		goto done;
+	for (int i = 0; i < n; i++)
+		objectives(c, &r->cand[i], &f[2 * i]);
+	if (gos_nsga2_rank(f, n, rank, crowd))
+		goto done;
+	for (int i = 0; i < n; i++)
+		if (rank[i] == 0 && r->cand[i].ok) {
+			r->cand[i].front = 1;
+			/* worth measuring: the proxy batch does not already rule it out */
+			if (r->cand[i].agree >= 100 - 3 * o->max_drop - 1)
+				fr[nf++] = i;
+		}
+	for (int a = 1; a < nf; a++)
+		for (int q = a; q > 0 && r->cand[fr[q]].ms < r->cand[fr[q - 1]].ms; q--) {
+			int t = fr[q];
+			fr[q] = fr[q - 1];
+			fr[q - 1] = t;
+		}
+	int nk = nf < o->final_checks ? nf : o->final_checks;
+	int *pick = malloc(sizeof *pick * (size_t)(nk + 1));
+	b->g = calloc((size_t)nk + 1, sizeof *b->g);
+	final_rec *rec = calloc((size_t)nk + 1, sizeof *rec);
+	if (!pick || !b->g || !rec) {
+		free(pick);
+		free(rec);
+		goto done;
+	}
+	for (int k = 0; k < nk; k++) {
+		pick[k] = fr[nk == nf || nk < 2 ? k : (int)((double)k * (nf - 1) / (nk - 1) + 0.5)];
+		memcpy(b->g[k], r->cand[pick[k]].g, sizeof b->g[k]);
+	}
+	b->n = nk;
+	b->eval = eval;
+	r->chosen = -1;
+	if (eval) {
+		if (run_map(c, nk, sizeof *rec, job_final, rec)) {
+			free(pick);
+			free(rec);
+			goto done;
+		}
+		for (int k = 0; k < nk; k++) {
+			gos_search_cand *kc = &r->cand[pick[k]];
+			observe(c, rec[k].cor.elapsed, 0);
+			int cor = rec[k].cor.ok && (!rec[k].ind.ok || rec[k].cor.top1 > rec[k].ind.top1);
+			kc->top1 = cor ? rec[k].cor.top1 : rec[k].ind.top1;
+			kc->corrected = cor;
+			if (cor) { /* the rebuilt one is what would be shipped */
+				kc->ms = rec[k].cor.ms;
+				kc->flops = rec[k].cor.flops;
+				kc->params = rec[k].cor.params;
+			}
+			if (isfinite(kc->top1) && r->base_top1 - kc->top1 <= o->max_drop &&
+			    (r->chosen < 0 || kc->ms < r->cand[r->chosen].ms))
+				r->chosen = pick[k];
+		}
+	} else {
+		for (int k = 0; k < nk; k++) {
+			gos_search_cand *kc = &r->cand[pick[k]];
+			if (100 - kc->agree <= o->max_drop && (r->chosen < 0 || kc->ms < r->cand[r->chosen].ms))
+				r->chosen = pick[k];
+		}
+	}
+	/* with a latency target: the most accurate that meets it, if any */
+	double thr = o->latency_ms > 0 ? o->latency_ms : o->speedup > 0 ? r->base_ms / o->speedup : 0;
+	if (thr > 0) {
+		int best = -1;
+		for (int k = 0; k < nk; k++) {
+			const gos_search_cand *kc = &r->cand[pick[k]];
+			double acc = eval ? kc->top1 : kc->agree;
+			double bacc = best < 0 ? -1 : eval ? r->cand[best].top1 : r->cand[best].agree;
+			if (kc->ms <= thr && isfinite(acc) && acc > bacc)
+				best = pick[k];
+		}
+		if (best >= 0 && (r->chosen < 0 || r->cand[r->chosen].ms > thr))
+			r->chosen = best;
+	}
+	free(pick);
+	free(rec);
+	rc = 0;
+	if (r->chosen >= 0) {
+		gos_search_cand *kc = &r->cand[r->chosen];
+		r->adapted = gos_search_build(c, kc->g, kc->corrected, d);
+		r->chosen_top1 = kc->top1;
+		rc = r->adapted ? 0 : -1;
+	} else {
+		r->adapted = gos_module_clone(c->base);
+		r->chosen_top1 = r->base_top1;
+		rc = r->adapted ? 0 : -1;
+	}
+	if (r->adapted) /* its own copy of the name: it outlives the caller's m */
+		r->adapted->name = gos_arena_strdup(r->adapted->arena, c->base->name);
+	if (r->adapted && !r->adapted->name)
+		rc = -1;
+done:
+	if (rc)
+		gos_error(d, (gos_loc){c->base->name, 0, 0}, "the final checks failed");
+	free(f);
+	free(rank);
+	free(crowd);
+	free(fr);
+	free(b->g);
+	b->g = NULL;
+	return rc;
+}
+
+/* Checks the calibration and evaluation data against the model. */
+static int check_data(gos_search_ctx *c, const gos_dataset *calib, const gos_dataset *eval,
+                      gos_diags *d)
+{
+	gos_loc loc = {calib ? calib->name : c->base->name, 0, 0};
+	if (!calib || calib->n < 16) {
+		gos_error(d, loc, "the search needs at least 16 calibration images (-calib=DATA:N)");
+		return -1;
+	}
+	int64_t ns = 0;
+	if (gos_capture_inputs(c->base, calib, &c->in, &ns, d))
+		return -1;
+	const gos_value *iv = NULL;
+	for (int v = 0; v < c->base->n_val && !iv; v++)
+		if (c->base->vals[v].kind == GOS_VAL_INPUT)
+			iv = &c->base->vals[v];
+	c->numel = gos_numel(iv->rank, iv->shape);
+	c->rows_per = calib->n / ns;
+	c->n_fit = ns / 2;
+	c->n_prx = ns - c->n_fit;
+	if (c->n_fit < 8) {
+		gos_error(d, loc, "the search needs at least 16 calibration samples (the model takes %lld images per sample)",
+		          (long long)c->rows_per);
+		return -1;
+	}
+	c->prx_y = calib->y + c->n_fit * c->rows_per;
+	const gos_value *ov = &c->base->vals[c->base->outputs[0]];
+	int64_t K = gos_numel(ov->rank, ov->shape) / c->rows_per;
+	const gos_dataset *sets[2] = {calib, eval};
+	for (int s = 0; s < 2; s++) {
+		if (!sets[s])
+			continue;
+		for (int64_t i = 0; i < sets[s]->n; i++)
+			if (sets[s]->y[i] < 0 || sets[s]->y[i] >= K) {
+				gos_error(d, (gos_loc){sets[s]->name, 0, 0},
+				          "label %d of image %lld is beyond the model's %lld classes",
+				          (int)sets[s]->y[i], (long long)i, (long long)K);
+				return -1;
+			}
+		if (s == 1 && (sets[1]->c != calib->c || sets[1]->h != calib->h || sets[1]->w != calib->w)) {
+			gos_error(d, (gos_loc){sets[1]->name, 0, 0},
+			          "evaluation images are %dx%dx%d, calibration images %dx%dx%d", sets[1]->c,
+			          sets[1]->h, sets[1]->w, calib->c, calib->h, calib->w);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The fit half's activations of every heavy node's input and result. */
+static int record_fit(gos_search_ctx *c, gos_diags *d)
+{
+	const char *names[2 * GOS_SEARCH_MAX_NODES];
+	int nn = 0;
+	for (int k = 0; k < c->r->n_node; k++) {
+		const gos_node *n = &c->base->nodes[c->r->node[k].node];
+		names[nn++] = c->base->vals[n->in[0]].name;
+		names[nn++] = c->base->vals[n->out[0]].name;
+	}
+	gos_engine_opts eo = {"host", c->o->threads, -1};
+	const float *in[1] = {c->in};
+	if (gos_capture_run(c->base, nn, names, &eo, c->n_fit, in, &c->fit_acts, d))
+		return -1;
+	c->fit.n = c->n_fit;
+	c->fit.acts = &c->fit_acts;
+	return 0;
+}
+
+int gos_search_run(const gos_module *m, const gos_dataset *calib, const gos_dataset *eval,
+                   const gos_search_opts *opts, gos_search_result *r, gos_diags *d)
+{
+	memset(r, 0, sizeof *r);
+	r->chosen = -1;
+	r->base_top1 = r->chosen_top1 = NAN;
+	ctx_ext *x = calloc(1, sizeof *x);
+	gos_loc loc = {m->name, 0, 0};
+	if (!x) {
+		gos_error(d, loc, "out of memory");
+		return -1;
+	}
+	gos_search_ctx *c = &x->c;
+	c->o = opts;
+	c->r = r;
+	c->t0 = gos_search_now();
+	r->strategy = opts->strategy;
+	snprintf(r->model, sizeof r->model, "%s", m->name ? m->name : "model");
+	int rc = -1;
+	const float **fin = malloc(sizeof *fin);
+	if (!fin)
+		goto done;
+	if (gos_cost_target_load(&c->t, opts->target, d))
+		goto done;
+	snprintf(r->target, sizeof r->target, "%s", c->t.name);
+	c->base = gos_module_clone(m);
+	if (!c->base || gos_module_materialize(c->base, d))
+		goto done;
+	c->base->name = m->name;
+	if (check_data(c, calib, eval, d))
+		goto done;
+	fin[0] = c->in;
+	c->fit.in = fin;
+	c->fit.n = c->n_fit;
+	if (opts->progress) {
+		gos_search_progress p = {"profile", 0, 1.0, 0, opts->budget_s};
+		opts->progress(opts->progress_ctx, &p);
+	}
+	/* stage 1, the original's activations, the pool */
+	if (pick_nodes(c, d) || record_fit(c, d) || gos_search_proxy_init(c, d))
+		goto done;
+	r->base_flops = gos_flops(c->base);
+	r->base_params = gos_search_params(c->base);
+	int64_t rows = c->n_prx * c->rows_per, hit = 0;
+	for (int64_t i = 0; i < rows; i++)
+		hit += c->base_pred[i] == c->prx_y[i];
+	r->base_calib_top1 = 100.0 * (double)hit / (double)(rows ? rows : 1);
+	report_progress(c, "pool");
+	if (build_pool(c, d))
+		goto done;
+	c->clock = gos_search_now() - c->t0; /* (rank 0's view is in the records) */
+	r->seconds_pool = c->clock;
+	if (c->clock >= opts->budget_s) {
+		gos_error(d, loc,
+		          "budget too small: stage 1 and the candidate pool took %.0f s of the %.0f s "
+		          "budget, before any candidate was evaluated (-budget=)",
+		          c->clock, opts->budget_s);
+		goto done;
+	}
+	if (search_loop(c, d))
+		goto done;
+	r->interrupted = c->stopped || c->clock >= opts->budget_s * 0.8;
+	/* the original on the evaluation data (the reference for max_drop) */
+	if (eval) {
+		gos_engine_opts eo = {"host", opts->threads, -1};
+		gos_engine *e = gos_engine_new(c->base, &eo, d);
+		gos_eval_result er;
+		if (!e || gos_eval_run(e, eval, NULL, &er, d)) {
+			gos_engine_free(e);
+			goto done;
+		}
+		r->base_top1 = 100.0 * (double)er.top1 / (double)(er.n ? er.n : 1);
+		gos_eval_result_free(&er);
+		gos_engine_free(e);
+	}
+	double tf = c->clock;
+	report_progress(c, "final");
+	if (final_checks(c, eval, d))
+		goto done;
+	r->seconds_final = c->clock - tf;
+	/* hypervolume of everything evaluated, in (latency ratio, proxy) up to (1, 1) */
+	double *f = malloc(sizeof *f * (size_t)(2 * r->n_cand + 2));
+	if (f) {
+		int nf = 0;
+		for (int i = 0; i < r->n_cand; i++)
+			if (r->cand[i].ok && r->cand[i].gen != -2) {
+				f[2 * nf] = r->cand[i].ms / r->base_ms;
+				f[2 * nf++ + 1] = r->cand[i].proxy;
+			}
+		const double ref[2] = {1.0, 1.0};
+		r->hypervolume = gos_hypervolume(f, nf, ref);
+		free(f);
+	}
+	for (int k = 0; k < 4 && opts->also[k]; k++) {
+		gos_cost_target at;
+		if (gos_cost_target_load(&at, opts->also[k], d) ||
+		    gos_cost_predict(c->base, &at, NULL, NAN, &r->also_base_ms[k], d) ||
+		    gos_cost_predict(r->adapted, &at, NULL, NAN, &r->also_ms[k], d))
+			goto done;
+		snprintf(r->also_name[k], sizeof r->also_name[k], "%s", at.name);
+		r->n_also = k + 1;
+	}
+	rc = 0;
+done:
+	r->seconds = gos_search_now() - c->t0;
+	if (rc) {
+		gos_module_free(r->adapted);
+		r->adapted = NULL;
+	}
+	gos_capture_free(&c->fit_acts);
+	gos_capture_free(&c->base_stage);
+	free(c->base_pred);
+	free(c->in);
+	free(fin);
+	gos_module_free(c->base);
+	free(x);
+	return rc;
+}
+
+void gos_search_result_free(gos_search_result *r)
+{
+	gos_module_free(r->adapted);
+	free(r->cand);
+	memset(r, 0, sizeof *r);
+}
