@@ -76,6 +76,10 @@ static int job_pool(void *ctx, int j, void *out)
 	pool_rec *pr = out;
 	memset(pr, 0, sizeof *pr);
 	const gos_search_node *sn = &c->r->node[j];
+	if (gos_search_now() - c->t0 >= c->o->budget_s) { /* the run ends in an error anyway */
+		stamp(c, &pr->elapsed, &pr->stop);
+		return 0;
+	}
 	gos_diags tmp;
 	gos_diags_init(&tmp);
 	gos_synth_cand *v = NULL;

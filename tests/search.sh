@@ -1,0 +1,98 @@
+#!/bin/bash
+# search.sh BUILD_DIR SOURCE_DIR -- gosc -search, small: the trained
+# Fashion-MNIST ResNet, its two heaviest operators, 6 evaluations, on the
+# pi3 cost model. Checks the result directory (adapted.gos re-compiles
+# and agrees with the object's model, candidates.csv has one row per
+# evaluation and one chosen row, pareto.csv/svg and report.md), that two
+# MPI ranks give the same candidates as one process (same seed, same
+# result), and that bad input exits 1 leaving no output.
+set -u
+build=${1:?usage: search.sh BUILD_DIR SOURCE_DIR}
+src=${2:?usage: search.sh BUILD_DIR SOURCE_DIR}
+build=$(cd "$build" && pwd) && src=$(cd "$src" && pwd) || exit 1
+gosc=$build/gosc
+model=$src/examples/fashion/resnet.onnx
+norm="-mean=0.2860 -std=0.3530"
+small="-target=pi3 -search -calib=fashion-mnist:train:64 $norm -eval=fashion-mnist:test:300 \
+ -max-evals=6 -search-nodes=2 -search-pop=4 -seed=3"
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
+	{ echo "FAIL: no Fashion-MNIST (apt-get install dataset-fashion-mnist)"; exit 1; }
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+# ---- one process -----------------------------------------------------------
+if "$gosc" "$model" $small -o one.o 2>one.err; then
+	for f in one.o one.h one.search/adapted.gos one.search/adapted.safetensors \
+		one.search/candidates.csv one.search/pareto.csv one.search/pareto.svg one.search/report.md; do
+		[ -s "$f" ] || fail "-search did not write $f"
+	done
+	rows=$(($(wc -l <one.search/candidates.csv) - 1))
+	[ "$rows" -ge 6 ] && [ "$rows" -le 7 ] || fail "candidates.csv has $rows rows (want 6 evaluations)"
+	chosen=$(awk -F, 'NR > 1 && $NF == 1' one.search/candidates.csv | wc -l)
+	[ "$chosen" -le 1 ] || fail "candidates.csv marks $chosen rows chosen"
+	head -1 one.search/candidates.csv | grep -q "predicted_ms,predicted_speedup,proxy" ||
+		fail "candidates.csv header: $(head -1 one.search/candidates.csv)"
+	[ "$(($(wc -l <one.search/pareto.csv) - 1))" -ge 1 ] || fail "pareto.csv has no row"
+	grep -q "<svg" one.search/pareto.svg && grep -q "original" one.search/pareto.svg ||
+		fail "pareto.svg is no plot with the original marked"
+	grep -q "^| predicted latency on pi3 " one.search/report.md &&
+		grep -q "^| predicted latency on redmi-note7s " one.search/report.md &&
+		grep -q "^## Per operator" one.search/report.md ||
+		fail "report.md lacks the latency rows or the per-operator table"
+	# the adapted model is readable .gos that compiles again, and its
+	# interpreter run agrees with the compiled host code of the object
+	"$gosc" one.search/adapted.gos -target=host -o again.o 2>again.err ||
+		fail "adapted.gos does not compile: $(cat again.err)"
+	"$build/gos-run" one.search/adapted.gos --random-inputs --seed 2 --output-dir ref >/dev/null 2>&1 &&
+		"$gosc" one.search/adapted.gos -target=host -emit=exe -o runner 2>/dev/null &&
+		args="" && for f in ref/*.input.npy; do args="$args --input $(basename "$f" .input.npy)=$f"; done &&
+		./runner $args --output-dir host >/dev/null 2>&1 &&
+		"$py" "$src/scripts/npycmp.py" ref host >/dev/null ||
+		fail "the adapted model's compiled code and interpreter disagree"
+else
+	fail "gosc -search failed: $(cat one.err)"
+fi
+
+# ---- two MPI ranks: the same candidates ----------------------------------
+if command -v mpirun >/dev/null 2>&1 && [ -s one.search/candidates.csv ]; then
+	if mpirun --allow-run-as-root --oversubscribe -np 2 "$gosc" "$model" $small -o two.o >mpi.out 2>&1; then
+		cmp -s one.search/candidates.csv two.search/candidates.csv ||
+			fail "2 MPI ranks evaluated other candidates than 1 process: $(diff one.search/candidates.csv two.search/candidates.csv | head -5)"
+		cmp -s one.o two.o || fail "2 MPI ranks compiled another object than 1 process"
+	else
+		fail "mpirun -np 2 gosc -search failed: $(tail -5 mpi.out)"
+	fi
+fi
+
+# ---- bad input: exit 1, a message, nothing written ---------------------------
+"$py" - <<'EOF' || fail "cannot write the bad datasets"
+import numpy as np
+np.save("small_x.npy", np.zeros((32, 14, 14), np.uint8)); np.save("small_y.npy", np.zeros(32, np.int64))
+np.save("lab_x.npy", np.zeros((32, 28, 28), np.uint8)); np.save("lab_y.npy", np.full(32, 12, np.int64))
+EOF
+bad() { # NAME EXPECTED-TEXT ARGS...
+	local name=$1 want=$2
+	shift 2
+	rm -rf bad.o bad.h bad.search
+	"$gosc" "$model" "$@" -o bad.o >bad.out 2>bad.err
+	local rc=$?
+	[ $rc = 1 ] || fail "$name: exit $rc (want 1): $(cat bad.err)"
+	grep -qi -- "$want" bad.err || fail "$name: message lacks '$want': $(cat bad.err)"
+	[ ! -e bad.o ] && [ ! -e bad.h ] && [ ! -e bad.search ] && [ -z "$(ls -d bad.search.* 2>/dev/null)" ] ||
+		fail "$name: left output behind: $(ls)"
+}
+bad "no calibration" "needs calibration" -target=pi3 -search
+bad "wrong-shaped images" "28" -target=pi3 -search -calib=small_x.npy,small_y.npy:32
+bad "labels out of range" "beyond the model" -target=pi3 -search -calib=lab_x.npy,lab_y.npy:32
+bad "unknown target" "nosuchdevice" -target=nosuchdevice -search -calib=fashion-mnist:train:32 $norm
+bad "too few images" "at least 16" -target=pi3 -search -calib=fashion-mnist:train:8 $norm
+bad "budget too small" "budget too small" -target=pi3 -search -calib=fashion-mnist:train:32 $norm -budget=0.5s
+bad "bad budget" "budget" -target=pi3 -search -calib=fashion-mnist:train:32 -budget=soon
+bad "bad strategy" "strategy" -target=pi3 -search -strategy=greedy
+
+[ $fails = 0 ] && echo "search: all checks passed"
+exit $((fails > 0))
