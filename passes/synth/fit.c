@@ -28,7 +28,17 @@ int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
 		gos_synth_data_free(sd);
 		return -1;
 	}
+	if (gos_synth_plan_init(&sd->plan, sd->node, sd->D)) {
+		gos_error(d, m->nodes[ni].loc, "out of memory");
+		gos_synth_data_free(sd);
+		return -1;
+	}
 	return 0;
+}
+
+void gos_synth_data_row(const gos_synth_data *sd, int64_t g, double *patch, double *yk)
+{
+	gos_synth_plan_row(&sd->plan, sd->x, sd->y, g, patch, yk);
 }
 
 void gos_synth_data_free(gos_synth_data *sd)
@@ -37,6 +47,7 @@ void gos_synth_data_free(gos_synth_data *sd)
 		free((float *)sd->x);
 	if (sd->yown)
 		free((float *)sd->y);
+	gos_synth_plan_free(&sd->plan);
 	memset(sd, 0, sizeof *sd);
 }
 
@@ -70,7 +81,7 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
 	double *yk = patch + sd->D;
 	for (int64_t i = 0; i < rows; i++) {
 		int64_t g = rows == sd->total ? i : i * sd->total / rows; /* evenly spaced */
-		gos_synth_patch_row(sd->node, sd->x, sd->y, g, sd->D, patch, yk);
+		gos_synth_data_row(sd, g, patch, yk);
 		feat(patch, f + i * (nf + 1), ctx);
 		f[i * (nf + 1) + nf] = 1.0;
 		for (int k = 0; k < nk; k++)
@@ -98,7 +109,7 @@ double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void
 		return -1;
 	double *yk = patch + sd->D, *yp = yk + sd->K, num = 0, den = 0;
 	for (int64_t g = 0; g < sd->total; g++) {
-		gos_synth_patch_row(sd->node, sd->x, sd->y, g, sd->D, patch, yk);
+		gos_synth_data_row(sd, g, patch, yk);
 		pred(patch, yp, ctx);
 		for (int64_t k = 0; k < sd->K; k++) {
 			num += (yp[k] - yk[k]) * (yp[k] - yk[k]);

@@ -96,16 +96,16 @@ int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max)
 
 /* Relative MSE of the pair (w1 [r][D], w2 [K][r], b2) against the
  * recorded outputs over every output position of the calibration batch. */
-static double pair_error(const gos_node *node, const float *x, const float *y, int64_t rows,
-                         int64_t D, int64_t K, int64_t r, const float *w1, const float *w2,
+static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, const float *w2,
                          const float *b2)
 {
+	int64_t rows = sd->total, D = sd->D, K = sd->K;
 	double *patch = malloc(sizeof(double) * (size_t)(D + K + r));
 	if (!patch)
 		return -1;
 	double *yk = patch + D, *zj = yk + K, num = 0, den = 0;
 	for (int64_t g = 0; g < rows; g++) {
-		gos_synth_patch_row(node, x, y, g, D, patch, yk);
+		gos_synth_data_row(sd, g, patch, yk);
 		for (int64_t j = 0; j < r; j++) {
 			double acc = 0;
 			for (int64_t q = 0; q < D; q++)
@@ -160,8 +160,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 	float *w2 = malloc(sizeof(float) * (size_t)(K * r));
 	float *b2 = calloc((size_t)K, sizeof(float));
 	double *pm = NULL, *yr = NULL, *z = NULL;
-	const float *xcap = NULL, *ycap = NULL;
-	int xown = 0, yown = 0;
+	gos_synth_data sd = {0};
 	if (!w1 || !w2 || !b2) {
 		gos_error(d, loc, "out of memory");
 		goto done;
@@ -183,11 +182,9 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 		goto done;
 	}
 	/* the node's input and output on the calibration batch */
-	if (have && (gos_synth_activation(m, m->vals[cv.x].name, c, &xcap, &xown, d) ||
-	             gos_synth_activation(m, m->vals[cv.y].name, c, &ycap, &yown, d)))
+	if (have && gos_synth_data_get(m, ni, c, &sd, d))
 		goto done;
-	const gos_node *node = &m->nodes[ni];
-	int64_t total = have ? c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / K : 0;
+	int64_t total = sd.total;
 	if (!*exact) {
 		int64_t rows_max = (1 << 24) / D; /* patches stay within 128 MB */
 		rows_max = rows_max > GOS_SYNTH_FIT_ROWS ? GOS_SYNTH_FIT_ROWS : rows_max < 4096 ? 4096 : rows_max;
@@ -205,8 +202,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 			goto done;
 		}
 		for (int64_t i = 0; i < rows; i++) /* evenly spaced over the batch */
-			gos_synth_patch_row(node, xcap, ycap, rows == total ? i : i * total / rows, D, pm + i * D,
-			          yr + i * K);
+			gos_synth_data_row(&sd, rows == total ? i : i * total / rows, pm + i * D, yr + i * K);
 		/* Z = [patches . W1^T, 1] (W1 rounded to float as it will be stored) */
 		for (int64_t i = 0; i < rows; i++) {
 			for (int64_t j = 0; j < r; j++) {
@@ -231,7 +227,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 			b2[k] = (float)yr[r * K + k];
 		}
 	}
-	if (have && (*err = pair_error(node, xcap, ycap, total, D, K, r, w1, w2, b2)) < 0) {
+	if (have && (*err = pair_error(&sd, r, w1, w2, b2)) < 0) {
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
@@ -321,9 +317,6 @@ done:
 	free(pm);
 	free(yr);
 	free(z);
-	if (xown)
-		free((float *)xcap);
-	if (yown)
-		free((float *)ycap);
+	gos_synth_data_free(&sd);
 	return rc;
 }

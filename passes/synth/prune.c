@@ -75,7 +75,7 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 		int64_t nb = rows - i0 < B ? rows - i0 : B;
 		for (int64_t i = 0; i < nb; i++) {
 			int64_t row = rows == sd->total ? i0 + i : (i0 + i) * sd->total / rows;
-			gos_synth_patch_row(sd->node, sd->x, sd->y, row, D, patch, yk);
+			gos_synth_data_row(sd, row, patch, yk);
 			for (int64_t q = 0; q < D; q++)
 				energy[q / per] += patch[q] * patch[q];
 			for (int64_t k = 0; k < K; k++) {

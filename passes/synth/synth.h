@@ -200,6 +200,34 @@ int64_t gos_synth_ix_eval(const gos_stmt *s, int root, const int64_t *v);
 void gos_synth_patch_row(const gos_node *node, const float *x, const float *y, int64_t g,
                          int64_t D, double *patch, double *yk);
 
+/* A precomputed gos_synth_patch_row for one contraction node: when
+ * every index expression of its X load is affine in the variables
+ * (CONST, VAR, ADD, SUB, MUL by a constant), X's index in dimension a at
+ * column col of output position g is base_a(g) + cix[a][col], so a row
+ * is one gather (and, at the borders, a range test per column). Other
+ * index expressions take the generic path. The rows are the same. */
+typedef struct gos_synth_plan {
+	const gos_node *node;
+	int64_t D;
+	int affine;                   /* 0: gos_synth_patch_row */
+	int xr, yr;                   /* ranks of X and Y */
+	int64_t xn, yn, K, pos;       /* elements of X, of Y per sample; positions */
+	int64_t c0[GOS_MAX_RANK];     /* X dim a: constant term */
+	int64_t co[GOS_MAX_RANK][GOS_MAX_RANK]; /* coefficient of output variable */
+	int64_t lo[GOS_MAX_RANK], hi[GOS_MAX_RANK]; /* min / max of cix[a][..] */
+	int64_t *cix;                 /* [xr][D] the reduction variables' part */
+	int64_t *coff;                /* [D] cix flattened with X's strides */
+	double pad;                   /* value outside X */
+} gos_synth_plan;
+
+/* Fills pl for contraction node `node` (which must outlive it). Returns
+ * 0 or -1 (out of memory). Free with gos_synth_plan_free. */
+int gos_synth_plan_init(gos_synth_plan *pl, const gos_node *node, int64_t D);
+void gos_synth_plan_free(gos_synth_plan *pl);
+/* gos_synth_patch_row through pl (equal results). */
+void gos_synth_plan_row(const gos_synth_plan *pl, const float *x, const float *y, int64_t g,
+                        double *patch, double *yk);
+
 /* What fitted rules of a contraction node work from: its input and
  * result recorded on the calibration batch (passes/synth/fit.c). */
 typedef struct gos_synth_data {
@@ -208,7 +236,11 @@ typedef struct gos_synth_data {
 	int xown, yown;         /* whether gos_synth_data_free frees them */
 	int64_t total;          /* output positions: c->n * batch * spatial */
 	int64_t D, K;           /* reduction size, output channels */
+	gos_synth_plan plan;    /* how rows are gathered */
 } gos_synth_data;
+
+/* Output position g of sd: patch[D] and yk[K] (gos_synth_patch_row). */
+void gos_synth_data_row(const gos_synth_data *sd, int64_t g, double *patch, double *yk);
 
 /* Records (or finds in c->acts) what node ni of m needs; needs c->n > 0
  * and a contraction (gos_synth_contraction_of). Returns 0 or -1. */
