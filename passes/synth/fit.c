@@ -1,8 +1,9 @@
 /* fit.c -- what the fitted rules share (synth.h): the node's recorded
  * input and output, least squares from per-position features
- * (LAPACKE_dgels), the reconstruction error over the whole batch. */
+ * (normal equations of the centred problem: cblas_dsyrk, LAPACKE_dposv), the reconstruction error over the whole batch. */
 #include "passes/synth/synth.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,72 @@ int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t c
 	return r;
 }
 
+int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double *a)
+{
+	double *mu = calloc((size_t)(nf + nk + 1), sizeof(double)), *ym = mu + nf;
+	double *g = malloc(sizeof(double) * (size_t)(nf * nf + 1));
+	double *g2 = malloc(sizeof(double) * (size_t)(nf * nf + 1));
+	double *rhs = malloc(sizeof(double) * (size_t)(nf * nk + 1));
+	int rc = -1;
+	if (!mu || !g || !g2 || !rhs || rows < 1)
+		goto done;
+	/* centre the features and outputs: the constant is fitted exactly and
+	 * the normal equations stay as well conditioned as the features */
+	for (int64_t i = 0; i < rows; i++) {
+		for (int64_t j = 0; j < nf; j++)
+			mu[j] += f[i * nf + j];
+		for (int64_t k = 0; k < nk; k++)
+			ym[k] += y[i * nk + k];
+	}
+	for (int64_t j = 0; j < nf + nk; j++)
+		mu[j] /= (double)rows;
+	for (int64_t i = 0; i < rows; i++) {
+		for (int64_t j = 0; j < nf; j++)
+			f[i * nf + j] -= mu[j];
+		for (int64_t k = 0; k < nk; k++)
+			y[i * nk + k] -= ym[k];
+	}
+	if (nf > 0) {
+		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (blasint)nf, (blasint)rows, 1.0, f,
+		            (blasint)nf, 0.0, g, (blasint)nf);
+		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)nf, (blasint)nk,
+		            (blasint)rows, 1.0, f, (blasint)nf, y, (blasint)nk, 0.0, rhs, (blasint)nk);
+	}
+	double tr = 0;
+	for (int64_t j = 0; j < nf; j++)
+		tr += g[j * nf + j];
+	/* a ridge far below the features' scale: a feature constant on the
+	 * batch (a channel that never fires) or an exact linear combination of
+	 * others gets the minimum-norm share instead of a singular system */
+	double ridge = 1e-12 * (tr > 0 ? tr / (double)nf : 1);
+	for (int tries = 0; nf > 0; tries++) {
+		memcpy(g2, g, sizeof(double) * (size_t)(nf * nf));
+		for (int64_t j = 0; j < nf; j++)
+			g2[j * nf + j] += ridge;
+		memcpy(a, rhs, sizeof(double) * (size_t)(nf * nk));
+		lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', (lapack_int)nf, (lapack_int)nk, g2,
+		                                (lapack_int)nf, a, (lapack_int)nk);
+		if (!info)
+			break;
+		if (info < 0 || tries == 8)
+			goto done;
+		ridge *= 100; /* not positive definite in rounding: raise it */
+	}
+	for (int64_t k = 0; k < nk; k++) {
+		double b = ym[k];
+		for (int64_t j = 0; j < nf; j++)
+			b -= mu[j] * a[j * nk + k];
+		a[nf * nk + k] = b;
+	}
+	rc = 0;
+done:
+	free(mu);
+	free(g);
+	free(g2);
+	free(rhs);
+	return rc;
+}
+
 int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx, int nf,
                   const int *ks, int nk, double *a, const char *what, gos_diags *d)
 {
@@ -70,7 +137,7 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
 		          (long long)rows, nf + 1);
 		return -1;
 	}
-	double *f = malloc(sizeof(double) * (size_t)(rows * (nf + 1)));
+	double *f = malloc(sizeof(double) * (size_t)(rows * nf + 1));
 	double *y = malloc(sizeof(double) * (size_t)(rows * nk));
 	double *patch = malloc(sizeof(double) * (size_t)(sd->D + sd->K));
 	int rc = -1;
@@ -82,18 +149,14 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
 	for (int64_t i = 0; i < rows; i++) {
 		int64_t g = rows == sd->total ? i : i * sd->total / rows; /* evenly spaced */
 		gos_synth_data_row(sd, g, patch, yk);
-		feat(patch, f + i * (nf + 1), ctx);
-		f[i * (nf + 1) + nf] = 1.0;
+		feat(patch, f + i * nf, ctx);
 		for (int k = 0; k < nk; k++)
 			y[i * nk + k] = yk[ks ? ks[k] : k];
 	}
-	lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)rows, (lapack_int)(nf + 1),
-	                                (lapack_int)nk, f, (lapack_int)(nf + 1), y, (lapack_int)nk);
-	if (info) {
-		gos_error(d, loc, "%s: the least-squares fit failed (LAPACK info %d)", what, (int)info);
+	if (gos_synth_solve(rows, nf, nk, f, y, a)) {
+		gos_error(d, loc, "%s: the least-squares fit failed (out of memory or LAPACK)", what);
 		goto done;
 	}
-	memcpy(a, y, sizeof(double) * (size_t)((nf + 1) * nk));
 	rc = 0;
 done:
 	free(f);

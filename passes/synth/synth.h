@@ -257,6 +257,15 @@ typedef void (*gos_synth_pred)(const double *patch, double *y, const void *ctx);
  * (descending): those above max(rows, cols) * 2^-23 * sv[0]. */
 int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t cols);
 
+/* Least squares with a constant: a[(nf + 1) x nk] (row-major, the
+ * constant's row last) minimises ||f a[0..nf) + 1 a[nf] - y|| for f
+ * rows x nf and y rows x nk (row-major; both are overwritten). Solved
+ * through the normal equations of the centred problem (cblas_dsyrk,
+ * LAPACKE_dposv) with a ridge of 1e-12 of the mean feature energy, so a
+ * rank-deficient f (a feature constant on the batch, a channel that never
+ * fires) gets finite, minimum-norm-like coefficients, never a failure.
+ * Returns 0, or -1 when out of memory. */
+int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double *a);
 /* Least squares over up to GOS_SYNTH_FIT_ROWS positions: outputs
  * ks[0..nk) (channel numbers) from nf features plus a constant. a gets
  * (nf + 1) x nk coefficients, row-major, the constant's row last.
