@@ -127,31 +127,57 @@ done:
 	return rc;
 }
 
-int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx, int nf,
-                  const int *ks, int nk, double *a, const char *what, gos_diags *d)
+/* Positions i0..i0+nb of `rows` spread evenly over sd's: their patches
+ * (pb, nb x D), features (fb, nb x mp->nf; fb may be pb when mp is the
+ * identity) and outputs (yb, nb x K). */
+static void map_rows(const gos_synth_data *sd, const gos_synth_map *mp, int64_t i0, int64_t nb,
+                     int64_t rows, double *pb, double *fb, double *yb)
+{
+	int64_t D = sd->D, nf = mp->nf;
+	for (int64_t i = 0; i < nb; i++) {
+		int64_t g = rows == sd->total ? i0 + i : (i0 + i) * sd->total / rows;
+		gos_synth_data_row(sd, g, pb + i * D, yb + i * sd->K);
+		if (!mp->a && mp->feat)
+			mp->feat(pb + i * D, fb + i * nf, mp->ctx);
+	}
+	if (mp->a) {
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)nf, (blasint)D,
+		            1.0, pb, (blasint)D, mp->a, (blasint)D, 0.0, fb, (blasint)nf);
+		for (int64_t i = 0; i < nb * nf; i++)
+			fb[i] = (float)fb[i]; /* that stage's result is stored in float */
+	}
+}
+
+/* Rows per block of map_rows. */
+enum { BLOCK = 256 };
+
+int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const int *ks, int nk,
+                      double *a, const char *what, gos_diags *d)
 {
 	gos_loc loc = sd->node->loc;
 	int64_t rows = sd->total < GOS_SYNTH_FIT_ROWS ? sd->total : GOS_SYNTH_FIT_ROWS;
+	int64_t nf = mp->nf, D = sd->D, K = sd->K;
+	int ident = !mp->a && !mp->feat;
 	if (rows < nf + 1) {
-		gos_error(d, loc, "%s: %lld calibration positions cannot fit %d coefficients", what,
-		          (long long)rows, nf + 1);
+		gos_error(d, loc, "%s: %lld calibration positions cannot fit %lld coefficients", what,
+		          (long long)rows, (long long)(nf + 1));
 		return -1;
 	}
 	double *f = malloc(sizeof(double) * (size_t)(rows * nf + 1));
-	double *y = malloc(sizeof(double) * (size_t)(rows * nk));
-	double *patch = malloc(sizeof(double) * (size_t)(sd->D + sd->K));
+	double *y = malloc(sizeof(double) * (size_t)(rows * nk + 1));
+	double *pb = malloc(sizeof(double) * (size_t)(BLOCK * (D + K)));
 	int rc = -1;
-	if (!f || !y || !patch) {
+	if (!f || !y || !pb) {
 		gos_error(d, loc, "%s: out of memory", what);
 		goto done;
 	}
-	double *yk = patch + sd->D;
-	for (int64_t i = 0; i < rows; i++) {
-		int64_t g = rows == sd->total ? i : i * sd->total / rows; /* evenly spaced */
-		gos_synth_data_row(sd, g, patch, yk);
-		feat(patch, f + i * nf, ctx);
-		for (int k = 0; k < nk; k++)
-			y[i * nk + k] = yk[ks ? ks[k] : k];
+	double *yb = pb + BLOCK * D;
+	for (int64_t i0 = 0; i0 < rows; i0 += BLOCK) {
+		int64_t nb = rows - i0 < BLOCK ? rows - i0 : BLOCK;
+		map_rows(sd, mp, i0, nb, rows, ident ? f + i0 * nf : pb, f + i0 * nf, yb);
+		for (int64_t i = 0; i < nb; i++)
+			for (int k = 0; k < nk; k++)
+				y[(i0 + i) * nk + k] = yb[i * K + (ks ? ks[k] : k)];
 	}
 	if (gos_synth_solve(rows, nf, nk, f, y, a)) {
 		gos_error(d, loc, "%s: the least-squares fit failed (out of memory or LAPACK)", what);
@@ -161,8 +187,42 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
 done:
 	free(f);
 	free(y);
-	free(patch);
+	free(pb);
 	return rc;
+}
+
+int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx, int nf,
+                  const int *ks, int nk, double *a, const char *what, gos_diags *d)
+{
+	gos_synth_map mp = {nf, NULL, feat, ctx};
+	return gos_synth_lsq_map(sd, &mp, ks, nk, a, what, d);
+}
+
+double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, const double *w,
+                           const double *b)
+{
+	int64_t nf = mp->nf, D = sd->D, K = sd->K;
+	int ident = !mp->a && !mp->feat;
+	double *pb = malloc(sizeof(double) * (size_t)(BLOCK * (D + nf + 2 * K)));
+	if (!pb)
+		return -1;
+	double *fb = ident ? pb : pb + BLOCK * D, *yb = pb + BLOCK * (D + nf), *ob = yb + BLOCK * K;
+	double num = 0, den = 0;
+	for (int64_t g0 = 0; g0 < sd->total; g0 += BLOCK) {
+		int64_t nb = sd->total - g0 < BLOCK ? sd->total - g0 : BLOCK;
+		map_rows(sd, mp, g0, nb, sd->total, pb, fb, yb);
+		for (int64_t i = 0; i < nb; i++)
+			for (int64_t k = 0; k < K; k++)
+				ob[i * K + k] = b ? b[k] : 0;
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K, (blasint)nf,
+		            1.0, fb, (blasint)nf, w, (blasint)nf, 1.0, ob, (blasint)K);
+		for (int64_t i = 0; i < nb * K; i++) {
+			num += (ob[i] - yb[i]) * (ob[i] - yb[i]);
+			den += yb[i] * yb[i];
+		}
+	}
+	free(pb);
+	return den > 0 ? num / den : num > 0;
 }
 
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx)

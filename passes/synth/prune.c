@@ -161,8 +161,7 @@ done:
 
 typedef struct fit {
 	const int64_t *keep;
-	int64_t nk, per, K;
-	const float *w, *b; /* predict: [K][nk * per], [K] */
+	int64_t nk, per;
 } fit;
 
 static void features(const double *patch, double *f, const void *ctx)
@@ -170,22 +169,6 @@ static void features(const double *patch, double *f, const void *ctx)
 	const fit *ft = ctx;
 	for (int64_t j = 0; j < ft->nk; j++)
 		memcpy(f + j * ft->per, patch + ft->keep[j] * ft->per, sizeof(double) * (size_t)ft->per);
-}
-
-static void predict(const double *patch, double *y, const void *ctx)
-{
-	const fit *ft = ctx;
-	int64_t nf = ft->nk * ft->per;
-	for (int64_t k = 0; k < ft->K; k++) {
-		double acc = ft->b ? ft->b[k] : 0;
-		const float *wk = ft->w + k * nf;
-		for (int64_t j = 0; j < ft->nk; j++) {
-			const double *p = patch + ft->keep[j] * ft->per;
-			for (int64_t q = 0; q < ft->per; q++)
-				acc += (double)wk[j * ft->per + q] * p[q];
-		}
-		y[k] = acc;
-	}
 }
 
 int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *cal, int *exact,
@@ -253,7 +236,7 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 			for (int64_t q = 0; q < per && zero_only; q++)
 				zero_only = w[k * D + ch * per + q] == 0;
 	*exact = zero_only;
-	fit ft = {keep, nk, per, K, NULL, NULL};
+	fit ft = {keep, nk, per};
 	int64_t nlive = 0;
 	for (int64_t j = 0; j < nk; j++)
 		nlive += energy[keep[j]] > 0;
@@ -280,7 +263,7 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 		for (int64_t j = 0; j < nk; j++)
 			if (energy[keep[j]] > 0)
 				live[nl++] = keep[j];
-		fit lf = {live, nl, per, K, NULL, NULL};
+		fit lf = {live, nl, per};
 		if (gos_synth_lsq(&sd, features, &lf, (int)(nl * per), NULL, (int)K, a, "prune", d))
 			goto done;
 		for (int64_t k = 0; k < K; k++) {
@@ -298,9 +281,18 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 		}
 	}
 	if (have) {
-		ft.w = nw;
-		ft.b = cv.b >= 0 ? nb : NULL; /* without a bias the fit's constant is dropped */
-		if ((*err = gos_synth_error(&sd, predict, &ft)) < 0) {
+		gos_synth_map mp = {nf, NULL, features, &ft};
+		double *wd = malloc(sizeof(double) * (size_t)(K * nf + K));
+		if (wd) {
+			for (int64_t i = 0; i < K * nf; i++)
+				wd[i] = nw[i];
+			for (int64_t k = 0; k < K; k++)
+				wd[K * nf + k] = nb[k];
+			/* without a bias the fit's constant is dropped */
+			*err = gos_synth_error_map(&sd, &mp, wd, cv.b >= 0 ? wd + K * nf : NULL);
+		}
+		free(wd);
+		if (!wd || *err < 0) {
 			gos_error(d, loc, "out of memory");
 			goto done;
 		}

@@ -276,6 +276,24 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
  * the batch, or -1 when out of memory. */
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx);
 
+/* Features of a position in blocks of positions: f = (float)(a . patch)
+ * (cblas_dgemm; a stage whose result is stored in float) when a is
+ * given, else feat(patch) when given, else the patch itself (nf = D). */
+typedef struct gos_synth_map {
+	int64_t nf;              /* features per position */
+	const double *a;         /* [nf][D] or NULL */
+	gos_synth_feat feat;     /* used when a is NULL; NULL: the patch */
+	const void *ctx;         /* feat's */
+} gos_synth_map;
+/* gos_synth_lsq from mp's features. */
+int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const int *ks, int nk,
+                      double *a, const char *what, gos_diags *d);
+/* gos_synth_error of the linear prediction y = b + w . f (w [K][nf]
+ * row-major; b [K] or NULL: 0) from mp's features f, in blocks of
+ * positions with cblas_dgemm. */
+double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, const double *w,
+                           const double *b);
+
 /* The node's numeric attribute `name` (n values expanded to want: one
  * value repeats), or dflt when absent. Fills out[want]. */
 void gos_synth_attr(const gos_node *n, const char *name, double dflt, int want, double *out);
