@@ -149,7 +149,7 @@ static void map_rows(const gos_synth_data *sd, const gos_synth_map *mp, int64_t 
 }
 
 /* Rows per block of map_rows. */
-enum { BLOCK = 256 };
+enum { BLOCK = 1024 };
 
 int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const int *ks, int nk,
                       double *a, const char *what, gos_diags *d)

@@ -102,7 +102,7 @@ int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max)
 static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, const float *w2,
                          const float *b2)
 {
-	enum { B = 256 };
+	enum { B = 1024 };
 	int64_t rows = sd->total, D = sd->D, K = sd->K;
 	double *w1d = malloc(sizeof(double) * (size_t)(r * D + K * r));
 	double *pb = malloc(sizeof(double) * (size_t)(B * (D + 2 * K + r)));

@@ -365,24 +365,25 @@ void gos_synth_plan_row(const gos_synth_plan *pl, const float *x, const float *y
 		rem /= yb->shape[dd];
 	}
 	int64_t base[GOS_MAX_RANK], boff = 0;
-	int inside = 1;
+	int edge[GOS_MAX_RANK], ne = 0; /* the dimensions some column leaves */
 	for (int a = 0; a < xr; a++) {
 		int64_t b = pl->c0[a];
 		for (int dd = 0; dd < rank; dd++)
 			b += pl->co[a][dd] * v[dd];
 		base[a] = b;
 		boff = boff * xb->shape[a] + b;
-		inside &= b + pl->lo[a] >= 0 && b + pl->hi[a] < xb->shape[a];
+		if (b + pl->lo[a] < 0 || b + pl->hi[a] >= xb->shape[a])
+			edge[ne++] = a;
 	}
-	const float *xs = x + smp * pl->xn;
-	if (inside) {
-		const float *xo = xs + boff;
+	const float *xs = x + smp * pl->xn; /* (xs + boff may lie outside X) */
+	if (!ne) {
 		for (int64_t col = 0; col < D; col++)
-			patch[col] = xo[pl->coff[col]];
+			patch[col] = xs[boff + pl->coff[col]];
 	} else {
 		for (int64_t col = 0; col < D; col++) {
 			int in = 1;
-			for (int a = 0; a < xr && in; a++) {
+			for (int e = 0; e < ne && in; e++) {
+				int a = edge[e];
 				int64_t i = base[a] + pl->cix[a * D + col];
 				in = i >= 0 && i < xb->shape[a];
 			}
