@@ -59,41 +59,44 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 	 * rows * K * C^2) */
 	int64_t K = sd->K, D = sd->D, cap = ((int64_t)1 << 25) / (K * C);
 	cap = cap > 8192 ? 8192 : cap < 1024 ? 1024 : cap;
-	int64_t rows = sd->total < cap ? sd->total : cap, B = 32;
+	int64_t rows = sd->total < cap ? sd->total : cap, B = 256;
 	double *g = calloc((size_t)(C * C), sizeof(double)), *t = calloc((size_t)C, sizeof(double));
-	double *patch = malloc(sizeof(double) * (size_t)(D + K));
-	double *z = malloc(sizeof(double) * (size_t)(B * K * C)); /* [B K][C] */
+	double *pb = malloc(sizeof(double) * (size_t)(B * (D + K) + K * D));
+	double *z = malloc(sizeof(double) * (size_t)(C * B * K)); /* [C][B K] */
 	double *a = malloc(sizeof(double) * (size_t)(C * C)), *beta = malloc(sizeof(double) * (size_t)C);
 	int64_t *idx = malloc(sizeof(int64_t) * (size_t)C);
 	int rc = -1;
-	if (!g || !t || !patch || !z || !a || !beta || !idx) {
+	if (!g || !t || !pb || !z || !a || !beta || !idx) {
 		gos_error(d, sd->node->loc, "prune: out of memory");
 		goto done;
 	}
-	double *yk = patch + D;
+	double *yb = pb + B * D, *wd = yb + B * K;
+	for (int64_t i = 0; i < K * D; i++)
+		wd[i] = w[i];
 	for (int64_t i0 = 0; i0 < rows; i0 += B) {
 		int64_t nb = rows - i0 < B ? rows - i0 : B;
 		for (int64_t i = 0; i < nb; i++) {
 			int64_t row = rows == sd->total ? i0 + i : (i0 + i) * sd->total / rows;
-			gos_synth_data_row(sd, row, patch, yk);
+			double *patch = pb + i * D;
+			gos_synth_data_row(sd, row, patch, yb + i * K);
 			for (int64_t q = 0; q < D; q++)
 				energy[q / per] += patch[q] * patch[q];
-			for (int64_t k = 0; k < K; k++) {
-				double *zr = z + (i * K + k) * C, res = yk[k] - (b ? b[k] : 0);
-				for (int64_t ch = 0; ch < C; ch++) {
-					const float *wk = w + k * D + ch * per;
-					const double *pc = patch + ch * per;
-					double acc = 0;
-					for (int64_t q = 0; q < per; q++)
-						acc += wk[q] * pc[q];
-					zr[ch] = acc;
-					t[ch] += acc * res;
-				}
-			}
+			for (int64_t k = 0; k < K; k++)
+				yb[i * K + k] -= b ? b[k] : 0; /* the residual the channels explain */
 		}
-		/* g += Z^T Z (lower triangle) */
-		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (blasint)C, (blasint)(nb * K), 1.0, z,
-		            (blasint)C, 1.0, g, (blasint)C);
+		/* Z_c = patches of channel c . its filters (nb x K), per channel */
+		for (int64_t ch = 0; ch < C; ch++) {
+			double *zc = z + ch * B * K, tc = 0;
+			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K,
+			            (blasint)per, 1.0, pb + ch * per, (blasint)D, wd + ch * per, (blasint)D,
+			            0.0, zc, (blasint)K);
+			for (int64_t i = 0; i < nb * K; i++)
+				tc += zc[i] * yb[i];
+			t[ch] += tc;
+		}
+		/* g += Z Z^T over the block (lower triangle) */
+		cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (blasint)C, (blasint)(nb * K), 1.0, z,
+		            (blasint)(B * K), 1.0, g, (blasint)C);
 	}
 	double tr = 0;
 	for (int64_t u = 0; u < C; u++) {
@@ -151,7 +154,7 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 done:
 	free(g);
 	free(t);
-	free(patch);
+	free(pb);
 	free(z);
 	free(a);
 	free(beta);
