@@ -42,8 +42,6 @@ int gos_synth_dwsep_params(const gos_module *m, int ni, int *vals, int max)
 typedef struct fit {
 	const shape *sh;
 	const float *f;  /* [C][rs] depthwise filters */
-	const float *a;  /* [K][C] pointwise */
-	const float *b;
 } fit;
 
 static void features(const double *patch, double *z, const void *ctx)
@@ -56,25 +54,6 @@ static void features(const double *patch, double *z, const void *ctx)
 			acc += (double)ft->f[c * rs + t] * patch[c * rs + t];
 		z[c] = (float)acc; /* Z is stored in float */
 	}
-}
-
-static void predict(const double *patch, double *y, const void *ctx)
-{
-	const fit *ft = ctx;
-	int64_t C = ft->sh->C;
-	double z[4096];
-	double *zz = C <= 4096 ? z : malloc(sizeof(double) * (size_t)C);
-	if (!zz)
-		return;
-	features(patch, zz, ctx);
-	for (int64_t k = 0; k < ft->sh->K; k++) {
-		double acc = ft->b[k];
-		for (int64_t c = 0; c < C; c++)
-			acc += (double)ft->a[k * C + c] * zz[c];
-		y[k] = acc;
-	}
-	if (zz != z)
-		free(zz);
 }
 
 int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
@@ -133,7 +112,7 @@ int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_cal
 	}
 	if (have && gos_synth_data_get(m, ni, c, &sd, d))
 		goto done;
-	fit ft = {&sh, f, a, b};
+	fit ft = {&sh, f};
 	if (!*exact) {
 		if (gos_synth_lsq(&sd, features, &ft, (int)C, NULL, (int)K, ls, "dwsep", d))
 			goto done;
@@ -143,9 +122,21 @@ int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_cal
 			b[k] = (float)ls[C * K + k];
 		}
 	}
-	if (have && (*err = gos_synth_error(&sd, predict, &ft)) < 0) {
-		gos_error(d, loc, "out of memory");
-		goto done;
+	if (have) {
+		gos_synth_map mp = {C, NULL, features, &ft};
+		double *wd = malloc(sizeof(double) * (size_t)(K * C + K));
+		if (wd) {
+			for (int64_t i = 0; i < K * C; i++)
+				wd[i] = a[i];
+			for (int64_t k = 0; k < K; k++)
+				wd[K * C + k] = b[k];
+			*err = gos_synth_error_map(&sd, &mp, wd, wd + K * C);
+		}
+		free(wd);
+		if (!wd || *err < 0) {
+			gos_error(d, loc, "out of memory");
+			goto done;
+		}
 	}
 	int64_t fs[4] = {C, 1, sh.R, sh.S}, as[4] = {K, C, 1, 1};
 	int fv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.dw", m->vals[cv.w].name), 4, fs, f);

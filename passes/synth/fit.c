@@ -1,8 +1,9 @@
 /* fit.c -- what the fitted rules share (synth.h): the node's recorded
  * input and output, least squares from per-position features
- * (LAPACKE_dgels), the reconstruction error over the whole batch. */
+ * (normal equations of the centred problem: cblas_dsyrk, LAPACKE_dposv), the reconstruction error over the whole batch. */
 #include "passes/synth/synth.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,17 @@ int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
 		gos_synth_data_free(sd);
 		return -1;
 	}
+	if (gos_synth_plan_init(&sd->plan, sd->node, sd->D)) {
+		gos_error(d, m->nodes[ni].loc, "out of memory");
+		gos_synth_data_free(sd);
+		return -1;
+	}
 	return 0;
+}
+
+void gos_synth_data_row(const gos_synth_data *sd, int64_t g, double *patch, double *yk)
+{
+	gos_synth_plan_row(&sd->plan, sd->x, sd->y, g, patch, yk);
 }
 
 void gos_synth_data_free(gos_synth_data *sd)
@@ -37,6 +48,7 @@ void gos_synth_data_free(gos_synth_data *sd)
 		free((float *)sd->x);
 	if (sd->yown)
 		free((float *)sd->y);
+	gos_synth_plan_free(&sd->plan);
 	memset(sd, 0, sizeof *sd);
 }
 
@@ -49,46 +61,168 @@ int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t c
 	return r;
 }
 
-int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx, int nf,
-                  const int *ks, int nk, double *a, const char *what, gos_diags *d)
+int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double *a)
+{
+	double *mu = calloc((size_t)(nf + nk + 1), sizeof(double)), *ym = mu + nf;
+	double *g = malloc(sizeof(double) * (size_t)(nf * nf + 1));
+	double *g2 = malloc(sizeof(double) * (size_t)(nf * nf + 1));
+	double *rhs = malloc(sizeof(double) * (size_t)(nf * nk + 1));
+	int rc = -1;
+	if (!mu || !g || !g2 || !rhs || rows < 1)
+		goto done;
+	/* centre the features and outputs: the constant is fitted exactly and
+	 * the normal equations stay as well conditioned as the features */
+	for (int64_t i = 0; i < rows; i++) {
+		for (int64_t j = 0; j < nf; j++)
+			mu[j] += f[i * nf + j];
+		for (int64_t k = 0; k < nk; k++)
+			ym[k] += y[i * nk + k];
+	}
+	for (int64_t j = 0; j < nf + nk; j++)
+		mu[j] /= (double)rows;
+	for (int64_t i = 0; i < rows; i++) {
+		for (int64_t j = 0; j < nf; j++)
+			f[i * nf + j] -= mu[j];
+		for (int64_t k = 0; k < nk; k++)
+			y[i * nk + k] -= ym[k];
+	}
+	if (nf > 0) {
+		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (blasint)nf, (blasint)rows, 1.0, f,
+		            (blasint)nf, 0.0, g, (blasint)nf);
+		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)nf, (blasint)nk,
+		            (blasint)rows, 1.0, f, (blasint)nf, y, (blasint)nk, 0.0, rhs, (blasint)nk);
+	}
+	double tr = 0;
+	for (int64_t j = 0; j < nf; j++)
+		tr += g[j * nf + j];
+	/* a ridge far below the features' scale: a feature constant on the
+	 * batch (a channel that never fires) or an exact linear combination of
+	 * others gets the minimum-norm share instead of a singular system */
+	double ridge = 1e-12 * (tr > 0 ? tr / (double)nf : 1);
+	for (int tries = 0; nf > 0; tries++) {
+		memcpy(g2, g, sizeof(double) * (size_t)(nf * nf));
+		for (int64_t j = 0; j < nf; j++)
+			g2[j * nf + j] += ridge;
+		memcpy(a, rhs, sizeof(double) * (size_t)(nf * nk));
+		lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', (lapack_int)nf, (lapack_int)nk, g2,
+		                                (lapack_int)nf, a, (lapack_int)nk);
+		if (!info)
+			break;
+		if (info < 0 || tries == 8)
+			goto done;
+		ridge *= 100; /* not positive definite in rounding: raise it */
+	}
+	for (int64_t k = 0; k < nk; k++) {
+		double b = ym[k];
+		for (int64_t j = 0; j < nf; j++)
+			b -= mu[j] * a[j * nk + k];
+		a[nf * nk + k] = b;
+	}
+	rc = 0;
+done:
+	free(mu);
+	free(g);
+	free(g2);
+	free(rhs);
+	return rc;
+}
+
+/* Positions i0..i0+nb of `rows` spread evenly over sd's: their patches
+ * (pb, nb x D), features (fb, nb x mp->nf; fb may be pb when mp is the
+ * identity) and outputs (yb, nb x K). */
+static void map_rows(const gos_synth_data *sd, const gos_synth_map *mp, int64_t i0, int64_t nb,
+                     int64_t rows, double *pb, double *fb, double *yb)
+{
+	int64_t D = sd->D, nf = mp->nf;
+	for (int64_t i = 0; i < nb; i++) {
+		int64_t g = rows == sd->total ? i0 + i : (i0 + i) * sd->total / rows;
+		gos_synth_data_row(sd, g, pb + i * D, yb + i * sd->K);
+		if (!mp->a && mp->feat)
+			mp->feat(pb + i * D, fb + i * nf, mp->ctx);
+	}
+	if (mp->a) {
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)nf, (blasint)D,
+		            1.0, pb, (blasint)D, mp->a, (blasint)D, 0.0, fb, (blasint)nf);
+		for (int64_t i = 0; i < nb * nf; i++)
+			fb[i] = (float)fb[i]; /* that stage's result is stored in float */
+	}
+}
+
+/* Rows per block of map_rows. */
+enum { BLOCK = 1024 };
+
+int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const int *ks, int nk,
+                      double *a, const char *what, gos_diags *d)
 {
 	gos_loc loc = sd->node->loc;
 	int64_t rows = sd->total < GOS_SYNTH_FIT_ROWS ? sd->total : GOS_SYNTH_FIT_ROWS;
+	int64_t nf = mp->nf, D = sd->D, K = sd->K;
+	int ident = !mp->a && !mp->feat;
 	if (rows < nf + 1) {
-		gos_error(d, loc, "%s: %lld calibration positions cannot fit %d coefficients", what,
-		          (long long)rows, nf + 1);
+		gos_error(d, loc, "%s: %lld calibration positions cannot fit %lld coefficients", what,
+		          (long long)rows, (long long)(nf + 1));
 		return -1;
 	}
-	double *f = malloc(sizeof(double) * (size_t)(rows * (nf + 1)));
-	double *y = malloc(sizeof(double) * (size_t)(rows * nk));
-	double *patch = malloc(sizeof(double) * (size_t)(sd->D + sd->K));
+	double *f = malloc(sizeof(double) * (size_t)(rows * nf + 1));
+	double *y = malloc(sizeof(double) * (size_t)(rows * nk + 1));
+	double *pb = malloc(sizeof(double) * (size_t)(BLOCK * (D + K)));
 	int rc = -1;
-	if (!f || !y || !patch) {
+	if (!f || !y || !pb) {
 		gos_error(d, loc, "%s: out of memory", what);
 		goto done;
 	}
-	double *yk = patch + sd->D;
-	for (int64_t i = 0; i < rows; i++) {
-		int64_t g = rows == sd->total ? i : i * sd->total / rows; /* evenly spaced */
-		gos_synth_patch_row(sd->node, sd->x, sd->y, g, sd->D, patch, yk);
-		feat(patch, f + i * (nf + 1), ctx);
-		f[i * (nf + 1) + nf] = 1.0;
-		for (int k = 0; k < nk; k++)
-			y[i * nk + k] = yk[ks ? ks[k] : k];
+	double *yb = pb + BLOCK * D;
+	for (int64_t i0 = 0; i0 < rows; i0 += BLOCK) {
+		int64_t nb = rows - i0 < BLOCK ? rows - i0 : BLOCK;
+		map_rows(sd, mp, i0, nb, rows, ident ? f + i0 * nf : pb, f + i0 * nf, yb);
+		for (int64_t i = 0; i < nb; i++)
+			for (int k = 0; k < nk; k++)
+				y[(i0 + i) * nk + k] = yb[i * K + (ks ? ks[k] : k)];
 	}
-	lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)rows, (lapack_int)(nf + 1),
-	                                (lapack_int)nk, f, (lapack_int)(nf + 1), y, (lapack_int)nk);
-	if (info) {
-		gos_error(d, loc, "%s: the least-squares fit failed (LAPACK info %d)", what, (int)info);
+	if (gos_synth_solve(rows, nf, nk, f, y, a)) {
+		gos_error(d, loc, "%s: the least-squares fit failed (out of memory or LAPACK)", what);
 		goto done;
 	}
-	memcpy(a, y, sizeof(double) * (size_t)((nf + 1) * nk));
 	rc = 0;
 done:
 	free(f);
 	free(y);
-	free(patch);
+	free(pb);
 	return rc;
+}
+
+int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx, int nf,
+                  const int *ks, int nk, double *a, const char *what, gos_diags *d)
+{
+	gos_synth_map mp = {nf, NULL, feat, ctx};
+	return gos_synth_lsq_map(sd, &mp, ks, nk, a, what, d);
+}
+
+double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, const double *w,
+                           const double *b)
+{
+	int64_t nf = mp->nf, D = sd->D, K = sd->K;
+	int ident = !mp->a && !mp->feat;
+	double *pb = malloc(sizeof(double) * (size_t)(BLOCK * (D + nf + 2 * K)));
+	if (!pb)
+		return -1;
+	double *fb = ident ? pb : pb + BLOCK * D, *yb = pb + BLOCK * (D + nf), *ob = yb + BLOCK * K;
+	double num = 0, den = 0;
+	for (int64_t g0 = 0; g0 < sd->total; g0 += BLOCK) {
+		int64_t nb = sd->total - g0 < BLOCK ? sd->total - g0 : BLOCK;
+		map_rows(sd, mp, g0, nb, sd->total, pb, fb, yb);
+		for (int64_t i = 0; i < nb; i++)
+			for (int64_t k = 0; k < K; k++)
+				ob[i * K + k] = b ? b[k] : 0;
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K, (blasint)nf,
+		            1.0, fb, (blasint)nf, w, (blasint)nf, 1.0, ob, (blasint)K);
+		for (int64_t i = 0; i < nb * K; i++) {
+			num += (ob[i] - yb[i]) * (ob[i] - yb[i]);
+			den += yb[i] * yb[i];
+		}
+	}
+	free(pb);
+	return den > 0 ? num / den : num > 0;
 }
 
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx)
@@ -98,7 +232,7 @@ double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void
 		return -1;
 	double *yk = patch + sd->D, *yp = yk + sd->K, num = 0, den = 0;
 	for (int64_t g = 0; g < sd->total; g++) {
-		gos_synth_patch_row(sd->node, sd->x, sd->y, g, sd->D, patch, yk);
+		gos_synth_data_row(sd, g, patch, yk);
 		pred(patch, yp, ctx);
 		for (int64_t k = 0; k < sd->K; k++) {
 			num += (yp[k] - yk[k]) * (yp[k] - yk[k]);

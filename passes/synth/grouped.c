@@ -40,8 +40,6 @@ int gos_synth_grouped_params(const gos_module *m, int ni, int *vals, int max)
 typedef struct fit {
 	const shape *sh;
 	int64_t gi;     /* the group being fitted */
-	const float *w; /* [K][C/g][R][S] */
-	const float *b;
 } fit;
 
 static void features(const double *patch, double *f, const void *ctx)
@@ -51,20 +49,6 @@ static void features(const double *patch, double *f, const void *ctx)
 	int64_t per = sh->C / sh->g * sh->R * sh->S;
 	for (int64_t t = 0; t < per; t++)
 		f[t] = patch[ft->gi * per + t];
-}
-
-static void predict(const double *patch, double *y, const void *ctx)
-{
-	const fit *ft = ctx;
-	const shape *sh = ft->sh;
-	int64_t per = sh->C / sh->g * sh->R * sh->S, kg = sh->K / sh->g;
-	for (int64_t k = 0; k < sh->K; k++) {
-		const double *p = patch + (k / kg) * per;
-		double acc = ft->b[k];
-		for (int64_t t = 0; t < per; t++)
-			acc += (double)ft->w[k * per + t] * p[t];
-		y[k] = acc;
-	}
 }
 
 int gos_synth_grouped_derive(gos_module *m, int ni, int g, const gos_synth_calib *c, int *exact,
@@ -115,7 +99,7 @@ int gos_synth_grouped_derive(gos_module *m, int ni, int g, const gos_synth_calib
 	if (have && gos_synth_data_get(m, ni, c, &sd, d))
 		goto done;
 	for (int64_t gi = 0; gi < g && !*exact; gi++) {
-		fit ft = {&sh, gi, NULL, NULL};
+		fit ft = {&sh, gi};
 		for (int64_t j = 0; j < kg; j++)
 			ks[j] = (int)(gi * kg + j);
 		if (gos_synth_lsq(&sd, features, &ft, (int)per, ks, (int)kg, a, "grouped", d))
@@ -127,8 +111,19 @@ int gos_synth_grouped_derive(gos_module *m, int ni, int g, const gos_synth_calib
 		}
 	}
 	if (have) {
-		fit ft = {&sh, 0, nw, nb};
-		if ((*err = gos_synth_error(&sd, predict, &ft)) < 0) {
+		/* the grouped weight as a dense one, zero outside the groups */
+		double *wd = calloc((size_t)(K * full + K), sizeof(double));
+		gos_synth_map mp = {full, NULL, NULL, NULL};
+		if (wd) {
+			for (int64_t k = 0; k < K; k++) {
+				for (int64_t t = 0; t < per; t++)
+					wd[k * full + (k / kg) * per + t] = nw[k * per + t];
+				wd[K * full + k] = nb[k];
+			}
+			*err = gos_synth_error_map(&sd, &mp, wd, wd + K * full);
+		}
+		free(wd);
+		if (!wd || *err < 0) {
 			gos_error(d, loc, "out of memory");
 			goto done;
 		}

@@ -10,10 +10,11 @@
  * W = U S V^T (LAPACKE_dgesvd); W1 = V_r^T. Exact when r is at least the
  * numerical rank of W (W2 = U_r S_r, B' = B). Otherwise fitted: on
  * calibration data, W2 and B' solve the least-squares problem
- * min || [Z 1] [W2 B']^T - Y || over the node's outputs (LAPACKE_dgels),
+ * min || [Z 1] [W2 B']^T - Y || over the node's outputs (gos_synth_solve),
  * which can only improve on the SVD truncation. */
 #include "passes/synth/synth.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -95,32 +96,47 @@ int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max)
 }
 
 /* Relative MSE of the pair (w1 [r][D], w2 [K][r], b2) against the
- * recorded outputs over every output position of the calibration batch. */
-static double pair_error(const gos_node *node, const float *x, const float *y, int64_t rows,
-                         int64_t D, int64_t K, int64_t r, const float *w1, const float *w2,
+ * recorded outputs over every output position of the calibration batch,
+ * in blocks of positions (two cblas_dgemm each), or -1 when out of
+ * memory. */
+static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, const float *w2,
                          const float *b2)
 {
-	double *patch = malloc(sizeof(double) * (size_t)(D + K + r));
-	if (!patch)
+	enum { B = 1024 };
+	int64_t rows = sd->total, D = sd->D, K = sd->K;
+	double *w1d = malloc(sizeof(double) * (size_t)(r * D + K * r));
+	double *pb = malloc(sizeof(double) * (size_t)(B * (D + 2 * K + r)));
+	double num = 0, den = 0;
+	if (!w1d || !pb) {
+		free(w1d);
+		free(pb);
 		return -1;
-	double *yk = patch + D, *zj = yk + K, num = 0, den = 0;
-	for (int64_t g = 0; g < rows; g++) {
-		gos_synth_patch_row(node, x, y, g, D, patch, yk);
-		for (int64_t j = 0; j < r; j++) {
-			double acc = 0;
-			for (int64_t q = 0; q < D; q++)
-				acc += patch[q] * w1[j * D + q];
-			zj[j] = (float)acc; /* the intermediate is stored in float */
-		}
-		for (int64_t k = 0; k < K; k++) {
-			double acc = b2[k];
-			for (int64_t j = 0; j < r; j++)
-				acc += zj[j] * w2[k * r + j];
-			num += (acc - yk[k]) * (acc - yk[k]);
-			den += yk[k] * yk[k];
+	}
+	double *w2d = w1d + r * D, *yb = pb + B * D, *zb = yb + B * K, *ob = zb + B * r;
+	for (int64_t i = 0; i < r * D; i++)
+		w1d[i] = w1[i];
+	for (int64_t i = 0; i < K * r; i++)
+		w2d[i] = w2[i];
+	for (int64_t g0 = 0; g0 < rows; g0 += B) {
+		int64_t nb = rows - g0 < B ? rows - g0 : B;
+		for (int64_t i = 0; i < nb; i++)
+			gos_synth_data_row(sd, g0 + i, pb + i * D, yb + i * K);
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)r, (blasint)D,
+		            1.0, pb, (blasint)D, w1d, (blasint)D, 0.0, zb, (blasint)r);
+		for (int64_t i = 0; i < nb * r; i++)
+			zb[i] = (float)zb[i]; /* the intermediate is stored in float */
+		for (int64_t i = 0; i < nb; i++)
+			for (int64_t k = 0; k < K; k++)
+				ob[i * K + k] = b2[k];
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K, (blasint)r,
+		            1.0, zb, (blasint)r, w2d, (blasint)r, 1.0, ob, (blasint)K);
+		for (int64_t i = 0; i < nb * K; i++) {
+			num += (ob[i] - yb[i]) * (ob[i] - yb[i]);
+			den += yb[i] * yb[i];
 		}
 	}
-	free(patch);
+	free(w1d);
+	free(pb);
 	return den > 0 ? num / den : num > 0;
 }
 
@@ -159,9 +175,8 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 	float *w1 = malloc(sizeof(float) * (size_t)(r * D));
 	float *w2 = malloc(sizeof(float) * (size_t)(K * r));
 	float *b2 = calloc((size_t)K, sizeof(float));
-	double *pm = NULL, *yr = NULL, *z = NULL;
-	const float *xcap = NULL, *ycap = NULL;
-	int xown = 0, yown = 0;
+	double *pm = NULL, *yr = NULL, *z = NULL, *w1d = NULL, *ab = NULL;
+	gos_synth_data sd = {0};
 	if (!w1 || !w2 || !b2) {
 		gos_error(d, loc, "out of memory");
 		goto done;
@@ -183,19 +198,19 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 		goto done;
 	}
 	/* the node's input and output on the calibration batch */
-	if (have && (gos_synth_activation(m, m->vals[cv.x].name, c, &xcap, &xown, d) ||
-	             gos_synth_activation(m, m->vals[cv.y].name, c, &ycap, &yown, d)))
+	if (have && gos_synth_data_get(m, ni, c, &sd, d))
 		goto done;
-	const gos_node *node = &m->nodes[ni];
-	int64_t total = have ? c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / K : 0;
+	int64_t total = sd.total;
 	if (!*exact) {
 		int64_t rows_max = (1 << 24) / D; /* patches stay within 128 MB */
 		rows_max = rows_max > GOS_SYNTH_FIT_ROWS ? GOS_SYNTH_FIT_ROWS : rows_max < 4096 ? 4096 : rows_max;
 		int64_t rows = total < rows_max ? total : rows_max;
 		pm = malloc(sizeof(double) * (size_t)(rows * D + 1));
 		yr = malloc(sizeof(double) * (size_t)(rows * K + 1));
-		z = malloc(sizeof(double) * (size_t)(rows * (r + 1) + 1));
-		if (!pm || !yr || !z) {
+		z = malloc(sizeof(double) * (size_t)(rows * r + 1));
+		w1d = malloc(sizeof(double) * (size_t)(r * D));
+		ab = malloc(sizeof(double) * (size_t)((r + 1) * K));
+		if (!pm || !yr || !z || !w1d || !ab) {
 			gos_error(d, loc, "out of memory");
 			goto done;
 		}
@@ -205,33 +220,26 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 			goto done;
 		}
 		for (int64_t i = 0; i < rows; i++) /* evenly spaced over the batch */
-			gos_synth_patch_row(node, xcap, ycap, rows == total ? i : i * total / rows, D, pm + i * D,
-			          yr + i * K);
-		/* Z = [patches . W1^T, 1] (W1 rounded to float as it will be stored) */
-		for (int64_t i = 0; i < rows; i++) {
-			for (int64_t j = 0; j < r; j++) {
-				double acc = 0;
-				for (int64_t q = 0; q < D; q++)
-					acc += pm[i * D + q] * w1[j * D + q];
-				z[i * (r + 1) + j] = (float)acc;
-			}
-			z[i * (r + 1) + r] = 1.0;
-		}
-		lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)rows,
-		                                (lapack_int)(r + 1), (lapack_int)K, z, (lapack_int)(r + 1),
-		                                yr, (lapack_int)K);
-		if (info) {
-			gos_error(d, loc, "lowrank: the least-squares refit of '%s' failed (%d)", nm,
-			          (int)info);
+			gos_synth_data_row(&sd, rows == total ? i : i * total / rows, pm + i * D, yr + i * K);
+		/* Z = patches . W1^T (W1 rounded to float as it will be stored, Z
+		 * stored in float as the first node will) */
+		for (int64_t i = 0; i < r * D; i++)
+			w1d[i] = w1[i];
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)r, (blasint)D,
+		            1.0, pm, (blasint)D, w1d, (blasint)D, 0.0, z, (blasint)r);
+		for (int64_t i = 0; i < rows * r; i++)
+			z[i] = (float)z[i];
+		if (gos_synth_solve(rows, r, K, z, yr, ab)) {
+			gos_error(d, loc, "lowrank: the least-squares refit of '%s' failed", nm);
 			goto done;
 		}
 		for (int64_t k = 0; k < K; k++) {
 			for (int64_t j = 0; j < r; j++)
-				w2[k * r + j] = (float)yr[j * K + k];
-			b2[k] = (float)yr[r * K + k];
+				w2[k * r + j] = (float)ab[j * K + k];
+			b2[k] = (float)ab[r * K + k];
 		}
 	}
-	if (have && (*err = pair_error(node, xcap, ycap, total, D, K, r, w1, w2, b2)) < 0) {
+	if (have && (*err = pair_error(&sd, r, w1, w2, b2)) < 0) {
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
@@ -321,9 +329,8 @@ done:
 	free(pm);
 	free(yr);
 	free(z);
-	if (xown)
-		free((float *)xcap);
-	if (yown)
-		free((float *)ycap);
+	free(w1d);
+	free(ab);
+	gos_synth_data_free(&sd);
 	return rc;
 }

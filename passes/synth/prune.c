@@ -59,41 +59,44 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 	 * rows * K * C^2) */
 	int64_t K = sd->K, D = sd->D, cap = ((int64_t)1 << 25) / (K * C);
 	cap = cap > 8192 ? 8192 : cap < 1024 ? 1024 : cap;
-	int64_t rows = sd->total < cap ? sd->total : cap, B = 32;
+	int64_t rows = sd->total < cap ? sd->total : cap, B = 256;
 	double *g = calloc((size_t)(C * C), sizeof(double)), *t = calloc((size_t)C, sizeof(double));
-	double *patch = malloc(sizeof(double) * (size_t)(D + K));
-	double *z = malloc(sizeof(double) * (size_t)(B * K * C)); /* [B K][C] */
+	double *pb = malloc(sizeof(double) * (size_t)(B * (D + K) + K * D));
+	double *z = malloc(sizeof(double) * (size_t)(C * B * K)); /* [C][B K] */
 	double *a = malloc(sizeof(double) * (size_t)(C * C)), *beta = malloc(sizeof(double) * (size_t)C);
 	int64_t *idx = malloc(sizeof(int64_t) * (size_t)C);
 	int rc = -1;
-	if (!g || !t || !patch || !z || !a || !beta || !idx) {
+	if (!g || !t || !pb || !z || !a || !beta || !idx) {
 		gos_error(d, sd->node->loc, "prune: out of memory");
 		goto done;
 	}
-	double *yk = patch + D;
+	double *yb = pb + B * D, *wd = yb + B * K;
+	for (int64_t i = 0; i < K * D; i++)
+		wd[i] = w[i];
 	for (int64_t i0 = 0; i0 < rows; i0 += B) {
 		int64_t nb = rows - i0 < B ? rows - i0 : B;
 		for (int64_t i = 0; i < nb; i++) {
 			int64_t row = rows == sd->total ? i0 + i : (i0 + i) * sd->total / rows;
-			gos_synth_patch_row(sd->node, sd->x, sd->y, row, D, patch, yk);
+			double *patch = pb + i * D;
+			gos_synth_data_row(sd, row, patch, yb + i * K);
 			for (int64_t q = 0; q < D; q++)
 				energy[q / per] += patch[q] * patch[q];
-			for (int64_t k = 0; k < K; k++) {
-				double *zr = z + (i * K + k) * C, res = yk[k] - (b ? b[k] : 0);
-				for (int64_t ch = 0; ch < C; ch++) {
-					const float *wk = w + k * D + ch * per;
-					const double *pc = patch + ch * per;
-					double acc = 0;
-					for (int64_t q = 0; q < per; q++)
-						acc += wk[q] * pc[q];
-					zr[ch] = acc;
-					t[ch] += acc * res;
-				}
-			}
+			for (int64_t k = 0; k < K; k++)
+				yb[i * K + k] -= b ? b[k] : 0; /* the residual the channels explain */
 		}
-		/* g += Z^T Z (lower triangle) */
-		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (blasint)C, (blasint)(nb * K), 1.0, z,
-		            (blasint)C, 1.0, g, (blasint)C);
+		/* Z_c = patches of channel c . its filters (nb x K), per channel */
+		for (int64_t ch = 0; ch < C; ch++) {
+			double *zc = z + ch * B * K, tc = 0;
+			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K,
+			            (blasint)per, 1.0, pb + ch * per, (blasint)D, wd + ch * per, (blasint)D,
+			            0.0, zc, (blasint)K);
+			for (int64_t i = 0; i < nb * K; i++)
+				tc += zc[i] * yb[i];
+			t[ch] += tc;
+		}
+		/* g += Z Z^T over the block (lower triangle) */
+		cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (blasint)C, (blasint)(nb * K), 1.0, z,
+		            (blasint)(B * K), 1.0, g, (blasint)C);
 	}
 	double tr = 0;
 	for (int64_t u = 0; u < C; u++) {
@@ -151,7 +154,7 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 done:
 	free(g);
 	free(t);
-	free(patch);
+	free(pb);
 	free(z);
 	free(a);
 	free(beta);
@@ -161,8 +164,7 @@ done:
 
 typedef struct fit {
 	const int64_t *keep;
-	int64_t nk, per, K;
-	const float *w, *b; /* predict: [K][nk * per], [K] */
+	int64_t nk, per;
 } fit;
 
 static void features(const double *patch, double *f, const void *ctx)
@@ -170,22 +172,6 @@ static void features(const double *patch, double *f, const void *ctx)
 	const fit *ft = ctx;
 	for (int64_t j = 0; j < ft->nk; j++)
 		memcpy(f + j * ft->per, patch + ft->keep[j] * ft->per, sizeof(double) * (size_t)ft->per);
-}
-
-static void predict(const double *patch, double *y, const void *ctx)
-{
-	const fit *ft = ctx;
-	int64_t nf = ft->nk * ft->per;
-	for (int64_t k = 0; k < ft->K; k++) {
-		double acc = ft->b ? ft->b[k] : 0;
-		const float *wk = ft->w + k * nf;
-		for (int64_t j = 0; j < ft->nk; j++) {
-			const double *p = patch + ft->keep[j] * ft->per;
-			for (int64_t q = 0; q < ft->per; q++)
-				acc += (double)wk[j * ft->per + q] * p[q];
-		}
-		y[k] = acc;
-	}
 }
 
 int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *cal, int *exact,
@@ -253,7 +239,7 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 			for (int64_t q = 0; q < per && zero_only; q++)
 				zero_only = w[k * D + ch * per + q] == 0;
 	*exact = zero_only;
-	fit ft = {keep, nk, per, K, NULL, NULL};
+	fit ft = {keep, nk, per};
 	int64_t nlive = 0;
 	for (int64_t j = 0; j < nk; j++)
 		nlive += energy[keep[j]] > 0;
@@ -280,7 +266,7 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 		for (int64_t j = 0; j < nk; j++)
 			if (energy[keep[j]] > 0)
 				live[nl++] = keep[j];
-		fit lf = {live, nl, per, K, NULL, NULL};
+		fit lf = {live, nl, per};
 		if (gos_synth_lsq(&sd, features, &lf, (int)(nl * per), NULL, (int)K, a, "prune", d))
 			goto done;
 		for (int64_t k = 0; k < K; k++) {
@@ -298,9 +284,18 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 		}
 	}
 	if (have) {
-		ft.w = nw;
-		ft.b = cv.b >= 0 ? nb : NULL; /* without a bias the fit's constant is dropped */
-		if ((*err = gos_synth_error(&sd, predict, &ft)) < 0) {
+		gos_synth_map mp = {nf, NULL, features, &ft};
+		double *wd = malloc(sizeof(double) * (size_t)(K * nf + K));
+		if (wd) {
+			for (int64_t i = 0; i < K * nf; i++)
+				wd[i] = nw[i];
+			for (int64_t k = 0; k < K; k++)
+				wd[K * nf + k] = nb[k];
+			/* without a bias the fit's constant is dropped */
+			*err = gos_synth_error_map(&sd, &mp, wd, cv.b >= 0 ? wd + K * nf : NULL);
+		}
+		free(wd);
+		if (!wd || *err < 0) {
 			gos_error(d, loc, "out of memory");
 			goto done;
 		}

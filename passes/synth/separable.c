@@ -101,47 +101,6 @@ int gos_synth_separable_params(const gos_module *m, int ni, int *vals, int max)
 	return n;
 }
 
-typedef struct fit {
-	const shape *sh;
-	int64_t mm;
-	const float *a; /* [m][C][R] */
-	const float *g; /* [K][m][S] */
-	const float *b;
-} fit;
-
-static void features(const double *patch, double *f, const void *ctx)
-{
-	const fit *ft = ctx;
-	const shape *sh = ft->sh;
-	for (int64_t j = 0; j < ft->mm; j++)
-		for (int64_t s = 0; s < sh->S; s++) {
-			double acc = 0;
-			for (int64_t c = 0; c < sh->C; c++)
-				for (int64_t r = 0; r < sh->R; r++)
-					acc += (double)ft->a[(j * sh->C + c) * sh->R + r] *
-					       patch[(c * sh->R + r) * sh->S + s];
-			f[j * sh->S + s] = (float)acc; /* Z is stored in float */
-		}
-}
-
-static void predict(const double *patch, double *y, const void *ctx)
-{
-	const fit *ft = ctx;
-	const shape *sh = ft->sh;
-	int64_t nf = ft->mm * sh->S;
-	double *f = malloc(sizeof(double) * (size_t)nf);
-	if (!f)
-		return;
-	features(patch, f, ctx);
-	for (int64_t k = 0; k < sh->K; k++) {
-		double acc = ft->b[k];
-		for (int64_t t = 0; t < nf; t++)
-			acc += (double)ft->g[k * nf + t] * f[t];
-		y[k] = acc;
-	}
-	free(f);
-}
-
 int gos_synth_separable_derive(gos_module *m, int ni, int mm, const gos_synth_calib *c,
                                int *exact, double *err, gos_diags *d)
 {
@@ -173,6 +132,7 @@ int gos_synth_separable_derive(gos_module *m, int ni, int mm, const gos_synth_ca
 	float *g = malloc(sizeof(float) * (size_t)(K * nf));
 	float *b = calloc((size_t)K, sizeof(float));
 	double *ls = malloc(sizeof(double) * (size_t)((nf + 1) * K));
+	double *am = NULL;
 	gos_synth_data sd = {0};
 	int rc = -1;
 	if (!a || !g || !b || !ls) {
@@ -198,9 +158,20 @@ int gos_synth_separable_derive(gos_module *m, int ni, int mm, const gos_synth_ca
 	}
 	if (have && gos_synth_data_get(m, ni, c, &sd, d))
 		goto done;
-	fit ft = {&sh, mm, a, g, b};
+	/* the k_h x 1 stage as a map from the patch: Z[(j, s)] reads (c, r, s) */
+	int64_t D = sh.C * sh.R * sh.S;
+	am = calloc((size_t)(nf * D + K * nf + K), sizeof(double));
+	if (!am) {
+		gos_error(d, loc, "out of memory");
+		goto done;
+	}
+	for (int64_t j = 0; j < mm; j++)
+		for (int64_t s = 0; s < sh.S; s++)
+			for (int64_t cr = 0; cr < sh.C * sh.R; cr++)
+				am[(j * sh.S + s) * D + cr * sh.S + s] = a[j * sh.C * sh.R + cr];
+	gos_synth_map mp = {nf, am, NULL, NULL};
 	if (!*exact) {
-		if (gos_synth_lsq(&sd, features, &ft, (int)nf, NULL, (int)K, ls, "separable", d))
+		if (gos_synth_lsq_map(&sd, &mp, NULL, (int)K, ls, "separable", d))
 			goto done;
 		for (int64_t k = 0; k < K; k++) {
 			for (int64_t t = 0; t < nf; t++)
@@ -208,7 +179,12 @@ int gos_synth_separable_derive(gos_module *m, int ni, int mm, const gos_synth_ca
 			b[k] = (float)ls[nf * K + k];
 		}
 	}
-	if (have && (*err = gos_synth_error(&sd, predict, &ft)) < 0) {
+	double *gd = am + nf * D;
+	for (int64_t i = 0; i < K * nf; i++)
+		gd[i] = g[i];
+	for (int64_t k = 0; k < K; k++)
+		gd[K * nf + k] = b[k];
+	if (have && (*err = gos_synth_error_map(&sd, &mp, gd, gd + K * nf)) < 0) {
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
@@ -241,5 +217,6 @@ done:
 	free(g);
 	free(b);
 	free(ls);
+	free(am);
 	return rc;
 }

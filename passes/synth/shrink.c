@@ -65,12 +65,6 @@ static int params(const gos_module *m, int ni, int mode, int *vals, int max)
 	return 1;
 }
 
-typedef struct fit {
-	const shape *sh;
-	const float *w; /* [K][C][nr][ns] */
-	const float *b; /* [K] */
-} fit;
-
 /* Column of the original patch for kept tap (c, i, j). */
 static int64_t col(const shape *sh, int64_t c, int64_t i, int64_t j)
 {
@@ -85,22 +79,6 @@ static void features(const double *patch, double *f, const void *ctx)
 		for (int64_t i = 0; i < sh->nr; i++)
 			for (int64_t j = 0; j < sh->ns; j++)
 				f[t++] = patch[col(sh, c, i, j)];
-}
-
-static void predict(const double *patch, double *y, const void *ctx)
-{
-	const fit *ft = ctx;
-	const shape *sh = ft->sh;
-	int64_t nf = sh->C * sh->nr * sh->ns;
-	for (int64_t k = 0; k < sh->K; k++) {
-		double acc = ft->b[k];
-		int64_t t = 0;
-		for (int64_t c = 0; c < sh->C; c++)
-			for (int64_t i = 0; i < sh->nr; i++)
-				for (int64_t j = 0; j < sh->ns; j++, t++)
-					acc += (double)ft->w[k * nf + t] * patch[col(sh, c, i, j)];
-		y[k] = acc;
-	}
 }
 
 static int derive(gos_module *m, int ni, int mode, const gos_synth_calib *c, int *exact,
@@ -122,9 +100,10 @@ static int derive(gos_module *m, int ni, int mode, const gos_synth_calib *c, int
 	float *nw = malloc(sizeof(float) * (size_t)(K * nf));
 	float *nb = calloc((size_t)K, sizeof(float));
 	double *a = malloc(sizeof(double) * (size_t)((nf + 1) * K));
+	double *wd = malloc(sizeof(double) * (size_t)((nf + 1) * K));
 	gos_synth_data sd = {0};
 	int rc = -1;
-	if (!nw || !nb || !a) {
+	if (!nw || !nb || !a || !wd) {
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
@@ -166,8 +145,12 @@ static int derive(gos_module *m, int ni, int mode, const gos_synth_calib *c, int
 		}
 	}
 	if (have) {
-		fit ft = {&sh, nw, nb};
-		if ((*err = gos_synth_error(&sd, predict, &ft)) < 0) {
+		gos_synth_map mp = {nf, NULL, features, &sh};
+		for (int64_t i = 0; i < K * nf; i++)
+			wd[i] = nw[i];
+		for (int64_t k = 0; k < K; k++)
+			wd[K * nf + k] = nb[k];
+		if ((*err = gos_synth_error_map(&sd, &mp, wd, wd + K * nf)) < 0) {
 			gos_error(d, loc, "out of memory");
 			goto done;
 		}
@@ -192,6 +175,7 @@ done:
 	free(nw);
 	free(nb);
 	free(a);
+	free(wd);
 	return rc;
 }
 

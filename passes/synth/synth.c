@@ -4,6 +4,7 @@
 #include "passes/synth/synth.h"
 
 #include <lapacke.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,6 +231,171 @@ void gos_synth_patch_row(const gos_node *node, const float *x, const float *y, i
 	int64_t sp = rank > 2 ? p % stride : 0;
 	for (int64_t k = 0; k < K; k++)
 		yk[k] = y[smp * yn + (v[0] * K + k) * stride + sp];
+}
+
+/* Whether index expression root of s is affine: c + sum(v) co[v] var_v
+ * (co[GOS_MAX_VARS], added to; scaled by f). */
+static int ix_affine(const gos_stmt *s, int root, int64_t f, int64_t *c, int64_t *co, int depth)
+{
+	if (root < 0 || root >= s->n_ix || depth > 64)
+		return 0;
+	const gos_ix *x = &s->ix[root];
+	switch (x->op) {
+	case GOS_IX_CONST:
+		*c += f * x->k;
+		return 1;
+	case GOS_IX_VAR:
+		if (x->k < 0 || x->k >= GOS_MAX_VARS)
+			return 0;
+		co[x->k] += f;
+		return 1;
+	case GOS_IX_ADD:
+		return ix_affine(s, x->a, f, c, co, depth + 1) && ix_affine(s, x->b, f, c, co, depth + 1);
+	case GOS_IX_SUB:
+		return ix_affine(s, x->a, f, c, co, depth + 1) && ix_affine(s, x->b, -f, c, co, depth + 1);
+	case GOS_IX_MUL: {
+		/* one side constant: evaluate it (no variable) and scale the other */
+		int side[2] = {x->a, x->b};
+		for (int t = 0; t < 2; t++) {
+			int64_t kc = 0, kco[GOS_MAX_VARS] = {0};
+			if (!ix_affine(s, side[t], 1, &kc, kco, depth + 1))
+				continue;
+			int any = 0;
+			for (int v = 0; v < GOS_MAX_VARS; v++)
+				any |= kco[v] != 0;
+			if (!any)
+				return ix_affine(s, side[1 - t], f * kc, c, co, depth + 1);
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+int gos_synth_plan_init(gos_synth_plan *pl, const gos_node *node, int64_t D)
+{
+	memset(pl, 0, sizeof *pl);
+	const gos_stmt *s = &node->stmts[0];
+	const gos_buf *xb = &node->bufs[0], *yb = &node->bufs[node->n_in];
+	const gos_ins *lx = &s->ins[0];
+	pl->node = node;
+	pl->D = D;
+	pl->xr = xb->rank;
+	pl->yr = yb->rank;
+	pl->K = yb->shape[1];
+	pl->xn = gos_numel(xb->rank, xb->shape);
+	pl->yn = gos_numel(yb->rank, yb->shape);
+	pl->pos = pl->yn / pl->K;
+	pl->pad = lx->has_pad ? lx->f : 0.0;
+	int rank = yb->rank, nv = rank + s->n_red;
+	if (nv > GOS_MAX_VARS || xb->rank > GOS_MAX_RANK || rank > GOS_MAX_RANK)
+		return 0;
+	int64_t red[GOS_MAX_RANK][GOS_MAX_VARS];
+	for (int a = 0; a < xb->rank; a++) {
+		int64_t co[GOS_MAX_VARS] = {0};
+		if (!ix_affine(s, lx->idx[a], 1, &pl->c0[a], co, 0))
+			return 0;
+		for (int v = nv; v < GOS_MAX_VARS; v++)
+			if (co[v])
+				return 0;
+		if (co[1])
+			return 0; /* X never depends on the output channel */
+		for (int dd = 0; dd < rank; dd++)
+			pl->co[a][dd] = co[dd];
+		for (int j = 0; j < s->n_red; j++)
+			red[a][j] = co[rank + j];
+	}
+	pl->cix = malloc(sizeof(int64_t) * (size_t)(xb->rank * D + 1));
+	pl->coff = malloc(sizeof(int64_t) * (size_t)(D + 1));
+	if (!pl->cix || !pl->coff) {
+		gos_synth_plan_free(pl);
+		return -1;
+	}
+	for (int a = 0; a < xb->rank; a++)
+		pl->lo[a] = INT64_MAX, pl->hi[a] = INT64_MIN;
+	int64_t v[GOS_MAX_VARS];
+	for (int64_t col = 0; col < D; col++) {
+		int64_t c = col;
+		for (int j = s->n_red - 1; j >= 0; j--) {
+			v[j] = c % s->red_extent[j];
+			c /= s->red_extent[j];
+		}
+		int64_t off = 0;
+		for (int a = 0; a < xb->rank; a++) {
+			int64_t i = 0;
+			for (int j = 0; j < s->n_red; j++)
+				i += red[a][j] * v[j];
+			pl->cix[a * D + col] = i;
+			pl->lo[a] = i < pl->lo[a] ? i : pl->lo[a];
+			pl->hi[a] = i > pl->hi[a] ? i : pl->hi[a];
+			off = off * xb->shape[a] + i;
+		}
+		pl->coff[col] = off;
+	}
+	pl->affine = 1;
+	return 0;
+}
+
+void gos_synth_plan_free(gos_synth_plan *pl)
+{
+	free(pl->cix);
+	free(pl->coff);
+	memset(pl, 0, sizeof *pl);
+}
+
+void gos_synth_plan_row(const gos_synth_plan *pl, const float *x, const float *y, int64_t g,
+                        double *patch, double *yk)
+{
+	if (!pl->affine) {
+		gos_synth_patch_row(pl->node, x, y, g, pl->D, patch, yk);
+		return;
+	}
+	const gos_node *node = pl->node;
+	const gos_buf *xb = &node->bufs[0], *yb = &node->bufs[node->n_in];
+	int rank = pl->yr, xr = pl->xr;
+	int64_t D = pl->D, K = pl->K, smp = g / pl->pos, p = g % pl->pos, v[GOS_MAX_RANK];
+	int64_t rem = p;
+	for (int dd = rank - 1; dd >= 0; dd--) {
+		if (dd == 1) {
+			v[1] = 0;
+			continue;
+		}
+		v[dd] = rem % yb->shape[dd];
+		rem /= yb->shape[dd];
+	}
+	int64_t base[GOS_MAX_RANK], boff = 0;
+	int edge[GOS_MAX_RANK], ne = 0; /* the dimensions some column leaves */
+	for (int a = 0; a < xr; a++) {
+		int64_t b = pl->c0[a];
+		for (int dd = 0; dd < rank; dd++)
+			b += pl->co[a][dd] * v[dd];
+		base[a] = b;
+		boff = boff * xb->shape[a] + b;
+		if (b + pl->lo[a] < 0 || b + pl->hi[a] >= xb->shape[a])
+			edge[ne++] = a;
+	}
+	const float *xs = x + smp * pl->xn; /* (xs + boff may lie outside X) */
+	if (!ne) {
+		for (int64_t col = 0; col < D; col++)
+			patch[col] = xs[boff + pl->coff[col]];
+	} else {
+		for (int64_t col = 0; col < D; col++) {
+			int in = 1;
+			for (int e = 0; e < ne && in; e++) {
+				int a = edge[e];
+				int64_t i = base[a] + pl->cix[a * D + col];
+				in = i >= 0 && i < xb->shape[a];
+			}
+			patch[col] = in ? xs[boff + pl->coff[col]] : pl->pad;
+		}
+	}
+	int64_t stride = 1;
+	for (int dd = 2; dd < rank; dd++)
+		stride *= yb->shape[dd];
+	int64_t sp = rank > 2 ? p % stride : 0;
+	for (int64_t k = 0; k < K; k++)
+		yk[k] = y[smp * pl->yn + (v[0] * K + k) * stride + sp];
 }
 
 int gos_synth_conv_geometry(const gos_module *m, int ni, double stride[2], double pad[4],

@@ -200,6 +200,34 @@ int64_t gos_synth_ix_eval(const gos_stmt *s, int root, const int64_t *v);
 void gos_synth_patch_row(const gos_node *node, const float *x, const float *y, int64_t g,
                          int64_t D, double *patch, double *yk);
 
+/* A precomputed gos_synth_patch_row for one contraction node: when
+ * every index expression of its X load is affine in the variables
+ * (CONST, VAR, ADD, SUB, MUL by a constant), X's index in dimension a at
+ * column col of output position g is base_a(g) + cix[a][col], so a row
+ * is one gather (and, at the borders, a range test per column). Other
+ * index expressions take the generic path. The rows are the same. */
+typedef struct gos_synth_plan {
+	const gos_node *node;
+	int64_t D;
+	int affine;                   /* 0: gos_synth_patch_row */
+	int xr, yr;                   /* ranks of X and Y */
+	int64_t xn, yn, K, pos;       /* elements of X, of Y per sample; positions */
+	int64_t c0[GOS_MAX_RANK];     /* X dim a: constant term */
+	int64_t co[GOS_MAX_RANK][GOS_MAX_RANK]; /* coefficient of output variable */
+	int64_t lo[GOS_MAX_RANK], hi[GOS_MAX_RANK]; /* min / max of cix[a][..] */
+	int64_t *cix;                 /* [xr][D] the reduction variables' part */
+	int64_t *coff;                /* [D] cix flattened with X's strides */
+	double pad;                   /* value outside X */
+} gos_synth_plan;
+
+/* Fills pl for contraction node `node` (which must outlive it). Returns
+ * 0 or -1 (out of memory). Free with gos_synth_plan_free. */
+int gos_synth_plan_init(gos_synth_plan *pl, const gos_node *node, int64_t D);
+void gos_synth_plan_free(gos_synth_plan *pl);
+/* gos_synth_patch_row through pl (equal results). */
+void gos_synth_plan_row(const gos_synth_plan *pl, const float *x, const float *y, int64_t g,
+                        double *patch, double *yk);
+
 /* What fitted rules of a contraction node work from: its input and
  * result recorded on the calibration batch (passes/synth/fit.c). */
 typedef struct gos_synth_data {
@@ -208,7 +236,11 @@ typedef struct gos_synth_data {
 	int xown, yown;         /* whether gos_synth_data_free frees them */
 	int64_t total;          /* output positions: c->n * batch * spatial */
 	int64_t D, K;           /* reduction size, output channels */
+	gos_synth_plan plan;    /* how rows are gathered */
 } gos_synth_data;
+
+/* Output position g of sd: patch[D] and yk[K] (gos_synth_patch_row). */
+void gos_synth_data_row(const gos_synth_data *sd, int64_t g, double *patch, double *yk);
 
 /* Records (or finds in c->acts) what node ni of m needs; needs c->n > 0
  * and a contraction (gos_synth_contraction_of). Returns 0 or -1. */
@@ -225,6 +257,15 @@ typedef void (*gos_synth_pred)(const double *patch, double *y, const void *ctx);
  * (descending): those above max(rows, cols) * 2^-23 * sv[0]. */
 int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t cols);
 
+/* Least squares with a constant: a[(nf + 1) x nk] (row-major, the
+ * constant's row last) minimises ||f a[0..nf) + 1 a[nf] - y|| for f
+ * rows x nf and y rows x nk (row-major; both are overwritten). Solved
+ * through the normal equations of the centred problem (cblas_dsyrk,
+ * LAPACKE_dposv) with a ridge of 1e-12 of the mean feature energy, so a
+ * rank-deficient f (a feature constant on the batch, a channel that never
+ * fires) gets finite, minimum-norm-like coefficients, never a failure.
+ * Returns 0, or -1 when out of memory. */
+int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double *a);
 /* Least squares over up to GOS_SYNTH_FIT_ROWS positions: outputs
  * ks[0..nk) (channel numbers) from nf features plus a constant. a gets
  * (nf + 1) x nk coefficients, row-major, the constant's row last.
@@ -234,6 +275,24 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
 /* Relative MSE ||pred - Y||^2 / ||Y||^2 over every output position of
  * the batch, or -1 when out of memory. */
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx);
+
+/* Features of a position in blocks of positions: f = (float)(a . patch)
+ * (cblas_dgemm; a stage whose result is stored in float) when a is
+ * given, else feat(patch) when given, else the patch itself (nf = D). */
+typedef struct gos_synth_map {
+	int64_t nf;              /* features per position */
+	const double *a;         /* [nf][D] or NULL */
+	gos_synth_feat feat;     /* used when a is NULL; NULL: the patch */
+	const void *ctx;         /* feat's */
+} gos_synth_map;
+/* gos_synth_lsq from mp's features. */
+int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const int *ks, int nk,
+                      double *a, const char *what, gos_diags *d);
+/* gos_synth_error of the linear prediction y = b + w . f (w [K][nf]
+ * row-major; b [K] or NULL: 0) from mp's features f, in blocks of
+ * positions with cblas_dgemm. */
+double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, const double *w,
+                           const double *b);
 
 /* The node's numeric attribute `name` (n values expanded to want: one
  * value repeats), or dflt when absent. Fills out[want]. */

@@ -3,7 +3,7 @@
  * operator shapes: strided, padded, dilated convolutions, conv1d, dense),
  * fitted candidates (error falls with the rank; the reported error is what
  * the candidate's outputs show when measured independently), host code
- * of candidates, and bad requests. */
+ * of candidates, rank-deficient fits, and bad requests. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -445,6 +445,85 @@ static void test_fitted_rules(void **state)
 	}
 }
 
+/* The node writing value `name` of m. */
+static int node_writing(const gos_module *m, const char *name)
+{
+	for (int i = 0; i < m->n_node; i++)
+		if (m->nodes[i].n_out > 0 && !strcmp(m->vals[m->nodes[i].out[0]].name, name))
+			return i;
+	fail_msg("no node writes '%s'", name);
+	return -1;
+}
+
+/* Rank-deficient least squares: gos_synth_solve on features with a zero
+ * column, a duplicated column and a constant column fits y exactly with
+ * finite coefficients near the minimum-norm ones; and a ReLU channel that never fires
+ * (its producer's filters zero, its bias negative) leaves the reader's
+ * fitted candidates listed, each with an error in [0, 1), where a
+ * QR solve (LAPACKE_dgels) failed and with it the whole list. */
+static void test_rank_deficient(void **state)
+{
+	(void)state;
+	enum { ROWS = 300, NF = 4 };
+	double *f = malloc(sizeof(double) * ROWS * NF), *y = malloc(sizeof(double) * ROWS);
+	double a[NF + 1];
+	gos_rng g;
+	gos_rng_seed(&g, 3);
+	for (int i = 0; i < ROWS; i++) {
+		double u = gos_rng_normal(&g);
+		f[i * NF + 0] = u, f[i * NF + 1] = 0, f[i * NF + 2] = u, f[i * NF + 3] = 5;
+		y[i] = 2 * u + 3;
+	}
+	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, a), 0);
+	/* the duplicated pair shares 2 about evenly (the ridge against rounding) */
+	assert_true(fabs(a[0] + a[2] - 2) < 1e-6 && fabs(a[0] - a[2]) < 1e-2);
+	assert_true(fabs(a[1]) < 1e-9 && fabs(a[3]) < 1e-9);
+	assert_true(fabs(a[4] - 3) < 1e-6);
+	free(f);
+	free(y);
+
+	gos_module *m = load_text("model dead {\n  input x: f32[1, 3, 8, 8];\n  weights seed 4;\n"
+	                          "  a = conv2d(x, param[4, 3, 3, 3], param[4]; pad = 1);\n"
+	                          "  r = relu(a);\n"
+	                          "  h = conv2d(r, param[6, 4, 3, 3], param[6]; pad = 1);\n"
+	                          "  output y = h;\n}\n");
+	const gos_node *an = &m->nodes[node_writing(m, "a")];
+	gos_value *w = &m->vals[an->in[1]], *b = &m->vals[an->in[2]];
+	assert_non_null(w->data);
+	assert_non_null(b->data);
+	w->init = b->init = GOS_INIT_DATA;
+	int64_t per = gos_numel(w->rank, w->shape) / w->shape[0];
+	for (int64_t q = 0; q < per; q++)
+		w->data[q] = 0; /* channel 0 of a: 0 + bias */
+	b->data[0] = -1; /* never fires */
+	int hi = node_writing(m, "y"); /* h, the output */
+	int64_t numel = input_numel(m), n = 4;
+	float *x = random_inputs(n, numel, 21);
+	const float *in[1] = {x};
+	gos_synth_calib c = {n, in, NULL};
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_synth_cand *v;
+	int k = gos_synth_list(m, hi, &c, &v, &d);
+	if (k < 5) {
+		gos_diags_render(&d, stderr);
+		fail_msg("dead channel: %d candidates", k);
+	}
+	int fitted = 0;
+	for (int i = 0; i < k; i++) {
+		if (!v[i].rule->fitted)
+			continue;
+		fitted++;
+		if (!(v[i].err >= 0 && v[i].err < 1))
+			fail_msg("%s: error %g", v[i].name, v[i].err);
+	}
+	assert_true(fitted >= 5);
+	free(v);
+	free(x);
+	gos_diags_free(&d);
+	gos_module_free(m);
+}
+
 /* Bad requests: unknown node (with a suggestion), unknown rule, a rule
  * that does not apply, a rank out of range, a fitted rank without data,
  * a malformed spec. Each is an error; nothing is returned. */
@@ -488,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_lowrank_fitted),
 		cmocka_unit_test(test_exact_rules),
 		cmocka_unit_test(test_fitted_rules),
+		cmocka_unit_test(test_rank_deficient),
 		cmocka_unit_test(test_bad_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
