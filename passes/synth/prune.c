@@ -30,9 +30,9 @@ int gos_synth_prune_params(const gos_module *m, int ni, int *vals, int max)
 	int64_t C, per;
 	if (!gos_synth_chan_of(m, ni, &cv, &C, &per) || C < 2)
 		return 0;
-	static const double frac[] = {0.5, 0.25, 0.75};
+	static const double frac[] = {0.5, 0.25, 0.75, 0.375};
 	int n = 0;
-	for (int i = 0; i < 3 && n < max; i++) {
+	for (int i = 0; i < 4 && n < max; i++) {
 		int64_t c = (int64_t)(frac[i] * (double)C);
 		if (c >= 8)
 			c -= c % 8; /* whole vector blocks of channels */

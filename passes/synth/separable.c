@@ -87,8 +87,8 @@ int gos_synth_separable_params(const gos_module *m, int ni, int *vals, int max)
 			vals[n++] = (int)r0; /* exact */
 		free(u), free(sv), free(vt);
 	}
-	static const double ratio[] = {0.5, 0.25};
-	for (int i = 0; i < 2 && n < max; i++) {
+	static const double ratio[] = {0.5, 0.25, 0.375};
+	for (int i = 0; i < 3 && n < max; i++) {
 		int64_t mm = (int64_t)(ratio[i] * full / pair_macs(&sh, 1));
 		if (mm >= 16)
 			mm -= mm % 8; /* whole vector blocks of channels */
