@@ -133,7 +133,7 @@ int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_cal
 			*err = gos_synth_error_map(&sd, &mp, wd, wd + K * C);
 		}
 		free(wd);
-		if (!wd || *err < 0) {
+		if (*err < 0) { /* out of memory (*err is still -1 without wd) */
 			gos_error(d, loc, "out of memory");
 			goto done;
 		}

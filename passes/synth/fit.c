@@ -1,6 +1,8 @@
 /* fit.c -- what the fitted rules share (synth.h): the node's recorded
- * input and output, least squares from per-position features
- * (normal equations of the centred problem: cblas_dsyrk, LAPACKE_dposv), the reconstruction error over the whole batch. */
+ * input and output (patches gathered through gos_synth_plan), least
+ * squares from per-position features (gos_synth_solve: the centred normal
+ * equations, cblas_dsyrk and LAPACKE_dposv), the reconstruction error
+ * over the whole batch (blocks of positions, cblas_dgemm). */
 #include "passes/synth/synth.h"
 
 #include <cblas.h>

@@ -123,7 +123,7 @@ int gos_synth_grouped_derive(gos_module *m, int ni, int g, const gos_synth_calib
 			*err = gos_synth_error_map(&sd, &mp, wd, wd + K * full);
 		}
 		free(wd);
-		if (!wd || *err < 0) {
+		if (*err < 0) { /* out of memory (*err is still -1 without wd) */
 			gos_error(d, loc, "out of memory");
 			goto done;
 		}

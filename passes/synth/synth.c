@@ -3,6 +3,7 @@
  * node's structure, splicing new nodes in, calibration captures). */
 #include "passes/synth/synth.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -578,8 +579,8 @@ static gos_module *derive_one(const gos_module *m, int ni, const gos_synth_rule 
 	return cm;
 }
 
-int gos_synth_list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_synth_cand **out,
-                   gos_diags *d)
+static int list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_synth_cand **out,
+                gos_diags *d)
 {
 	*out = NULL;
 	gos_module *m = gos_module_clone(m0);
@@ -665,8 +666,8 @@ int gos_synth_list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_s
 	return n;
 }
 
-gos_module *gos_synth_apply(const gos_module *m0, const char *spec, const gos_synth_calib *c,
-                            gos_diags *d)
+static gos_module *apply(const gos_module *m0, const char *spec, const gos_synth_calib *c,
+                         gos_diags *d)
 {
 	gos_loc loc = {m0->name, 0, 0};
 	gos_module *m = gos_module_clone(m0);
@@ -742,5 +743,31 @@ gos_module *gos_synth_apply(const gos_module *m0, const char *spec, const gos_sy
 	}
 	if (m) /* the result owns its name */
 		m->name = gos_arena_printf(m->arena, "%s", m0->name);
+	return m;
+}
+
+/* The fits' BLAS calls are many and mid-sized (blocks of positions, Gram
+ * matrices of a few hundred features): OpenBLAS's threads spend more time
+ * spinning for work (sched_yield) than they save, more so on a loaded
+ * machine (docs/synthesis.md, "Speed of fitting"). Listing and applying
+ * run BLAS on one thread and restore the caller's setting (so they must
+ * not run concurrently with other OpenBLAS users that change it). */
+int gos_synth_list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_synth_cand **out,
+                   gos_diags *d)
+{
+	int nt = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	int n = list(m0, ni, c, out, d);
+	openblas_set_num_threads(nt);
+	return n;
+}
+
+gos_module *gos_synth_apply(const gos_module *m0, const char *spec, const gos_synth_calib *c,
+                            gos_diags *d)
+{
+	int nt = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	gos_module *m = apply(m0, spec, c, d);
+	openblas_set_num_threads(nt);
 	return m;
 }
