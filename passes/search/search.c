@@ -267,7 +267,7 @@ typedef struct batch {
 } batch;
 
 typedef struct final_rec {
-	gos_search_rec ind, cor;
+	gos_search_rec cor; /* the sequentially refitted build */
 } final_rec;
 
 static batch *cur_batch(gos_search_ctx *c);
@@ -294,19 +294,16 @@ static int job_final(void *ctx, int j, void *out)
 	gos_search_ctx *c = ctx;
 	final_rec *fr = out;
 	const batch *b = cur_batch(c);
-	for (int k = 0; k < 2; k++) {
-		gos_search_rec *rec = k ? &fr->cor : &fr->ind;
-		gos_diags tmp;
-		gos_diags_init(&tmp);
-		gos_module *cm = gos_search_build(c, b->g[j], k, &tmp);
-		if (!cm || gos_search_score(c, cm, b->eval, rec, &tmp)) {
-			memset(rec, 0, sizeof *rec);
-			rec->top1 = NAN;
-		}
-		gos_module_free(cm);
-		gos_diags_free(&tmp);
-		stamp(c, &rec->elapsed, &rec->stop);
+	gos_diags tmp;
+	gos_diags_init(&tmp);
+	gos_module *cm = gos_search_build(c, b->g[j], 1, &tmp);
+	if (!cm || gos_search_score(c, cm, b->eval, &fr->cor, &tmp)) {
+		memset(&fr->cor, 0, sizeof fr->cor);
+		fr->cor.top1 = NAN;
 	}
+	gos_module_free(cm);
+	gos_diags_free(&tmp);
+	stamp(c, &fr->cor.elapsed, &fr->cor.stop);
 	return 0;
 }
 
@@ -495,7 +492,7 @@ static int time_left(const gos_search_ctx *c, double round_s)
 	const gos_search_opts *o = c->o;
 	if (c->stopped || (o->max_evals > 0 && c->r->evals >= o->max_evals))
 		return 0;
-	double reserve = 0.2 * o->budget_s;
+	double reserve = 0.25 * o->budget_s;
 	return c->clock + round_s < o->budget_s - reserve;
 }
 
@@ -713,9 +710,12 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 	return rc;
 }
 
-/* The final checks: front members (spread along latency, within a margin
- * of the proxy) rebuilt both ways and measured; the fastest within
- * max_drop is chosen. */
+/* The final checks: front members (spread along latency, not ruled out
+ * by the proxy batch) rebuilt with sequential error correction and
+ * measured on eval, fastest first; the first within max_drop is chosen
+ * (so the slower ones need no check). With a latency target, members
+ * that meet it come first, most accurate by the proxy first. A check
+ * starts only when the last one's duration still fits the budget. */
 static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d)
 {
 	const gos_search_opts *o = c->o;
@@ -725,9 +725,11 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	int *rank = malloc(sizeof *rank * (size_t)(n + 1));
 	double *crowd = malloc(sizeof *crowd * (size_t)(n + 1));
 	int *fr = malloc(sizeof *fr * (size_t)(n + 1));
+	int *pick = malloc(sizeof *pick * (size_t)(n + 1));
 	batch *b = cur_batch(c);
 	int rc = -1, nf = 0;
-	if (!f || !rank || !crowd || !fr)
+	b->g = calloc(2, sizeof *b->g);
+	if (!f || !rank || !crowd || !fr || !pick || !b->g)
 		goto done;
 	for (int i = 0; i < n; i++)
 		objectives(c, &r->cand[i], &f[2 * i]);
@@ -736,7 +738,6 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	for (int i = 0; i < n; i++)
 		if (rank[i] == 0 && r->cand[i].ok) {
 			r->cand[i].front = 1;
-			/* worth measuring: the proxy batch does not already rule it out */
 			if (r->cand[i].agree >= 100 - 3 * o->max_drop - 1)
 				fr[nf++] = i;
 		}
@@ -747,69 +748,58 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 			fr[q - 1] = t;
 		}
 	int nk = nf < o->final_checks ? nf : o->final_checks;
-	int *pick = malloc(sizeof *pick * (size_t)(nk + 1));
-	b->g = calloc((size_t)nk + 1, sizeof *b->g);
-	final_rec *rec = calloc((size_t)nk + 1, sizeof *rec);
-	if (!pick || !b->g || !rec) {
-		free(pick);
-		free(rec);
-		goto done;
-	}
-	for (int k = 0; k < nk; k++) {
+	for (int k = 0; k < nk; k++)
 		pick[k] = fr[nk == nf || nk < 2 ? k : (int)((double)k * (nf - 1) / (nk - 1) + 0.5)];
-		memcpy(b->g[k], r->cand[pick[k]].g, sizeof b->g[k]);
-	}
-	b->n = nk;
-	b->eval = eval;
-	r->chosen = -1;
-	if (eval) {
-		if (run_map(c, nk, sizeof *rec, job_final, rec)) {
-			free(pick);
-			free(rec);
-			goto done;
-		}
-		for (int k = 0; k < nk; k++) {
-			gos_search_cand *kc = &r->cand[pick[k]];
-			observe(c, rec[k].cor.elapsed, 0);
-			int cor = rec[k].cor.ok && (!rec[k].ind.ok || rec[k].cor.top1 > rec[k].ind.top1);
-			kc->top1 = cor ? rec[k].cor.top1 : rec[k].ind.top1;
-			kc->corrected = cor;
-			if (cor) { /* the rebuilt one is what would be shipped */
-				kc->ms = rec[k].cor.ms;
-				kc->flops = rec[k].cor.flops;
-				kc->params = rec[k].cor.params;
-			}
-			if (isfinite(kc->top1) && r->base_top1 - kc->top1 <= o->max_drop &&
-			    (r->chosen < 0 || kc->ms < r->cand[r->chosen].ms))
-				r->chosen = pick[k];
-		}
-	} else {
-		for (int k = 0; k < nk; k++) {
-			gos_search_cand *kc = &r->cand[pick[k]];
-			if (100 - kc->agree <= o->max_drop && (r->chosen < 0 || kc->ms < r->cand[r->chosen].ms))
-				r->chosen = pick[k];
-		}
-	}
-	/* with a latency target: the most accurate that meets it, if any */
 	double thr = o->latency_ms > 0 ? o->latency_ms : o->speedup > 0 ? r->base_ms / o->speedup : 0;
-	if (thr > 0) {
-		int best = -1;
-		for (int k = 0; k < nk; k++) {
-			const gos_search_cand *kc = &r->cand[pick[k]];
-			double acc = eval ? kc->top1 : kc->agree;
-			double bacc = best < 0 ? -1 : eval ? r->cand[best].top1 : r->cand[best].agree;
-			if (kc->ms <= thr && isfinite(acc) && acc > bacc)
-				best = pick[k];
+	if (thr > 0) /* those meeting the target first, the most accurate (proxy) of them first */
+		for (int a = 1; a < nk; a++)
+			for (int q = a; q > 0; q--) {
+				const gos_search_cand *x = &r->cand[pick[q]], *y = &r->cand[pick[q - 1]];
+				int xm = x->ms <= thr, ym = y->ms <= thr;
+				if (xm > ym || (xm && ym && x->proxy < y->proxy)) {
+					int t = pick[q];
+					pick[q] = pick[q - 1];
+					pick[q - 1] = t;
+				} else
+					break;
+			}
+	r->chosen = -1;
+	b->eval = eval;
+	double last = 0;
+	for (int k = 0; k < nk && r->chosen < 0; k++) {
+		gos_search_cand *kc = &r->cand[pick[k]];
+		if (!eval) {
+			if (100 - kc->agree <= o->max_drop)
+				r->chosen = pick[k];
+			continue;
 		}
-		if (best >= 0 && (r->chosen < 0 || r->cand[r->chosen].ms > thr))
-			r->chosen = best;
+		if (k > 0 && (c->stopped || c->clock + last > o->budget_s)) {
+			r->interrupted = 1;
+			break;
+		}
+		double t_start = c->clock;
+		final_rec rec;
+		memcpy(b->g[0], kc->g, sizeof b->g[0]);
+		b->n = 1;
+		if (run_map(c, 1, sizeof rec, job_final, &rec))
+			goto done;
+		observe(c, rec.cor.elapsed, rec.cor.stop);
+		last = c->clock - t_start;
+		if (!rec.cor.ok)
+			continue;
+		kc->top1 = rec.cor.top1;
+		kc->corrected = 1;
+		kc->ms = rec.cor.ms;
+		kc->flops = rec.cor.flops;
+		kc->params = rec.cor.params;
+		if (r->base_top1 - kc->top1 <= o->max_drop)
+			r->chosen = pick[k];
+		report_progress(c, "final");
 	}
-	free(pick);
-	free(rec);
 	rc = 0;
 	if (r->chosen >= 0) {
 		gos_search_cand *kc = &r->cand[r->chosen];
-		r->adapted = gos_search_build(c, kc->g, kc->corrected, d);
+		r->adapted = gos_search_build(c, kc->g, eval ? 1 : 0, d);
 		r->chosen_top1 = kc->top1;
 		rc = r->adapted ? 0 : -1;
 	} else {
@@ -828,6 +818,7 @@ done:
 	free(rank);
 	free(crowd);
 	free(fr);
+	free(pick);
 	free(b->g);
 	b->g = NULL;
 	return rc;
@@ -962,7 +953,7 @@ int gos_search_run(const gos_module *m, const gos_dataset *calib, const gos_data
 	}
 	if (search_loop(c, d))
 		goto done;
-	r->interrupted = c->stopped || c->clock >= opts->budget_s * 0.8;
+	r->interrupted = c->stopped || c->clock >= opts->budget_s * 0.75;
 	/* the original on the evaluation data (the reference for max_drop) */
 	if (eval) {
 		gos_engine_opts eo = {"host", opts->threads, -1};
