@@ -52,13 +52,22 @@ static void add(gos_diags *d, gos_severity sev, gos_loc loc, const char *fmt,
 	va_list ap2;
 	va_copy(ap2, ap);
 	int n = vsnprintf(NULL, 0, fmt, ap);
-	char *msg = malloc(n > 0 ? (size_t)n + 1 : 1);
+	if (n < 0)
+		n = 0;
+	/* the file name is copied after the message: callers may pass names
+	 * that live shorter than the list (a buffer on their stack) */
+	size_t fl = loc.file ? strlen(loc.file) + 1 : 0;
+	char *msg = malloc((size_t)n + 1 + fl);
 	if (!msg) {
 		va_end(ap2);
 		return;
 	}
 	vsnprintf(msg, (size_t)n + 1, fmt, ap2);
 	va_end(ap2);
+	if (loc.file) {
+		memcpy(msg + n + 1, loc.file, fl);
+		loc.file = msg + n + 1;
+	}
 	d->v[d->n++] = (gos_diag){sev, loc, msg};
 }
 
