@@ -549,14 +549,17 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 				}
 			}
 		} else if (gen < 0 || o->strategy == GOS_SEARCH_RANDOM) {
-			/* the original, uniform levels and random genomes */
+			/* NSGA-II starts from the original and the uniform ladder (so
+			 * its front is never below uniform compression's), the rest
+			 * random; random search from random genomes only */
+			int lv = 1;
 			for (int tries = 0; b->n < want && tries < 50 * want; tries++) {
 				unsigned char g[GOS_SEARCH_MAX_NODES] = {0};
 				int k0 = b->n;
-				if (o->strategy == GOS_SEARCH_RANDOM || k0 > 4)
+				if (o->strategy == GOS_SEARCH_RANDOM || lv >= np)
 					random_genome(c, &rng, g);
 				else if (k0 > 0)
-					uniform_genome(c, 1.0 - 0.2 * k0, g);
+					uniform_genome(c, 1.0 - (double)lv++ / np, g);
 				if (o->strategy == GOS_SEARCH_RANDOM && r->n_cand == 0 && k0 == 0)
 					memset(g, 0, sizeof g);
 				if (find_cand(r, g) >= 0)
