@@ -713,12 +713,13 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 	return rc;
 }
 
-/* The final checks: front members (spread along latency, not ruled out
- * by the proxy batch) rebuilt with sequential error correction and
- * measured on eval, fastest first; the first within max_drop is chosen
- * (so the slower ones need no check). With a latency target, members
- * that meet it come first, most accurate by the proxy first. A check
- * starts only when the last one's duration still fits the budget. */
+/* The final checks: front members not ruled out by the proxy batch,
+ * rebuilt with sequential error correction and measured on eval; the
+ * fastest within max_drop found by bisection along latency is chosen.
+ * With a latency target, up to final_checks members spread over latency,
+ * those meeting it first, most accurate by the proxy first; the first
+ * within max_drop is chosen. A check starts only when the last one's
+ * duration still fits the budget. */
 static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d)
 {
 	const gos_search_opts *o = c->o;
@@ -750,10 +751,12 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 			fr[q] = fr[q - 1];
 			fr[q - 1] = t;
 		}
-	int nk = nf < o->final_checks ? nf : o->final_checks;
+	double thr = o->latency_ms > 0 ? o->latency_ms : o->speedup > 0 ? r->base_ms / o->speedup : 0;
+	/* bisection (below) needs every member; checking in order, the
+	 * final_checks members spread over latency */
+	int nk = thr > 0 && nf > o->final_checks ? o->final_checks : nf;
 	for (int k = 0; k < nk; k++)
 		pick[k] = fr[nk == nf || nk < 2 ? k : (int)((double)k * (nf - 1) / (nk - 1) + 0.5)];
-	double thr = o->latency_ms > 0 ? o->latency_ms : o->speedup > 0 ? r->base_ms / o->speedup : 0;
 	if (thr > 0) /* those meeting the target first, the most accurate (proxy) of them first */
 		for (int a = 1; a < nk; a++)
 			for (int q = a; q > 0; q--) {
@@ -769,35 +772,54 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	r->chosen = -1;
 	b->eval = eval;
 	double last = 0;
-	for (int k = 0; k < nk && r->chosen < 0; k++) {
+	/* Without a latency target the members are checked by bisection along
+	 * latency: the drop grows, roughly, with the speedup, so the fastest
+	 * member within max_drop is found in log2(nk) checks (lo..hi: the
+	 * members still open, fastest first; a pass moves hi below it, a
+	 * failure lo above it). With a target, in the order above. */
+	int lo = 0, hi = nk - 1, checks = 0;
+	while (lo <= hi) {
+		int k = thr > 0 || !eval ? lo : (lo + hi) / 2;
 		gos_search_cand *kc = &r->cand[pick[k]];
+		int pass;
 		if (!eval) {
-			if (100 - kc->agree <= o->max_drop)
+			pass = 100 - kc->agree <= o->max_drop;
+		} else {
+			if (checks > 0 && (c->stopped || c->clock + last > o->budget_s)) {
+				r->interrupted = 1;
+				break;
+			}
+			double t_start = c->clock;
+			final_rec rec;
+			memcpy(b->g[0], kc->g, sizeof b->g[0]);
+			b->n = 1;
+			if (run_map(c, 1, sizeof rec, job_final, &rec))
+				goto done;
+			observe(c, rec.cor.elapsed, rec.cor.stop);
+			last = c->clock - t_start;
+			checks++;
+			pass = rec.cor.ok && r->base_top1 - rec.cor.top1 <= o->max_drop;
+			if (rec.cor.ok) {
+				kc->top1 = rec.cor.top1;
+				kc->corrected = 1;
+				kc->ms = rec.cor.ms;
+				kc->flops = rec.cor.flops;
+				kc->params = rec.cor.params;
+			}
+			report_progress(c, "final");
+		}
+		if (thr > 0 || !eval) {
+			if (pass) {
 				r->chosen = pick[k];
-			continue;
-		}
-		if (k > 0 && (c->stopped || c->clock + last > o->budget_s)) {
-			r->interrupted = 1;
-			break;
-		}
-		double t_start = c->clock;
-		final_rec rec;
-		memcpy(b->g[0], kc->g, sizeof b->g[0]);
-		b->n = 1;
-		if (run_map(c, 1, sizeof rec, job_final, &rec))
-			goto done;
-		observe(c, rec.cor.elapsed, rec.cor.stop);
-		last = c->clock - t_start;
-		if (!rec.cor.ok)
-			continue;
-		kc->top1 = rec.cor.top1;
-		kc->corrected = 1;
-		kc->ms = rec.cor.ms;
-		kc->flops = rec.cor.flops;
-		kc->params = rec.cor.params;
-		if (r->base_top1 - kc->top1 <= o->max_drop)
+				break;
+			}
+			lo++;
+		} else if (pass) {
 			r->chosen = pick[k];
-		report_progress(c, "final");
+			hi = k - 1;
+		} else {
+			lo = k + 1;
+		}
 	}
 	rc = 0;
 	if (r->chosen >= 0) {

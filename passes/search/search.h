@@ -79,7 +79,7 @@ typedef struct gos_search_opts {
 	int max_nodes;             /* heavy nodes searched (default 16) */
 	int max_cands;             /* candidates kept per node (default 8) */
 	int pop;                   /* NSGA-II population (default 24) */
-	int final_checks;          /* front members measured at the end (default 6) */
+	int final_checks;          /* with a latency target: front members measured at the end (default 6) */
 	gos_search_strategy strategy;
 	int no_predictor;          /* plain NSGA-II: every offspring evaluated */
 	int threads;               /* engine threads (0: online CPUs) */
