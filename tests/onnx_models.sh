@@ -53,7 +53,8 @@ command -v qemu-aarch64 >/dev/null || { backends=interp,host; echo "onnx_models:
 # gos-import: .gos + weights == .onnx, bit for bit
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for c in mobilenet_v2 resnet18 sem_conv3d_pads sem_pad_reflect_opset11 sem_gemm_ta1_tb0_a0p5_b2_c4x5; do
+for c in mobilenet_v2 resnet18 sem_conv3d_pads sem_pad_reflect_opset11 sem_gemm_ta1_tb0_a0p5_b2_c4x5 \
+	sem_resize_linear_half_pixel_up sem_resize_nearest_half_pixel_round_prefer_ceil; do
 	mkdir -p "$tmp/$c"
 	if ! "$build/gos-import" "$gen/$c/model.onnx" -o "$tmp/$c/$c.gos" 2>"$tmp/err"; then
 		echo "FAIL: gos-import $c:"; cat "$tmp/err"; failed=1; continue

@@ -2297,21 +2297,93 @@ static int gather_value(onnx_imp *I, int ax, const gos_onnx_tensor *idx)
 	return y == x ? alias_out0(I) : onnx_set_out(I, 0, y);
 }
 
-/* Resize (opset 10+) and Upsample (7..9), nearest neighbour by whole
- * factors where the source index is floor(dest / factor). */
+/* The simplest fraction num / den within 1e-7 (relative) of v > 0, den
+ * at most 2^20 (continued fractions): a float scale such as 1.4f is 7/5.
+ * Returns 0, or -1 when there is none. */
+static int rational(double v, int64_t *num, int64_t *den)
+{
+	int64_t h0 = 0, h1 = 1, k0 = 1, k1 = 0;
+	double x = v;
+	for (int it = 0; it < 40; it++) {
+		double fl = floor(x);
+		if (fl > 1e12)
+			return -1;
+		int64_t q = (int64_t)fl;
+		int64_t h2 = q * h1 + h0, k2 = q * k1 + k0;
+		if (k2 > (1 << 20))
+			break;
+		h0 = h1, h1 = h2, k0 = k1, k1 = k2;
+		if (fabs((double)h1 / (double)k1 - v) <= 1e-7 * v || x - fl < 1e-12)
+			break;
+		x = 1.0 / (x - fl);
+	}
+	if (k1 < 1 || h1 < 1 || fabs((double)h1 / (double)k1 - v) > 1e-6 * v)
+		return -1;
+	*num = h1;
+	*den = k1;
+	return 0;
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+	a = a < 0 ? -a : a;
+	b = b < 0 ? -b : b;
+	while (b) {
+		int64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* The source coordinate x = (*a * p + *b) / *d of destination index p
+ * along an axis of `in` elements resized to `out` at scale sn / sd, for
+ * ONNX's coordinate_transformation_mode ctm. Returns 0, or 1 when ctm is
+ * not supported. */
+static int resize_coord(const char *ctm, int64_t in, int64_t out, int64_t sn, int64_t sd,
+                        int64_t *a, int64_t *b, int64_t *d)
+{
+	if (!strcmp(ctm, "half_pixel") || (!strcmp(ctm, "pytorch_half_pixel") && out > 1)) {
+		*a = 2 * sd, *b = sd - sn, *d = 2 * sn; /* (p + 1/2) / s - 1/2 */
+	} else if (!strcmp(ctm, "pytorch_half_pixel") ||
+	           (!strcmp(ctm, "align_corners") && out == 1)) {
+		*a = 0, *b = 0, *d = 1;
+	} else if (!strcmp(ctm, "align_corners")) {
+		*a = in - 1, *b = 0, *d = out - 1; /* p (in - 1) / (out - 1) */
+	} else if (!strcmp(ctm, "asymmetric")) {
+		*a = sd, *b = 0, *d = sn; /* p / s */
+	} else if (!strcmp(ctm, "tf_half_pixel_for_nn")) {
+		*a = 2 * sd, *b = sd, *d = 2 * sn; /* (p + 1/2) / s */
+	} else if (!strcmp(ctm, "half_pixel_symmetric")) {
+		/* half_pixel shifted by in/2 (1 - out / (in s)) */
+		*a = 2 * sd, *b = in * sn - out * sd + sd - sn, *d = 2 * sn;
+	} else {
+		return 1;
+	}
+	int64_t g = gcd64(gcd64(*a, *b), *d);
+	if (g > 1)
+		*a /= g, *b /= g, *d /= g;
+	return 0;
+}
+
+/* Resize (opset 10+) and Upsample (7..9): modes nearest (every
+ * nearest_mode) and linear, every coordinate_transformation_mode but
+ * tf_crop_and_resize, scales or sizes (and axes, opset 18), one axis at a
+ * time (linear is separable). Whole factors where the source index is
+ * floor(dest / factor) take upsample4. */
 static int resize(onnx_imp *I, int upsample)
 {
 	int64_t xs[MAXR];
 	int xr = onnx_in_shape(I, 0, xs);
 	if (xr < 0)
 		return -1;
-	const char *mode, *ctm = "asymmetric", *nearest = "floor";
+	const char *mode, *ctm = "asymmetric", *nearest = "floor", *policy = "stretch";
 	if (onnx_attr_string(I, "mode", "nearest", &mode))
 		return -1;
 	double scales[MAXR];
 	int n = -1;
-	int64_t sizes[MAXR];
-	int ns = -1;
+	int64_t sizes[MAXR], axes[MAXR], antialias = 0;
+	int ns = -1, na = -1;
 	if (upsample && I->opset < 9) {
 		const Onnx__AttributeProto *a = onnx_attr(I, "scales");
 		if (!a || a->n_floats > MAXR)
@@ -2327,7 +2399,11 @@ static int resize(onnx_imp *I, int upsample)
 			    onnx_attr_string(I, "nearest_mode", "round_prefer_floor", &nearest) ||
 			    onnx_attr_float(I, "cubic_coeff_a", -0.75, &cubic) ||
 			    onnx_attr_int(I, "exclude_outside", 0, &excl) ||
-			    onnx_attr_float(I, "extrapolation_value", 0.0, &extra))
+			    onnx_attr_float(I, "extrapolation_value", 0.0, &extra) ||
+			    onnx_attr_int(I, "antialias", 0, &antialias) ||
+			    onnx_attr_string(I, "keep_aspect_ratio_policy", "stretch", &policy))
+				return -1;
+			if (onnx_attr(I, "axes") && onnx_attr_ints(I, "axes", axes, MAXR, &na))
 				return -1;
 		} else if (!upsample) {
 			nearest = "round_prefer_floor"; /* opset 10: asymmetric, round */
@@ -2347,52 +2423,129 @@ static int resize(onnx_imp *I, int upsample)
 				return -1;
 		}
 	}
-	if (strcmp(mode, "nearest"))
-		return onnx_unsup(I, "attribute 'mode' = \"%s\" is not supported (only \"nearest\")",
-		                  mode);
-	if ((n >= 0 && n != xr) || (ns >= 0 && ns != xr) || (n < 0 && ns < 0))
-		return onnx_err(I, "needs one scale or size per dimension");
-	int64_t f[MAXR], out[MAXR];
-	int fmax = 1;
-	for (int k = 0; k < xr; k++) {
-		double fk = ns >= 0 ? (double)sizes[k] / (double)xs[k] : scales[k];
-		f[k] = (int64_t)fk;
-		if ((double)f[k] != fk || f[k] < 1)
-			return onnx_unsup(I, "only whole scale factors >= 1 are supported (dimension %d "
-			                  "has %g)", k, fk);
-		out[k] = xs[k] * f[k];
-		if (f[k] > fmax)
-			fmax = (int)f[k];
+	int lin = !strcmp(mode, "linear") || !strcmp(mode, "bilinear");
+	if (!lin && strcmp(mode, "nearest"))
+		return onnx_unsup(I, "attribute 'mode' = \"%s\" is not supported (only \"nearest\" "
+		                  "and \"linear\")", mode);
+	if (antialias && lin)
+		return onnx_unsup(I, "antialias = 1 is not supported");
+	if (strcmp(policy, "stretch"))
+		return onnx_unsup(I, "keep_aspect_ratio_policy \"%s\" is not supported (only "
+		                  "\"stretch\")", policy);
+	/* with axes (opset 18), scales and sizes name those axes only */
+	int want = na >= 0 ? na : xr;
+	if ((n >= 0 && n != want) || (ns >= 0 && ns != want) || (n < 0 && ns < 0))
+		return onnx_err(I, "needs one scale or size per %s", na >= 0 ? "axis in 'axes'"
+		                                                             : "dimension");
+	double sc[MAXR];
+	int64_t sz[MAXR];
+	int given[MAXR] = {0};
+	for (int k = 0; k < xr; k++)
+		sc[k] = 1, sz[k] = xs[k];
+	for (int j = 0; j < want; j++) {
+		int64_t ax = na >= 0 ? axes[j] : j;
+		if (ax < 0)
+			ax += xr;
+		if (ax < 0 || ax >= xr || given[ax])
+			return onnx_err(I, "axis %lld of 'axes' is out of range or repeated",
+			                (long long)(na >= 0 ? axes[j] : j));
+		given[ax] = 1;
+		if (ns >= 0)
+			sz[ax] = sizes[j];
+		else
+			sc[ax] = scales[j];
 	}
-	/* the nearest source is floor(dest / f) for these modes */
-	int half = !strcmp(ctm, "half_pixel") || !strcmp(ctm, "pytorch_half_pixel");
-	int round = !strcmp(nearest, "round_prefer_floor") || !strcmp(nearest, "round_prefer_ceil");
-	int ok = fmax == 1 || (!strcmp(ctm, "asymmetric") && !strcmp(nearest, "floor")) ||
-	         (!strcmp(ctm, "asymmetric") && !strcmp(nearest, "round_prefer_floor") && fmax <= 2) ||
-	         (half && round);
-	if (!ok)
-		return onnx_unsup(I, "coordinate_transformation_mode \"%s\" with nearest_mode \"%s\" "
-		                  "is not supported for these scales", ctm, nearest);
+	int64_t out[MAXR], sn[MAXR], sd[MAXR];
+	for (int k = 0; k < xr; k++) {
+		if (ns >= 0) {
+			if (sz[k] < 1)
+				return onnx_err(I, "size %lld of dimension %d must be at least 1",
+				                (long long)sz[k], k);
+			out[k] = sz[k], sn[k] = sz[k], sd[k] = xs[k];
+		} else {
+			if (!(sc[k] > 0) || rational(sc[k], &sn[k], &sd[k]))
+				return onnx_err(I, "scale %g of dimension %d is not a positive ratio", sc[k],
+				                k);
+			out[k] = xs[k] * sn[k] / sd[k];
+			if (out[k] < 1)
+				return onnx_err(I, "scale %g makes dimension %d empty", sc[k], k);
+		}
+		int64_t g = gcd64(sn[k], sd[k]);
+		sn[k] /= g, sd[k] /= g;
+	}
+	/* the source coordinate of each axis; identity where x = p */
+	int64_t ca[MAXR], cb[MAXR], cd[MAXR];
+	int ident[MAXR], all_ident = 1, whole = !lin;
+	for (int k = 0; k < xr; k++) {
+		if (resize_coord(ctm, xs[k], out[k], sn[k], sd[k], &ca[k], &cb[k], &cd[k]))
+			return onnx_unsup(I, "coordinate_transformation_mode \"%s\" is not supported", ctm);
+		ident[k] = out[k] == xs[k] && ca[k] == cd[k] && cb[k] == 0;
+		all_ident &= ident[k];
+		/* nearest by a whole factor f where every mode gives floor(p / f) */
+		int64_t f = sd[k] == 1 ? sn[k] : 0;
+		int half = !strcmp(ctm, "half_pixel") || !strcmp(ctm, "pytorch_half_pixel") ||
+		           !strcmp(ctm, "half_pixel_symmetric");
+		int round = !strcmp(nearest, "round_prefer_floor") ||
+		            !strcmp(nearest, "round_prefer_ceil");
+		if (!ident[k] && !(f >= 1 && out[k] == xs[k] * f &&
+		                   ((!strcmp(ctm, "asymmetric") && !strcmp(nearest, "floor")) ||
+		                    (!strcmp(ctm, "asymmetric") && round && f <= 2 &&
+		                     !strcmp(nearest, "round_prefer_floor")) ||
+		                    (half && round))))
+			whole = 0;
+	}
 	int x = onnx_in_value(I, 0);
 	if (x < 0)
 		return -1;
-	if (fmax == 1)
+	if (all_ident)
 		return alias_out0(I);
-	int ident[MAXR];
+	if (whole && xr <= 4) {
+		int64_t s4[4], f4[4];
+		int map[4];
+		if (view4(I, xr, xs, ident, s4, map))
+			return -1;
+		for (int j = 0; j < 4; j++)
+			f4[j] = map[j] < 0 ? 1 : out[map[j]] / xs[map[j]];
+		int x4 = onnx_reshape(I, x, 4, s4, onnx_tmp_name(I, "in4d"));
+		onnx_attrs A = {0};
+		onnx_attrs_int(&A, "factor", 4, f4);
+		int y = x4 < 0 ? -1 : onnx_apply(I, "upsample4", xr == 4 ? out_name(I)
+		                                                 : onnx_tmp_name(I, "up4d"), 1, &x4, &A);
+		return onnx_set_out(I, 0, y < 0 || xr == 4 ? y : onnx_reshape(I, y, xr, out, out_name(I)));
+	}
+	/* one axis at a time, the last resized one writing the output */
+	int last = -1;
 	for (int k = 0; k < xr; k++)
-		ident[k] = f[k] == 1;
-	int64_t s4[4], f4[4];
-	int map[4];
-	if (view4(I, xr, xs, ident, s4, map))
-		return -1;
-	for (int j = 0; j < 4; j++)
-		f4[j] = map[j] < 0 ? 1 : f[map[j]];
-	int x4 = onnx_reshape(I, x, 4, s4, onnx_tmp_name(I, "in4d"));
-	onnx_attrs A = {0};
-	onnx_attrs_int(&A, "factor", 4, f4);
-	int y = x4 < 0 ? -1 : onnx_apply(I, "upsample4", xr == 4 ? out_name(I)
-	                                                         : onnx_tmp_name(I, "up4d"), 1, &x4, &A);
-	return onnx_set_out(I, 0, y < 0 || xr == 4 ? y : onnx_reshape(I, y, xr, out, out_name(I)));
+		if (!ident[k])
+			last = k;
+	int y = x;
+	for (int k = 0; k < xr && y >= 0; k++) {
+		if (ident[k])
+			continue;
+		int64_t a = ca[k], b = cb[k], d = cd[k];
+		if (!lin) { /* the rounding folded into the offset: floor((a p + b') / d') */
+			if (!strcmp(nearest, "ceil"))
+				b = b + d - 1;
+			else if (!strcmp(nearest, "round_prefer_floor"))
+				a = 2 * a, b = 2 * b + d - 1, d = 2 * d;
+			else if (!strcmp(nearest, "round_prefer_ceil"))
+				a = 2 * a, b = 2 * b + d, d = 2 * d;
+			else if (strcmp(nearest, "floor"))
+				return onnx_unsup(I, "nearest_mode \"%s\" is not supported", nearest);
+		}
+		if ((a > 0 && out[k] > INT64_MAX / 4 / a) || d > INT64_MAX / 4)
+			return onnx_unsup(I, "the scale of dimension %d is too fine", k);
+		onnx_attrs A = {0};
+		int64_t ax = k;
+		onnx_attrs_int(&A, "axis", 1, &ax);
+		onnx_attrs_int(&A, "out", 1, &out[k]);
+		onnx_attrs_int(&A, "a", 1, &a);
+		onnx_attrs_int(&A, lin ? "b" : "c", 1, &b);
+		onnx_attrs_int(&A, "d", 1, &d);
+		y = onnx_apply(I, lin ? "resize_linear" : "resize_nearest",
+		               k == last ? out_name(I) : onnx_tmp_name(I, "resized"), 1, &y, &A);
+	}
+	return onnx_set_out(I, 0, y);
 }
 
 static int op_resize(onnx_imp *I) { return resize(I, 0); }

@@ -374,6 +374,28 @@ def semantics(out_dir):
            [("c", np.array(4.0, np.float32))])
     single(out_dir, "sem_dropout_opset13_ratio", "Dropout", [[3, 4]], None, 13, None,
            [("ratio", np.array(0.5, np.float32))])
+    # Resize: linear and nearest with every coordinate_transformation_mode
+    # (but tf_crop_and_resize; half_pixel_symmetric and axes
+    # are opset 18-19, which the importer does not take yet), every nearest_mode, scales and sizes
+    empty = ("", None)
+    for ctm, opset in [("half_pixel", 13), ("pytorch_half_pixel", 13), ("align_corners", 13),
+                       ("asymmetric", 13)]:
+        for tag, sc in [("up", [1, 1, 1.5, 2]), ("down", [1, 1, 0.6, 0.5])]:
+            single(out_dir, "sem_resize_linear_%s_%s" % (ctm, tag), "Resize", [[1, 2, 5, 6]], None,
+                   opset, {"mode": "linear", "coordinate_transformation_mode": ctm},
+                   [empty, ("scales", np.array(sc, np.float32))])
+    for ctm in ["half_pixel", "asymmetric", "align_corners", "tf_half_pixel_for_nn"]:
+        for nm in ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]:
+            single(out_dir, "sem_resize_nearest_%s_%s" % (ctm, nm), "Resize", [[1, 2, 5, 4]], None,
+                   13, {"mode": "nearest", "coordinate_transformation_mode": ctm, "nearest_mode": nm},
+                   [empty, empty, ("sizes", np.array([1, 2, 7, 11], np.int64))])
+    single(out_dir, "sem_resize_nearest_down_sizes", "Resize", [[1, 3, 9, 8]], None, 13,
+           {"mode": "nearest"}, [empty, empty, ("sizes", np.array([1, 3, 4, 3], np.int64))])
+    single(out_dir, "sem_resize_linear_3d", "Resize", [[2, 5, 3]], None, 13,
+           {"mode": "linear", "coordinate_transformation_mode": "align_corners"},
+           [empty, ("scales", np.array([1, 2.0, 1.5], np.float32))])
+    single(out_dir, "sem_upsample_linear_opset9", "Upsample", [[1, 2, 3, 4]], None, 9,
+           {"mode": "linear"}, [("scales", np.array([1, 1, 2, 3], np.float32))])
 
 
 def ext_data(out_dir):
