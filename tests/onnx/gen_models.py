@@ -374,6 +374,23 @@ def semantics(out_dir):
            [("c", np.array(4.0, np.float32))])
     single(out_dir, "sem_dropout_opset13_ratio", "Dropout", [[3, 4]], None, 13, None,
            [("ratio", np.array(0.5, np.float32))])
+    # ConvTranspose: groups, dilation, output_padding, auto_pad, output_shape
+    single(out_dir, "sem_convt_group_stride", "ConvTranspose", [[1, 4, 5, 6]], None, 13,
+           {"group": 2, "strides": [2, 2], "pads": [1, 0, 0, 1]},
+           [("w", f32(4, 3, 3, 3)), ("b", f32(6))])
+    single(out_dir, "sem_convt_dilation", "ConvTranspose", [[2, 3, 4, 5]], None, 13,
+           {"dilations": [2, 3], "strides": [1, 2]}, [("w", f32(3, 2, 3, 2))])
+    single(out_dir, "sem_convt_output_padding", "ConvTranspose", [[1, 2, 4, 3]], None, 13,
+           {"strides": [3, 2], "output_padding": [2, 1], "pads": [1, 1, 0, 0]},
+           [("w", f32(2, 3, 3, 3)), ("b", f32(3))])
+    for mode in ["SAME_UPPER", "SAME_LOWER", "VALID"]:
+        single(out_dir, "sem_convt_autopad_%s" % mode.lower(), "ConvTranspose", [[1, 2, 4, 5]],
+               None, 13, {"auto_pad": mode, "strides": [2, 2]}, [("w", f32(2, 3, 4, 3))])
+    single(out_dir, "sem_convt_output_shape", "ConvTranspose", [[1, 2, 3, 4]], None, 13,
+           {"strides": [2, 2], "output_shape": [7, 8]}, [("w", f32(2, 2, 3, 3))])
+    single(out_dir, "sem_convt_1d_group_dil", "ConvTranspose", [[1, 4, 7]], None, 13,
+           {"group": 4, "strides": [2], "dilations": [2], "output_padding": [1]},
+           [("w", f32(4, 1, 3)), ("b", f32(4))])
     # Resize: linear and nearest with every coordinate_transformation_mode
     # (but tf_crop_and_resize; half_pixel_symmetric and axes
     # are opset 18-19, which the importer does not take yet), every nearest_mode, scales and sizes
