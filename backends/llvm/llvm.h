@@ -119,6 +119,11 @@ void gos_llvm_c_name(const char *name, char *buf, size_t n);
 typedef struct gos_jit gos_jit;
 typedef int (*gos_jit_run_fn)(const float *const *inputs, float *const *outputs,
                               void *scratch);
+/* The profiling entry point of the header (<prefix>_run_profile): the
+ * same computation, calling tick(ctx, 0) before the first node and
+ * tick(ctx, i + 1) after node i of the compiled module. */
+typedef int (*gos_jit_profile_fn)(const float *const *inputs, float *const *outputs,
+                                  void *scratch, void (*tick)(void *ctx, int k), void *ctx);
 
 /* Compiles m (verified; weights materialised here if they are not) for
  * target t, which must describe this machine (triple/cpu `native` or
@@ -127,6 +132,7 @@ typedef int (*gos_jit_run_fn)(const float *const *inputs, float *const *outputs,
 gos_jit *gos_jit_new(gos_module *m, const gos_target *t, const gos_llvm_opts *o,
                      gos_diags *d);
 gos_jit_run_fn gos_jit_run(const gos_jit *j);
+gos_jit_profile_fn gos_jit_run_profile(const gos_jit *j);
 /* Bytes of scratch one call needs (aligned to 64 by the caller). */
 int64_t gos_jit_scratch_bytes(const gos_jit *j);
 void gos_jit_free(gos_jit *j);
