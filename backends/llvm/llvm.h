@@ -137,6 +137,24 @@ gos_jit_profile_fn gos_jit_run_profile(const gos_jit *j);
 int64_t gos_jit_scratch_bytes(const gos_jit *j);
 void gos_jit_free(gos_jit *j);
 
+/* Per-node times of a profile (backends/llvm/profile.c). */
+typedef struct gos_profile {
+	int n;                  /* nodes */
+	long runs;              /* timed runs */
+	double *median_ms;      /* [n] median over the runs, malloc'd */
+	double *min_ms;         /* [n] minimum */
+	double whole_median_ms; /* the plain entry's whole run */
+	double whole_min_ms;
+} gos_profile;
+
+/* Times j: after warm-up, runs calls of the plain entry interleaved with
+ * runs calls of the profiling entry on in/out (the model's inputs and
+ * outputs; n_node nodes, those of the module j was compiled from, in
+ * order). Fills p (gos_profile_free). Returns 0, or -1 with errors in d. */
+int gos_jit_profile(const gos_jit *j, int n_node, const float *const *in, float *const *out,
+                    long runs, gos_profile *p, gos_diags *d);
+void gos_profile_free(gos_profile *p);
+
 /* ---- runners ----------------------------------------------------------- */
 
 /* Builds the standalone runner: compiles runtime/runner.c (found in
