@@ -287,21 +287,21 @@ out:
 	return rc;
 }
 
-/* --profile: compiles m (after the -O1 passes) for target, times it on
- * the inputs, prints the per-node table on stdout and writes the CSV to
- * csv (an open temporary file, or NULL). outs receive the outputs.
- * Returns 0 or -1 with errors in d. */
-static int profile_run(gos_module *m, const char *target, long runs, const gos_tensor *ins,
-                       int n_in, gos_tensor *outs, FILE *csv, gos_diags *d)
+/* --profile: compiles m (after the -O1 passes) for target (loaded into
+ * *t, which must outlive d: errors point into it), times it on the
+ * inputs, prints the per-node table on stdout and writes the CSV to csv
+ * (an open temporary file, or NULL). outs receive the outputs. Returns 0
+ * or -1 with errors in d. */
+static int profile_run(gos_module *m, const char *target, gos_target *t, long runs,
+                       const gos_tensor *ins, int n_in, gos_tensor *outs, FILE *csv, gos_diags *d)
 {
 	gos_pipeline_opts po = {1, 0, NULL, NULL};
 	if (gos_pipeline_run(m, &po, d) || d->n_errors)
 		return -1;
-	gos_target t;
-	if (gos_target_load(&t, target, d))
+	if (gos_target_load(t, target, d))
 		return -1;
 	gos_llvm_opts lo = {2, 0, NULL, 0, 1};
-	gos_jit *j = gos_jit_new(m, &t, &lo, d);
+	gos_jit *j = gos_jit_new(m, t, &lo, d);
 	if (!j)
 		return -1;
 	int rc = -1;
@@ -480,6 +480,7 @@ int main(int argc, char **argv)
 	gos_loc cmd = {"gos-run", 0, 0};
 	char *csvtmp = NULL;
 	FILE *csv = NULL;
+	gos_target tgt; /* of --profile; diagnostics may point into it */
 	if (!in) {
 		fprintf(stderr, "gos-run: error: no model file\n");
 		usage(stderr);
@@ -658,7 +659,7 @@ int main(int argc, char **argv)
 		goto done;
 
 	if (profile) {
-		if (profile_run(m, target, runs, ins, n_in, outs, csv, &d))
+		if (profile_run(m, target, &tgt, runs, ins, n_in, outs, csv, &d))
 			goto done;
 		if (csv) {
 			int bad = ferror(csv);
