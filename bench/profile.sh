@@ -1,10 +1,13 @@
 #!/bin/bash
-# bench/profile.sh [RUNS] -- per-node profiles of MobileNetV2 and
+# bench/profile.sh [RUNS] [ROUNDS] -- per-node profiles of MobileNetV2 and
 # ResNet-18 on this machine (issue 12): each network is compiled with
 # `gosc -target=host -emit=exe` (-O2, one thread, seeded random weights)
 # and run with `--random-inputs --profile=FILE.csv --runs RUNS` (default
 # 30): after warm-up, RUNS runs of the plain entry point interleaved with
-# RUNS runs of the profiling entry point. Prints the per-node tables and,
+# RUNS runs of the profiling entry point; ROUNDS (default 3) such
+# profiles, of which the one with the smallest whole-run median is kept
+# (the round least disturbed by other processes, as in bench/run.sh).
+# Prints the per-node tables and,
 # per network, the sum of node medians against the whole-run median (the
 # plain entry's); writes its section of docs/benchmarks.md (between the
 # profile:begin / profile:end markers, the rest of the file untouched).
@@ -12,6 +15,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 runs=${1:-30}
+rounds=${2:-3}
 build=${GOS_BUILD:-build}
 [ -x "$build/gosc" ] || sh scripts/build.sh "$build"
 tmp=$(mktemp -d)
@@ -23,7 +27,18 @@ summary="" details="" ok=1
 for m in $nets; do
 	n=$(basename "$m" .gos)
 	"$build/gosc" "$m" -target=host -emit=exe -o "$tmp/$n"
-	"$tmp/$n" --random-inputs --profile="$tmp/$n.csv" --runs "$runs" | tee "$tmp/$n.txt"
+	best=1e30
+	for r in $(seq "$rounds"); do
+		"$tmp/$n" --random-inputs --profile="$tmp/$n.$r.csv" --runs "$runs" > "$tmp/$n.$r.txt"
+		w=$(tail -1 "$tmp/$n.$r.csv" | cut -d, -f6)
+		echo "$n round $r: $(tail -1 "$tmp/$n.$r.txt")"
+		if awk -v a="$w" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=$w
+			cp "$tmp/$n.$r.csv" "$tmp/$n.csv"
+			cp "$tmp/$n.$r.txt" "$tmp/$n.txt"
+		fi
+	done
+	cat "$tmp/$n.txt"
 	echo
 	line=$(awk -F, -v n="$n" 'NR > 1 && $2 != "(total)" { s += $6; k++; f += $8 }
 		$2 == "(total)" { w = $6; wl = $7 }
@@ -51,13 +66,15 @@ printf '%s' "$summary"
 	echo
 	echo "## Per-node profiles (\`--profile\`)"
 	echo
-	echo "Produced by \`bash bench/profile.sh $runs\` on $(date -u +%Y-%m-%d) ($cpu, one thread,"
+	echo "Produced by \`bash bench/profile.sh $runs $rounds\` on $(date -u +%Y-%m-%d) ($cpu, one thread,"
 	echo "machine shared with other jobs). Each network is compiled with \`gosc -target=host"
-	echo "-emit=exe\` (-O2, seeded random weights) and run with \`--random-inputs --profile=FILE.csv"
-	echo "--runs $runs\`: after warm-up, $runs runs of the plain entry point interleaved with $runs runs"
-	echo "of the profiling entry point (\`<prefix>_run_profile\`, a clock read between nodes)."
-	echo "Node times are medians over the profiled runs; the whole run is the plain entry's"
-	echo "median (and min). GFLOP/s is of the whole run."
+	echo "-emit=exe\` (-O2, seeded random weights; at -O2 the 3x3 convolutions of ResNet-18 become"
+	echo "Winograd stages) and run with \`--random-inputs --profile=FILE.csv --runs $runs\`: after"
+	echo "warm-up, $runs runs of the plain entry point interleaved with $runs runs of the profiling"
+	echo "entry point (\`<prefix>_run_profile\`, a clock read between nodes); of $rounds such"
+	echo "profiles the one with the smallest whole-run median is shown. Node times are medians"
+	echo "over the profiled runs; the whole run is the plain entry's median (and min). GFLOP/s"
+	echo "is of the whole run."
 	echo
 	echo "| network | nodes | sum of node medians ms | whole-run median ms | whole-run min ms | sum vs whole | GFLOP/s | within 10% |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---|"
