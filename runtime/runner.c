@@ -711,16 +711,6 @@ int main(int argc, char **argv)
 		double wmed = median(whole, runs);
 		profile_report(csv, runs, med, lo, wmed, whole[0]);
 		free(ts), free(nt), free(whole), free(med), free(lo);
-		if (csv) {
-			int bad = ferror(csv);
-			bad |= fclose(csv) != 0;
-			csv = NULL;
-			if (bad || rename(csvtmp, csvpath)) {
-				fprintf(stderr, "runner: error: writing '%s' failed\n", csvpath);
-				remove(csvtmp);
-				return 1;
-			}
-		}
 	}
 	if (outdir) {
 		if (make_dirs(outdir)) {
@@ -740,6 +730,16 @@ int main(int argc, char **argv)
 			if (!p || npy_write(p, in_ranks[i], in_shapes[i], in_numels[i], 0, in[i]))
 				FAIL();
 			free(p);
+		}
+	}
+	if (csv) { /* last, so that a failure before leaves no profile */
+		int bad = ferror(csv);
+		bad |= fclose(csv) != 0;
+		csv = NULL;
+		if (bad || rename(csvtmp, csvpath)) {
+			fprintf(stderr, "runner: error: writing '%s' failed\n", csvpath);
+			remove(csvtmp);
+			return 1;
 		}
 	}
 	if (print)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # profile.sh BUILD SRC -- per-node profiles (issue 12, item 1): the
 # runner's and gos-run's --profile[=FILE.csv] on a small model, on host
-# and under qemu for armv8 (skipped without its cross compiler and qemu):
+# and under qemu for armv8 and pi3-armv7 (each skipped without its cross
+# compiler and qemu):
 # one row per node of `gos-opt` (same names, in order), the CSV columns
 # of `gos-cost fit --profile`, which reads it back; the sum of node
 # medians near the whole-run median (host only: qemu times mean nothing);
@@ -71,16 +72,24 @@ check_csv "$T/run.csv" 40 ratio
 "$B/gos-run" "$M" --random-inputs --seed 3 --output-dir "$T/o4" || fail "gos-run plain"
 for f in "$T"/o4/*.npy; do [ -e "$T/o3/${f##*/}" ] || fail "gos-run --profile wrote no ${f##*/}"; done
 
-# ---- the runner under qemu (armv8) ----------------------------------------
-if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
-	q=$(sed -n 's/^[[:space:]]*qemu[[:space:]]*=[[:space:]]*//p' "$S/targets/armv8.target" | head -1)
-	"$B/gosc" "$M" -O1 -target=armv8 -emit=exe -o "$T/tiny-a64" || fail "gosc armv8"
-	$q "$T/tiny-a64" --random-inputs --profile="$T/a64.csv" --runs 3 > /dev/null ||
-		fail "armv8 runner --profile under qemu"
-	check_csv "$T/a64.csv" 3
-else
-	echo "SKIP armv8 (no aarch64-linux-gnu-gcc or qemu-aarch64)"
-fi
+# external weights, and kernels on two threads
+"$B/gosc" "$M" -O1 -weights=external -threads=2 -emit=exe -o "$T/tinyx" || fail "gosc -weights=external"
+"$T/tinyx" --random-inputs --profile="$T/x.csv" --runs 5 > /dev/null || fail "external weights --profile"
+check_csv "$T/x.csv" 5
+
+# ---- the runner under qemu (armv8, pi3-armv7) -------------------------------
+for tg in armv8:aarch64-linux-gnu-gcc:qemu-aarch64 pi3-armv7:arm-linux-gnueabihf-gcc:qemu-arm; do
+	IFS=: read -r tgt cc qm <<< "$tg"
+	if command -v "$cc" >/dev/null && command -v "$qm" >/dev/null; then
+		q=$(sed -n 's/^[[:space:]]*qemu[[:space:]]*=[[:space:]]*//p' "$S/targets/$tgt.target" | head -1)
+		"$B/gosc" "$M" -O1 -target="$tgt" -emit=exe -o "$T/tiny-$tgt" || fail "gosc $tgt"
+		$q "$T/tiny-$tgt" --random-inputs --profile="$T/$tgt.csv" --runs 3 > /dev/null ||
+			fail "$tgt runner --profile under qemu"
+		check_csv "$T/$tgt.csv" 3
+	else
+		echo "SKIP $tgt (no $cc or $qm)"
+	fi
+done
 
 # ---- bad arguments: exit 1, no file ----------------------------------------
 bad() { # WHAT REGEX CMD...
@@ -101,5 +110,8 @@ bad "gos-run, interp" "times compiled code" "$B/gos-run" "$M" --random-inputs --
 bad "gos-run, ARM target" "not this machine" "$B/gos-run" "$M" --random-inputs --profile="$T/p4.csv" -target=armv8
 bad "gos-run, --runs x" "--runs wants a count" "$B/gos-run" "$M" --random-inputs --profile --runs x
 bad "gos-run, no inputs" "missing input" "$B/gos-run" "$M" --profile="$T/p5.csv"
+: > "$T/afile"
+bad "runner, outputs fail" "cannot create" "$T/tiny" --random-inputs --profile="$T/p6.csv" --output-dir "$T/afile/o"
+bad "gos-run, outputs fail" "cannot create" "$B/gos-run" "$M" --random-inputs --profile="$T/p7.csv" --output-dir "$T/afile/o"
 ls "$T"/p[0-9].csv "$T"/p[0-9].csv.tmp "$T"/nodir 2>/dev/null && fail "a failed run left a file"
 echo "profile: ok"

@@ -661,15 +661,6 @@ int main(int argc, char **argv)
 	if (profile) {
 		if (profile_run(m, target, &tgt, runs, ins, n_in, outs, csv, &d))
 			goto done;
-		if (csv) {
-			int bad = ferror(csv);
-			bad |= fclose(csv) != 0;
-			csv = NULL;
-			if (bad || rename(csvtmp, csvpath)) {
-				gos_error(&d, (gos_loc){csvpath, 0, 0}, "writing the profile failed");
-				goto done;
-			}
-		}
 	} else if (gos_module_materialize(m, &d) || gos_interp_run(m, ins, outs, &d)) {
 		goto done;
 	}
@@ -711,6 +702,16 @@ int main(int argc, char **argv)
 			for (int i = 0; i < n_in; i++)
 				if (outpaths[m->n_output + i])
 					unlink(outpaths[m->n_output + i]);
+			goto done;
+		}
+	}
+	if (csv) { /* last, so that a failure before leaves no profile */
+		int bad = ferror(csv);
+		bad |= fclose(csv) != 0;
+		csv = NULL;
+		if (bad || rename(csvtmp, csvpath)) {
+			gos_error(&d, (gos_loc){csvpath, 0, 0}, "writing the profile failed");
+			remove(csvtmp);
 			goto done;
 		}
 	}
