@@ -13,7 +13,10 @@
 # compiled with `gosc -O1 -target=host -emit=exe` (so the node names are
 # those of `gos-opt`) and profiled with `--random-inputs --profile=F.csv
 # --runs RUNS` (default 30); the prediction per node is `gos-cost predict
-# -target=host --per-op` of the same -O1 module.
+# -target=host --per-op` of the same -O1 module. Calibrated column: per
+# layer, `gos-cost fit -target=host --profile` on the other layers'
+# profiles (leave one layer out; the masked-sum transposed convolution
+# as imported is left out of every fit), predicting this layer's forms.
 set -eu
 cd "$(dirname "$0")/../.."
 runs=${1:-30}
@@ -88,6 +91,26 @@ onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), sys
 EOF
 forms "$l" "$tmp/$l.onnx" ""
 
+# calibrated from host profiles: per layer, `gos-cost fit --profile` on
+# the profiles of the other layers' forms, then predict this layer's forms
+layers=$(ls "$tmp/res" | sed -n 's/@.*\.csv$//p' | sort -u)
+for l in $layers; do
+	args=() models=()
+	for f in "$tmp"/res/*.csv; do
+		# not this layer; nor the masked-sum transposed convolution, which
+		# no synthesis produces and which runs 20x off any per-kind scale
+		case ${f##*/} in "$l@"* | convT*@original.csv) continue ;; esac
+		args+=(--profile "$f")
+		models+=("${f%.csv}.gir")
+	done
+	"$build/gos-cost" fit -target=host "${args[@]}" -o "$tmp/fit-$l.model" "${models[@]}" \
+		2> "$tmp/fit-$l.err" || { cat "$tmp/fit-$l.err"; exit 1; }
+	for g in "$tmp/res/$l@"*.gir; do
+		"$build/gos-cost" predict -target=host --model-file "$tmp/fit-$l.model" "$g" | cut -d, -f2 \
+			> "${g%.gir}.fit"
+	done
+done
+
 "$py" - "$tmp/res" "$runs" "$cpu" "$(date -u +%Y-%m-%d)" > "$tmp/section" <<'EOF'
 import csv, glob, math, os, sys
 res, runs, cpu, day = sys.argv[1:]
@@ -125,7 +148,8 @@ for f in sorted(glob.glob(os.path.join(res, "*.csv"))):
         psum += pm; msum += mm
         rows.append((layer, cand, r["node"], r["op"], kind, pm, mm))
         perkind.setdefault(kind, []).append(mm / pm if pm > 0 else float("nan"))
-    totals.setdefault(layer, []).append((cand, psum, msum, whole))
+    fitted = float(open(f[:-4] + ".fit").read())
+    totals.setdefault(layer, []).append((cand, psum, msum, whole, fitted))
 out = []
 w = out.append
 w("<!-- forms:begin (written by bench/cost/forms.sh; do not edit by hand) -->")
@@ -137,27 +161,31 @@ w("with other jobs). Per layer, the original and the forms the synthesis produce
 w("candidate; per fitted rule the one with FLOPs nearest half the layer's), each compiled with")
 w("`gosc -O1 -target=host -emit=exe` and profiled with `--profile` "
   f"({runs} runs, node medians); predicted: `gos-cost predict -target=host --per-op` (the analytic")
-w("host model, no fit). Ratio = measured / predicted.")
+w("host model, no fit). Ratio = measured / predicted. Calibrated: the `profile` model of")
+w("`gos-cost fit -target=host --profile` (per-kind scales) fitted on the profiles of the *other*")
+w("layers' forms (the masked-sum transposed convolution as imported, not a synthesis form,")
+w("is left out of every fit), predicting this layer's forms.")
 w("")
 w("Per form (sum over its nodes; whole run = the plain entry's median):")
 w("")
-w("| layer | candidate | form | nodes | predicted ms | measured ms (nodes) | whole run ms | measured / predicted | measured vs original | predicted vs original |")
-w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+w("| layer | candidate | form | nodes | predicted ms | measured ms (nodes) | whole run ms | measured / predicted | measured vs original | predicted vs original | calibrated ms | whole / calibrated |")
+w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for layer, ts in totals.items():
     ts.sort(key=lambda t: (t[0] != "original", t[0]))
     o = ts[0] if ts[0][0] == "original" else None
-    for cand, ps, ms, wh in ts:
+    for cand, ps, ms, wh, ft in ts:
         nn = sum(1 for r in rows if r[0] == layer and r[1] == cand)
         rel_m = f"{ms / o[2]:.2f}x" if o else "-"
         rel_p = f"{ps / o[1]:.2f}x" if o else "-"
-        w(f"| {layer} | `{cand}` | {form(cand)} | {nn} | {ps:.4f} | {ms:.4f} | {wh:.4f} | {ms / ps:.2f} | {rel_m} | {rel_p} |")
+        w(f"| {layer} | `{cand}` | {form(cand)} | {nn} | {ps:.4f} | {ms:.4f} | {wh:.4f} | {ms / ps:.2f} | {rel_m} | {rel_p} | {ft:.4f} | {wh / ft:.2f} |")
 w("")
-w("Ranking of the forms of each layer (Spearman of predicted vs measured totals, original included):")
+w("Ranking of the forms of each layer (Spearman against the measured totals, original included):")
 w("")
-w("| layer | forms | Spearman |")
-w("|---|---:|---:|")
+w("| layer | forms | analytic | calibrated (other layers) |")
+w("|---|---:|---:|---:|")
 for layer, ts in totals.items():
-    w(f"| {layer} | {len(ts)} | {spearman([t[1] for t in ts], [t[2] for t in ts]):.3f} |")
+    w(f"| {layer} | {len(ts)} | {spearman([t[1] for t in ts], [t[2] for t in ts]):.3f} | "
+      f"{spearman([t[4] for t in ts], [t[2] for t in ts]):.3f} |")
 w("")
 w("Measured / predicted per operator kind over all profiled nodes (geometric mean, range):")
 w("")
