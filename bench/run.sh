@@ -87,6 +87,8 @@ for m in $nets; do
 done
 echo "networks: geometric-mean ratio gosc/ORT = $gm, worst = $worst; peak = $peak GFLOP/s ($cpu)"
 
+# sections other scripts write (bench/profile.sh) are kept, at the end
+sed -n '/^<!-- profile:begin/,/^<!-- profile:end/p' docs/benchmarks.md > "$tmp/keep"
 {
 	echo "# Benchmarks: gosc against ONNX Runtime on the build machine"
 	echo
@@ -123,5 +125,9 @@ echo "networks: geometric-mean ratio gosc/ORT = $gm, worst = $worst; peak = $pea
 	echo
 	"$py" bench/arm_mca.py "$build/gosc" bench/layers/conv3x3_64x56.gos bench/layers/conv1x1_128x28.gos \
 		bench/layers/dwconv3x3_144x56.gos bench/layers/gemm_256x512x512.gos
+	if [ -s "$tmp/keep" ]; then
+		echo
+		cat "$tmp/keep"
+	fi
 } > docs/benchmarks.md
 echo "wrote docs/benchmarks.md"

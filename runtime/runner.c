@@ -8,11 +8,12 @@
  *   -DGOS_MODEL_H="path/model.h"  the model's generated header
  *   -DGOS_MODEL_PREFIX=TINY_      its macro prefix
  *   -DGOS_MODEL_RUN=tiny_run      its run function
+ *   -DGOS_MODEL_RUN_PROFILE=tiny_run_profile  its profiling twin
  *   -DGOS_WEIGHTS_EXTERNAL=0|1    whether the run function takes a weights blob
  *
  * Usage: runner [--input NAME=FILE.npy]... [--random-inputs [--seed S]]
  *               [--output-dir DIR] [--bench N] [--print] [--weights FILE]
- *               [--samples K]
+ *               [--samples K] [--profile[=FILE.csv] [--runs N]]
  * With --samples K every input file holds K samples stacked on a new
  * leading axis ([K, model shape...]); the model runs once per sample and
  * each output file holds the K results stacked the same way (gos-eval
@@ -23,6 +24,10 @@
  * in model order (inputs given with --input are skipped), and written as
  * DIR/<name>.input.npy; outputs are DIR/<name>.npy; characters outside
  * [A-Za-z0-9_.-] in names become '_'.
+ * With --profile the model also runs N times (--runs, default 20) through
+ * its profiling entry GOS_MODEL_RUN_PROFILE, interleaved with N runs of
+ * the plain entry; a per-node table goes to stdout and, with =FILE.csv,
+ * the CSV that `gos-cost fit --profile` reads (docs/cost-models.md).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -360,6 +365,65 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* ---- --profile ---------------------------------------------------------------- */
+
+enum { N_NODE = M(NUM_NODES) };
+static const char *const node_names[] = M(NODE_NAMES);
+static const char *const node_ops[] = M(NODE_OPS);
+static const char *const node_kinds[] = M(NODE_KINDS);
+static const double node_flops[] = M(NODE_FLOPS);
+
+/* The tick of the profiling entry: the time of boundary k. */
+static void tick(void *ctx, int k)
+{
+	((double *)ctx)[k] = now_ms();
+}
+
+/* Median of t[0..n) (sorted here). */
+static double median(double *t, long n)
+{
+	qsort(t, (size_t)n, sizeof *t, cmp_double);
+	return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* Prints the per-node table on stdout and, when csv is not NULL, the CSV
+ * rows to it. med/lo are per node (N_NODE), whole/whole_lo the plain
+ * entry's median and min over runs timed runs. */
+static void profile_report(FILE *csv, long runs, const double *med, const double *lo,
+                           double whole, double whole_lo)
+{
+	double sum = 0, flops = 0;
+	for (int i = 0; i < N_NODE; i++) {
+		sum += med[i];
+		flops += node_flops[i];
+	}
+	printf("profile of %s: %d nodes, %ld timed runs\n", M(MODEL_NAME), N_NODE, runs);
+	printf("%-32s %-22s %-11s %10s %10s %10s %8s %6s\n", "node", "op", "kind", "median_ms",
+	       "min_ms", "MFLOP", "GFLOP/s", "share%");
+	if (csv)
+		fprintf(csv, "model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\n");
+	for (int i = 0; i < N_NODE; i++) {
+		double gf = med[i] > 0 ? node_flops[i] / med[i] / 1e6 : 0;
+		double share = sum > 0 ? 100 * med[i] / sum : 0;
+		printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6.2f\n", node_names[i],
+		       node_ops[i], node_kinds[i], med[i], lo[i], node_flops[i] / 1e6, gf, share);
+		if (csv)
+			fprintf(csv, "%s,%s,%s,%s,%ld,%.6f,%.6f,%.0f,%.4f,%.3f\n", M(MODEL_NAME),
+			        node_names[i], node_ops[i], node_kinds[i], runs, med[i], lo[i],
+			        node_flops[i], gf, share);
+	}
+	double gf = whole > 0 ? flops / whole / 1e6 : 0;
+	printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6.2f\n", "(sum of nodes)", "-", "-",
+	       sum, 0.0, flops / 1e6, sum > 0 ? flops / sum / 1e6 : 0, 100.0);
+	printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6s\n", "(whole run)", "-", "-", whole,
+	       whole_lo, flops / 1e6, gf, "-");
+	printf("sum_of_node_medians_ms=%.4f whole_run_median_ms=%.4f ratio=%.4f\n", sum, whole,
+	       whole > 0 ? sum / whole : 0);
+	if (csv)
+		fprintf(csv, "%s,(total),-,-,%ld,%.6f,%.6f,%.0f,%.4f,100\n", M(MODEL_NAME), runs, whole,
+		        whole_lo, flops, gf);
+}
+
 static void usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
@@ -377,6 +441,11 @@ static void usage(FILE *f, const char *argv0)
 	        "                         <this program>.weights)\n"
 	        "  --samples K            inputs hold K samples stacked as [K, shape...];\n"
 	        "                         run once per sample, outputs stacked the same way\n"
+	        "  --profile[=FILE.csv]   time every node: N runs (--runs) of the profiling\n"
+	        "                         entry, interleaved with N plain runs; prints a\n"
+	        "                         per-node table (median and min ms, FLOPs, GFLOP/s,\n"
+	        "                         share) and writes it as CSV to FILE.csv\n"
+	        "  --runs N               timed runs of --profile (default 20)\n"
 	        "  --help                 this text\n",
 	        argv0);
 	fprintf(f, "model inputs:");
@@ -391,9 +460,9 @@ static void usage(FILE *f, const char *argv0)
 int main(int argc, char **argv)
 {
 	const char *given[N_IN + 1];
-	const char *outdir = NULL, *wfile = NULL;
-	int random = 0, print = 0;
-	long bench = 0;
+	const char *outdir = NULL, *wfile = NULL, *csvpath = NULL;
+	int random = 0, print = 0, profile = 0;
+	long bench = 0, runs = 20;
 	long long samples = 0;
 	uint64_t seed = 0;
 	memset(given, 0, sizeof given);
@@ -453,6 +522,22 @@ int main(int argc, char **argv)
 				fprintf(stderr, "runner: error: --samples wants a count >= 1, not '%s'\n", val);
 				return 1;
 			}
+		} else if (!strcmp(a, "--profile")) {
+			profile = 1;
+		} else if (!strncmp(a, "--profile=", 10)) {
+			profile = 1;
+			csvpath = a + 10;
+			if (!*csvpath) {
+				fprintf(stderr, "runner: error: --profile= wants a file name\n");
+				return 1;
+			}
+		} else if (OPT("--runs")) {
+			char *end;
+			runs = strtol(val, &end, 10);
+			if (*end || runs < 1 || runs > 1000000) {
+				fprintf(stderr, "runner: error: --runs wants a count >= 1, not '%s'\n", val);
+				return 1;
+			}
 		} else if (!strcmp(a, "--random-inputs")) {
 			random = 1;
 		} else if (!strcmp(a, "--print")) {
@@ -464,14 +549,37 @@ int main(int argc, char **argv)
 		}
 #undef OPT
 	}
-	if (!outdir && !bench && !print) {
-		fprintf(stderr, "runner: error: nothing to do (give --output-dir, --bench or --print)\n");
+	if (!outdir && !bench && !print && !profile) {
+		fprintf(stderr, "runner: error: nothing to do (give --output-dir, --bench, --print or --profile)\n");
 		return 1;
 	}
-	if (samples && (random || bench)) {
-		fprintf(stderr, "runner: error: --samples takes its inputs from files (no --random-inputs, --bench)\n");
+	if (samples && (random || bench || profile)) {
+		fprintf(stderr, "runner: error: --samples takes its inputs from files (no --random-inputs, --bench, --profile)\n");
 		return 1;
 	}
+	/* the CSV goes to a temporary file next to it, renamed when complete */
+	char *csvtmp = NULL;
+	FILE *csv = NULL;
+	if (csvpath) {
+		csvtmp = malloc(strlen(csvpath) + 8);
+		if (!csvtmp)
+			return 1;
+		sprintf(csvtmp, "%s.tmp", csvpath);
+		csv = fopen(csvtmp, "w");
+		if (!csv) {
+			fprintf(stderr, "runner: error: cannot write '%s': %s\n", csvpath, strerror(errno));
+			free(csvtmp);
+			return 1;
+		}
+	}
+#define FAIL() \
+	do { \
+		if (csv) { \
+			fclose(csv); \
+			remove(csvtmp); \
+		} \
+		return 1; \
+	} while (0)
 	long long K = samples ? samples : 1; /* samples per file */
 	float *in[N_IN + 1], *out[N_OUT + 1];
 	uint64_t rng = seed;
@@ -479,11 +587,11 @@ int main(int argc, char **argv)
 		in[i] = alloc64(in_numels[i] * 4 * K);
 		if (!in[i]) {
 			fprintf(stderr, "runner: error: out of memory\n");
-			return 1;
+			FAIL();
 		}
 		if (given[i]) {
 			if (npy_read(given[i], in_ranks[i], in_shapes[i], in_numels[i], samples, in[i]))
-				return 1;
+				FAIL();
 		} else if (random) {
 			for (long long j = 0; j < in_numels[i]; j++)
 				in[i][j] = (float)(-1.0 + 2.0 * rng_uniform(&rng));
@@ -491,14 +599,14 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 			        "runner: error: missing input '%s': give --input %s=FILE.npy or --random-inputs\n",
 			        in_names[i], in_names[i]);
-			return 1;
+			FAIL();
 		}
 	}
 	for (int i = 0; i < N_OUT; i++) {
 		out[i] = alloc64(out_numels[i] * 4 * K);
 		if (!out[i]) {
 			fprintf(stderr, "runner: error: out of memory\n");
-			return 1;
+			FAIL();
 		}
 		memset(out[i], 0, (size_t)(out_numels[i] * 4 * K));
 	}
@@ -506,14 +614,14 @@ int main(int argc, char **argv)
 	if (!scratch) {
 		fprintf(stderr, "runner: error: out of memory for %lld bytes of scratch\n",
 		        (long long)M(SCRATCH_BYTES));
-		return 1;
+		FAIL();
 	}
 #if GOS_WEIGHTS_EXTERNAL
 	char *wdefault = NULL;
 	if (!wfile) {
 		wdefault = malloc(strlen(argv[0]) + 16);
 		if (!wdefault)
-			return 1;
+			FAIL();
 		sprintf(wdefault, "%s.weights", argv[0]);
 		wfile = wdefault;
 	}
@@ -522,14 +630,14 @@ int main(int argc, char **argv)
 	if (!weights || !wf) {
 		fprintf(stderr, "runner: error: cannot read the weights '%s': %s\n", wfile,
 		        strerror(errno));
-		return 1;
+		FAIL();
 	}
 	size_t wn = fread(weights, 1, (size_t)M(WEIGHTS_BYTES) + 1, wf);
 	fclose(wf);
 	if (wn != (size_t)M(WEIGHTS_BYTES)) {
 		fprintf(stderr, "runner: error: '%s' has %zu bytes, the model needs %lld\n", wfile, wn,
 		        (long long)M(WEIGHTS_BYTES));
-		return 1;
+		FAIL();
 	}
 #define RUN_ON(i, o) GOS_MODEL_RUN(weights, (const float *const *)(i), (o), scratch)
 #else
@@ -546,7 +654,7 @@ int main(int argc, char **argv)
 			ok[i] = out[i] + k * out_numels[i];
 		if (RUN_ON(ik, ok) != 0) {
 			fprintf(stderr, "runner: error: the model's run function failed\n");
-			return 1;
+			FAIL();
 		}
 	}
 	if (bench) {
@@ -555,7 +663,7 @@ int main(int argc, char **argv)
 			RUN();
 		double *t = malloc(sizeof *t * (size_t)bench);
 		if (!t)
-			return 1;
+			FAIL();
 		for (long k = 0; k < bench; k++) {
 			double t0 = now_ms();
 			RUN();
@@ -566,15 +674,53 @@ int main(int argc, char **argv)
 		printf("median_ms=%.4f min_ms=%.4f\n", med, t[0]);
 		free(t);
 	}
+	if (profile) {
+#if GOS_WEIGHTS_EXTERNAL
+#define RUN_PROFILE(ctx) GOS_MODEL_RUN_PROFILE(weights, (const float *const *)in, out, scratch, tick, (ctx))
+#else
+#define RUN_PROFILE(ctx) GOS_MODEL_RUN_PROFILE((const float *const *)in, out, scratch, tick, (ctx))
+#endif
+		double *ts = malloc(sizeof *ts * (size_t)(N_NODE + 1));       /* one run's ticks */
+		double *nt = malloc(sizeof *nt * (size_t)(N_NODE + 1) * (size_t)runs); /* [node][run] */
+		double *whole = malloc(sizeof *whole * (size_t)runs);
+		double *med = malloc(sizeof *med * (size_t)(N_NODE + 1));
+		double *lo = malloc(sizeof *lo * (size_t)(N_NODE + 1));
+		if (!ts || !nt || !whole || !med || !lo) {
+			fprintf(stderr, "runner: error: out of memory\n");
+			FAIL();
+		}
+		int warm = runs < 10 ? 1 : 3;
+		for (int k = 0; k < warm; k++)
+			if (RUN() || RUN_PROFILE(ts)) {
+				fprintf(stderr, "runner: error: the model's run function failed\n");
+				FAIL();
+			}
+		for (long k = 0; k < runs; k++) {
+			double t0 = now_ms();
+			RUN();
+			whole[k] = now_ms() - t0;
+			RUN_PROFILE(ts);
+			for (int i = 0; i < N_NODE; i++)
+				nt[(size_t)i * (size_t)runs + (size_t)k] = ts[i + 1] - ts[i];
+		}
+		for (int i = 0; i < N_NODE; i++) {
+			double *t = nt + (size_t)i * (size_t)runs;
+			med[i] = median(t, runs);
+			lo[i] = t[0];
+		}
+		double wmed = median(whole, runs);
+		profile_report(csv, runs, med, lo, wmed, whole[0]);
+		free(ts), free(nt), free(whole), free(med), free(lo);
+	}
 	if (outdir) {
 		if (make_dirs(outdir)) {
 			fprintf(stderr, "runner: error: cannot create '%s': %s\n", outdir, strerror(errno));
-			return 1;
+			FAIL();
 		}
 		for (int i = 0; i < N_OUT; i++) {
 			char *p = out_path(outdir, out_names[i], ".npy");
 			if (!p || npy_write(p, out_ranks[i], out_shapes[i], out_numels[i], samples, out[i]))
-				return 1;
+				FAIL();
 			free(p);
 		}
 		for (int i = 0; i < N_IN && random; i++) {
@@ -582,8 +728,18 @@ int main(int argc, char **argv)
 				continue;
 			char *p = out_path(outdir, in_names[i], ".input.npy");
 			if (!p || npy_write(p, in_ranks[i], in_shapes[i], in_numels[i], 0, in[i]))
-				return 1;
+				FAIL();
 			free(p);
+		}
+	}
+	if (csv) { /* last, so that a failure before leaves no profile */
+		int bad = ferror(csv);
+		bad |= fclose(csv) != 0;
+		csv = NULL;
+		if (bad || rename(csvtmp, csvpath)) {
+			fprintf(stderr, "runner: error: writing '%s' failed\n", csvpath);
+			remove(csvtmp);
+			return 1;
 		}
 	}
 	if (print)
@@ -606,5 +762,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < N_OUT; i++)
 		free(out[i]);
 	free(scratch);
+	free(csvtmp);
 	return 0;
+#undef FAIL
 }

@@ -4,8 +4,8 @@
 # model not profiled, compete with whole-network samples; and bad profile
 # CSVs (another model, unknown nodes, missing columns, negative or NaN
 # times, empty file, no total row) fail with file:line and exit 1.
-# The profiles are synthetic (the runner's --profile is being written in
-# parallel): nodes and kinds from gos-opt -O1 + predict --per-op, times
+# The profiles are synthetic (tests/profile.sh reads back real ones of the
+# runner): nodes and kinds from gos-opt -O1 + predict --per-op, times
 # from the law median = a_kind * analytic_ms + b_kind, which the fit must
 # recover.
 set -u

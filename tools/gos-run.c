@@ -10,8 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backends/llvm/llvm.h"
 #include "eval/eval.h"
 #include "frontend/frontend.h"
+#include "passes/cost/cost.h"
+#include "passes/passes.h"
 #include "support/tensorio.h"
 
 static void usage(FILE *f)
@@ -39,8 +42,16 @@ static void usage(FILE *f)
 	      "  --mean M[,M..] --std S[,S..]  normalisation of --calib images: pixels\n"
 	      "                         scaled to [0, 1], then (x - mean) / std per channel\n"
 	      "  -target=T              engine of --dump-activations: interp (default),\n"
-	      "                         host, or an ARM target under qemu\n"
+	      "                         host, or an ARM target under qemu; of --profile:\n"
+	      "                         host (default) or a target describing this machine\n"
 	      "  --print                print a summary of each output on stdout\n"
+	      "  --profile[=FILE.csv]   time every node of the compiled model (after the\n"
+	      "                         -O1 passes, named as by gos-opt) in this process\n"
+	      "                         (-target=host, the default for it): a per-node table\n"
+	      "                         on stdout, and the CSV of `gos-cost fit --profile`\n"
+	      "                         in FILE.csv; outputs (--output-dir, --print) then\n"
+	      "                         come from the compiled code\n"
+	      "  --runs N               timed runs of --profile (default 20)\n"
 	      "  --help                 this text\n"
 	      "Exit status: 0 on success, 1 on any error (nothing is written then).\n",
 	      f);
@@ -277,12 +288,93 @@ out:
 	return rc;
 }
 
+/* --profile: compiles m (after the -O1 passes) for target (loaded into
+ * *t, which must outlive d: errors point into it), times it on the
+ * inputs, prints the per-node table on stdout and writes the CSV to csv
+ * (an open temporary file, or NULL). outs receive the outputs. Returns 0
+ * or -1 with errors in d. */
+static int profile_run(gos_module *m, const char *target, gos_target *t, long runs,
+                       const gos_tensor *ins, int n_in, gos_tensor *outs, FILE *csv, gos_diags *d)
+{
+	gos_pipeline_opts po = {1, 0, NULL, NULL};
+	if (gos_pipeline_run(m, &po, d) || d->n_errors)
+		return -1;
+	if (gos_target_load(t, target, d))
+		return -1;
+	gos_llvm_opts lo = {2, 0, NULL, 0, 1};
+	gos_jit *j = gos_jit_new(m, t, &lo, d);
+	if (!j)
+		return -1;
+	int rc = -1;
+	const float **in = calloc((size_t)n_in + 1, sizeof *in);
+	float **out = calloc((size_t)m->n_output + 1, sizeof *out);
+	gos_profile p = {0};
+	if (!in || !out) {
+		gos_error(d, (gos_loc){"gos-run", 0, 0}, "out of memory");
+		goto done;
+	}
+	for (int i = 0; i < n_in; i++)
+		in[i] = ins[i].data;
+	for (int i = 0; i < m->n_output; i++) {
+		const gos_value *v = &m->vals[m->outputs[i]];
+		outs[i].rank = v->rank;
+		memcpy(outs[i].shape, v->shape, sizeof outs[i].shape);
+		outs[i].data = out[i] = calloc((size_t)gos_numel(v->rank, v->shape) + 1, sizeof(float));
+		if (!out[i]) {
+			gos_error(d, (gos_loc){"gos-run", 0, 0}, "out of memory");
+			goto done;
+		}
+	}
+	if (gos_jit_profile(j, m->n_node, in, out, runs, &p, d))
+		goto done;
+	double sum = 0, flops = 0;
+	for (int i = 0; i < p.n; i++) {
+		sum += p.median_ms[i];
+		flops += gos_cost_node_flops(&m->nodes[i]);
+	}
+	const char *mn = m->name ? m->name : "";
+	printf("profile of %s: %d nodes, %ld timed runs\n", mn, p.n, p.runs);
+	printf("%-32s %-22s %-11s %10s %10s %10s %8s %6s\n", "node", "op", "kind", "median_ms",
+	       "min_ms", "MFLOP", "GFLOP/s", "share%");
+	if (csv)
+		fprintf(csv, "model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\n");
+	for (int i = 0; i < p.n; i++) {
+		const gos_node *n = &m->nodes[i];
+		double f = gos_cost_node_flops(n), med = p.median_ms[i];
+		double gf = med > 0 ? f / med / 1e6 : 0, share = sum > 0 ? 100 * med / sum : 0;
+		const char *kind = gos_cost_kind_name(gos_cost_node_kind(n));
+		printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6.2f\n", n->name, n->op, kind, med,
+		       p.min_ms[i], f / 1e6, gf, share);
+		if (csv)
+			fprintf(csv, "%s,%s,%s,%s,%ld,%.6f,%.6f,%.0f,%.4f,%.3f\n", mn, n->name, n->op, kind,
+			        p.runs, med, p.min_ms[i], f, gf, share);
+	}
+	double w = p.whole_median_ms, gf = w > 0 ? flops / w / 1e6 : 0;
+	printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6.2f\n", "(sum of nodes)", "-", "-",
+	       sum, 0.0, flops / 1e6, sum > 0 ? flops / sum / 1e6 : 0, 100.0);
+	printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6s\n", "(whole run)", "-", "-", w,
+	       p.whole_min_ms, flops / 1e6, gf, "-");
+	printf("sum_of_node_medians_ms=%.4f whole_run_median_ms=%.4f ratio=%.4f\n", sum, w,
+	       w > 0 ? sum / w : 0);
+	if (csv)
+		fprintf(csv, "%s,(total),-,-,%ld,%.6f,%.6f,%.0f,%.4f,100\n", mn, p.runs, w,
+		        p.whole_min_ms, flops, gf);
+	rc = 0;
+done:
+	gos_profile_free(&p);
+	free(in);
+	free(out);
+	gos_jit_free(j);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *in = NULL, *model = NULL, *outdir = NULL;
 	const char *dumpdir = NULL, *nodes = NULL, *calib = NULL, *mean = NULL, *stdv = NULL;
-	const char *target = "interp";
-	int random = 0, print = 0;
+	const char *target = NULL, *csvpath = NULL;
+	int random = 0, print = 0, profile = 0;
+	long runs = 20;
 	uint64_t seed = 0;
 	given *gv = calloc((size_t)argc, sizeof *gv);
 	int ngv = 0;
@@ -334,6 +426,20 @@ int main(int argc, char **argv)
 				free(gv);
 				return 1;
 			}
+		} else if (!strcmp(a, "--profile")) {
+			profile = 1;
+		} else if (!strncmp(a, "--profile=", 10)) {
+			profile = 1;
+			csvpath = a + 10;
+		} else if (OPT("--runs")) {
+			char *end;
+			errno = 0;
+			runs = strtol(val, &end, 10);
+			if (errno || !*val || *end || runs < 1 || runs > 1000000) {
+				fprintf(stderr, "gos-run: error: --runs wants a count >= 1, not '%s'\n", val);
+				free(gv);
+				return 1;
+			}
 		} else if (!strcmp(a, "--random-inputs")) {
 			random = 1;
 		} else if (!strcmp(a, "--print")) {
@@ -373,14 +479,42 @@ int main(int argc, char **argv)
 	char **outpaths = NULL;
 	int n_in = 0;
 	gos_loc cmd = {"gos-run", 0, 0};
+	char *csvtmp = NULL;
+	FILE *csv = NULL;
+	gos_target tgt; /* of --profile; diagnostics may point into it */
 	if (!in) {
 		fprintf(stderr, "gos-run: error: no model file\n");
 		usage(stderr);
 		goto done;
 	}
-	if (!outdir && !print && !dumpdir) {
-		fprintf(stderr, "gos-run: error: no --output-dir (or --print, --dump-activations)\n");
+	if (!outdir && !print && !dumpdir && !profile) {
+		fprintf(stderr, "gos-run: error: no --output-dir (or --print, --dump-activations, --profile)\n");
 		goto done;
+	}
+	if (profile && dumpdir) {
+		fprintf(stderr, "gos-run: error: --profile and --dump-activations do not go together\n");
+		goto done;
+	}
+	if (csvpath && !*csvpath) {
+		fprintf(stderr, "gos-run: error: --profile= wants a file name\n");
+		goto done;
+	}
+	if (!target)
+		target = profile ? "host" : "interp";
+	if (profile && !strcmp(target, "interp")) {
+		fprintf(stderr, "gos-run: error: --profile times compiled code: -target=host (or a "
+		                "target describing this machine), not interp\n");
+		goto done;
+	}
+	if (csvpath) { /* written to a temporary file, renamed when complete */
+		csvtmp = malloc(strlen(csvpath) + 8);
+		if (!csvtmp)
+			goto done;
+		sprintf(csvtmp, "%s.tmp", csvpath);
+		if (!(csv = fopen(csvtmp, "w"))) {
+			fprintf(stderr, "gos-run: error: cannot write '%s': %s\n", csvpath, strerror(errno));
+			goto done;
+		}
 	}
 	if (dumpdir && (outdir || print)) {
 		fprintf(stderr, "gos-run: error: --dump-activations writes its own files: no --output-dir or --print with it\n");
@@ -525,8 +659,12 @@ int main(int argc, char **argv)
 	if (d.n_errors)
 		goto done;
 
-	if (gos_module_materialize(m, &d) || gos_interp_run(m, ins, outs, &d))
+	if (profile) {
+		if (profile_run(m, target, &tgt, runs, ins, n_in, outs, csv, &d))
+			goto done;
+	} else if (gos_module_materialize(m, &d) || gos_interp_run(m, ins, outs, &d)) {
 		goto done;
+	}
 
 	if (outdir) {
 		if (make_dirs(outdir)) {
@@ -568,11 +706,26 @@ int main(int argc, char **argv)
 			goto done;
 		}
 	}
+	if (csv) { /* last, so that a failure before leaves no profile */
+		int bad = ferror(csv);
+		bad |= fclose(csv) != 0;
+		csv = NULL;
+		if (bad || rename(csvtmp, csvpath)) {
+			gos_error(&d, (gos_loc){csvpath, 0, 0}, "writing the profile failed");
+			remove(csvtmp);
+			goto done;
+		}
+	}
 	if (print)
 		for (int i = 0; i < m->n_output; i++)
 			print_summary(m->vals[m->outputs[i]].name, &outs[i]);
 	rc = 0;
 done:
+	if (csv) {
+		fclose(csv);
+		remove(csvtmp);
+	}
+	free(csvtmp);
 	gos_diags_render(&d, stderr);
 	gos_diags_free(&d);
 	for (int i = 0; i < n_in && ins; i++)

@@ -1,8 +1,11 @@
 /* header.c -- the C header of a compiled model (docs/backends.md):
  * the run function's prototype and macros for every input's and output's
  * index, rank, shape, element count and byte size, the scratch size, and
- * tables (names, ranks, shapes) for generic code such as the runner. */
+ * tables (names, ranks, shapes) for generic code such as the runner, and
+ * per node (after the IR passes) its name, operator, kind and FLOPs for
+ * the profiling entry point `<prefix>_run_profile`. */
 #include "backends/llvm/lower.h"
+#include "passes/cost/cost.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -157,8 +160,13 @@ char *gos_lw_header(const gos_module *m, const gos_mplan *p, const char *prefix,
 	        " *            aligned to %s_SCRATCH_ALIGN; its contents are not kept\n"
 	        " * No buffer may overlap another. Returns 0. The function allocates\n"
 	        " * nothing and has no state: calls with different buffers may run\n"
-	        " * concurrently.\n */\n",
+	        " * concurrently.\n",
 	    P, P, P, P);
+	put(&b, " *\n * int %s_run_profile(%sconst float *const *inputs, float *const *outputs,\n"
+	        " *                   void *scratch, void (*tick)(void *ctx, int k), void *ctx);\n"
+	        " *   the same computation; calls tick(ctx, 0) before the first node and\n"
+	        " *   tick(ctx, i + 1) after node i of %s_NODE_NAMES (i < %s_NUM_NODES).\n */\n",
+	    prefix, external ? "const void *weights, " : "", P, P);
 	put(&b, "#ifndef %s_GOSC_H\n#define %s_GOSC_H\n\n", guard, guard);
 	put(&b, "#define %s_NUM_INPUTS %d\n", P, n_in);
 	put(&b, "#define %s_NUM_OUTPUTS %d\n", P, m->n_output);
@@ -205,8 +213,34 @@ char *gos_lw_header(const gos_module *m, const gos_mplan *p, const char *prefix,
 		}
 		put(&b, "%s}\n", cnt ? "" : "0");
 	}
+	put(&b, "\n/* Nodes in execution order (for profiles): name, operator, kind, FLOPs. */\n");
+	put(&b, "#define %s_MODEL_NAME ", P);
+	put_cstr(&b, m->name ? m->name : "");
+	put(&b, "\n#define %s_NUM_NODES %d\n", P, m->n_node);
+	for (int col = 0; col < 4; col++) {
+		static const char *const what[] = {"NAMES", "OPS", "KINDS", "FLOPS"};
+		put(&b, "#define %s_NODE_%s {", P, what[col]);
+		for (int i = 0; i < m->n_node; i++) {
+			const gos_node *n = &m->nodes[i];
+			char nm[32];
+			snprintf(nm, sizeof nm, "node%d", i);
+			put(&b, "%s", i ? ", " : "");
+			if (col == 0)
+				put_cstr(&b, n->name ? n->name : nm);
+			else if (col == 1)
+				put_cstr(&b, n->op ? n->op : "?");
+			else if (col == 2)
+				put_cstr(&b, gos_cost_kind_name(gos_cost_node_kind(n)));
+			else
+				put(&b, "%.17g", gos_cost_node_flops(n));
+		}
+		put(&b, "%s}\n", m->n_node ? "" : "0");
+	}
 	put(&b, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
 	put(&b, "int %s_run(%sconst float *const *inputs, float *const *outputs, void *scratch);\n",
+	    prefix, external ? "const void *weights, " : "");
+	put(&b, "int %s_run_profile(%sconst float *const *inputs, float *const *outputs, void *scratch,\n"
+	        "    void (*tick)(void *ctx, int k), void *ctx);\n",
 	    prefix, external ? "const void *weights, " : "");
 	put(&b, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
 	free(ins);

@@ -17,6 +17,7 @@
 struct gos_jit {
 	LLVMOrcLLJITRef jit;
 	gos_jit_run_fn run;
+	gos_jit_profile_fn run_profile;
 	int64_t scratch_bytes;
 };
 
@@ -108,6 +109,12 @@ gos_jit *gos_jit_new(gos_module *m, const gos_target *t, const gos_llvm_opts *o,
 	}
 	/* an executor address is the function's address in this process */
 	j->run = (gos_jit_run_fn)(uintptr_t)addr;
+	snprintf(sym, sizeof sym, "%s_run_profile", out.prefix);
+	if ((err = LLVMOrcLLJITLookup(j->jit, &addr, sym))) {
+		jit_error(d, loc, "cannot link the profiling run function", err);
+		goto fail;
+	}
+	j->run_profile = (gos_jit_profile_fn)(uintptr_t)addr;
 	gos_llvm_output_free(&out);
 	return j;
 fail:
@@ -119,6 +126,11 @@ fail:
 gos_jit_run_fn gos_jit_run(const gos_jit *j)
 {
 	return j->run;
+}
+
+gos_jit_profile_fn gos_jit_run_profile(const gos_jit *j)
+{
+	return j->run_profile;
 }
 
 int64_t gos_jit_scratch_bytes(const gos_jit *j)

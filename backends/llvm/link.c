@@ -48,11 +48,12 @@ int gos_llvm_link_runner(const gos_target *t, const char *obj_path, const char *
 	snprintf(P, sizeof P, "%s", prefix);
 	for (char *q = P; *q; q++)
 		*q = (char)toupper((unsigned char)*q);
-	char def_h[4200], def_p[200], def_r[200];
+	char def_h[4200], def_p[200], def_r[200], def_rp[220];
 	snprintf(def_h, sizeof def_h, "-DGOS_MODEL_H=\"%s\"", header_path);
 	snprintf(def_p, sizeof def_p, "-DGOS_MODEL_PREFIX=%s_", P);
 	snprintf(def_r, sizeof def_r, "-DGOS_MODEL_RUN=%s_run", prefix);
-	const char *fixed[] = {"-O2", "-std=c11", def_h, def_p, def_r,
+	snprintf(def_rp, sizeof def_rp, "-DGOS_MODEL_RUN_PROFILE=%s_run_profile", prefix);
+	const char *fixed[] = {"-O2", "-std=c11", def_h, def_p, def_r, def_rp,
 	                       external ? "-DGOS_WEIGHTS_EXTERNAL=1" : "-DGOS_WEIGHTS_EXTERNAL=0",
 	                       runner, obj_path, "-o", exe_path};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)

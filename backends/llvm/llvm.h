@@ -119,6 +119,11 @@ void gos_llvm_c_name(const char *name, char *buf, size_t n);
 typedef struct gos_jit gos_jit;
 typedef int (*gos_jit_run_fn)(const float *const *inputs, float *const *outputs,
                               void *scratch);
+/* The profiling entry point of the header (<prefix>_run_profile): the
+ * same computation, calling tick(ctx, 0) before the first node and
+ * tick(ctx, i + 1) after node i of the compiled module. */
+typedef int (*gos_jit_profile_fn)(const float *const *inputs, float *const *outputs,
+                                  void *scratch, void (*tick)(void *ctx, int k), void *ctx);
 
 /* Compiles m (verified; weights materialised here if they are not) for
  * target t, which must describe this machine (triple/cpu `native` or
@@ -127,9 +132,28 @@ typedef int (*gos_jit_run_fn)(const float *const *inputs, float *const *outputs,
 gos_jit *gos_jit_new(gos_module *m, const gos_target *t, const gos_llvm_opts *o,
                      gos_diags *d);
 gos_jit_run_fn gos_jit_run(const gos_jit *j);
+gos_jit_profile_fn gos_jit_run_profile(const gos_jit *j);
 /* Bytes of scratch one call needs (aligned to 64 by the caller). */
 int64_t gos_jit_scratch_bytes(const gos_jit *j);
 void gos_jit_free(gos_jit *j);
+
+/* Per-node times of a profile (backends/llvm/profile.c). */
+typedef struct gos_profile {
+	int n;                  /* nodes */
+	long runs;              /* timed runs */
+	double *median_ms;      /* [n] median over the runs, malloc'd */
+	double *min_ms;         /* [n] minimum */
+	double whole_median_ms; /* the plain entry's whole run */
+	double whole_min_ms;
+} gos_profile;
+
+/* Times j: after warm-up, runs calls of the plain entry interleaved with
+ * runs calls of the profiling entry on in/out (the model's inputs and
+ * outputs; n_node nodes, those of the module j was compiled from, in
+ * order). Fills p (gos_profile_free). Returns 0, or -1 with errors in d. */
+int gos_jit_profile(const gos_jit *j, int n_node, const float *const *in, float *const *out,
+                    long runs, gos_profile *p, gos_diags *d);
+void gos_profile_free(gos_profile *p);
 
 /* ---- runners ----------------------------------------------------------- */
 

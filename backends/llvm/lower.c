@@ -1,5 +1,7 @@
 /* lower.c -- a whole module to LLVM IR (llvm.h): memory plan, weights,
- * one internal function per node, and the exported run function.
+ * one internal function per node, and the exported run functions (the
+ * plain one, and `_run_profile` which calls a timing callback between
+ * nodes; the plain one has no trace of it).
  *
  * Storage of every value:
  *   input   inputs[k] (k-th input in value order)
@@ -326,49 +328,56 @@ static int weight_globals(gos_lw *L, const gos_module *m, const gos_mplan *p, LL
 	return 0;
 }
 
-int gos_lw_module(gos_lw *L, const gos_module *m, const gos_mplan *p, const char *prefix,
-                  int external)
+/* Builds `<prefix>_run` (profile == 0) or `<prefix>_run_profile`, which
+ * takes two more arguments, void (*tick)(void *ctx, int k) and ctx, and
+ * calls tick(ctx, 0) before the first node and tick(ctx, i + 1) after
+ * node i (the output copies come after the last tick). nf[] are the node
+ * functions, wg[] the embedded weight globals. Returns 0 or -1. */
+static int run_fn(gos_lw *L, const gos_module *m, const gos_mplan *p, const char *prefix,
+                  int external, const LLVMValueRef *wg, const LLVMValueRef *nf, int profile)
 {
-	LLVMValueRef *wg = GOS_NEWN(L->a, LLVMValueRef, m->n_val + 1);
-	LLVMValueRef *nf = GOS_NEWN(L->a, LLVMValueRef, m->n_node + 1);
 	LLVMValueRef *vp = GOS_NEWN(L->a, LLVMValueRef, m->n_val + 1);
-	if (!wg || !nf || !vp)
+	if (!vp)
 		return -1;
-	if (!external && weight_globals(L, m, p, wg))
-		return -1;
-	for (int i = 0; i < m->n_node; i++) {
-		/* nodes with identical bodies (repeated blocks) share one function */
-		nf[i] = NULL;
-		for (int j = 0; j < i && !nf[i]; j++)
-			if (same_body(&m->nodes[j], &m->nodes[i]))
-				nf[i] = nf[j];
-		if (!nf[i])
-			nf[i] = node_fn(L, m, i);
-		if (!nf[i])
-			return -1;
-	}
-	/* int <prefix>_run([i8* weights,] float** inputs, float** outputs, i8* scratch) */
+	/* void tick(i8* ctx, i32 k) */
+	LLVMTypeRef tick_pt[2] = {L->i8ptr, L->i32};
+	LLVMTypeRef tick_ty = LLVMFunctionType(L->voidt, tick_pt, 2, 0);
+	/* int <prefix>_run([i8* weights,] float** inputs, float** outputs, i8* scratch
+	 *                  [, tick, i8* ctx]) */
 	LLVMTypeRef fpp = LLVMPointerType(L->fptr, 0);
-	LLVMTypeRef pt[4];
+	LLVMTypeRef pt[6];
 	int np = 0;
 	if (external)
 		pt[np++] = L->i8ptr;
 	pt[np++] = fpp;
 	pt[np++] = fpp;
 	pt[np++] = L->i8ptr;
+	int nbase = np;
+	if (profile) {
+		pt[np++] = LLVMPointerType(tick_ty, 0);
+		pt[np++] = L->i8ptr;
+	}
 	char name[160];
-	snprintf(name, sizeof name, "%s_run", prefix);
+	snprintf(name, sizeof name, "%s_run%s", prefix, profile ? "_profile" : "");
 	LLVMValueRef fn = LLVMAddFunction(L->M, name, LLVMFunctionType(L->i32, pt, (unsigned)np, 0));
 	fn_attrs(L, fn);
-	for (int k = 0; k < np; k++) {
+	if (profile) { /* the callback may do anything */
+		LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+		                               LLVMGetEnumAttributeKindForName("nosync", 6));
+		LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+		                               LLVMGetEnumAttributeKindForName("nofree", 6));
+	}
+	for (int k = 0; k < nbase; k++) {
 		add_attr(L, fn, (LLVMAttributeIndex)(k + 1), "nocapture");
-		if (k < np - 1)
+		if (k < nbase - 1)
 			add_attr(L, fn, (LLVMAttributeIndex)(k + 1), "readonly");
 	}
 	LLVMValueRef wts = external ? LLVMGetParam(fn, 0) : NULL;
-	LLVMValueRef ins = LLVMGetParam(fn, (unsigned)(np - 3));
-	LLVMValueRef outs = LLVMGetParam(fn, (unsigned)(np - 2));
-	LLVMValueRef scratch = LLVMGetParam(fn, (unsigned)(np - 1));
+	LLVMValueRef ins = LLVMGetParam(fn, (unsigned)(nbase - 3));
+	LLVMValueRef outs = LLVMGetParam(fn, (unsigned)(nbase - 2));
+	LLVMValueRef scratch = LLVMGetParam(fn, (unsigned)(nbase - 1));
+	LLVMValueRef tick = profile ? LLVMGetParam(fn, (unsigned)nbase) : NULL;
+	LLVMValueRef ctx = profile ? LLVMGetParam(fn, (unsigned)nbase + 1) : NULL;
 	LLVMSetValueName2(ins, "inputs", 6);
 	LLVMSetValueName2(outs, "outputs", 7);
 	LLVMSetValueName2(scratch, "scratch", 7);
@@ -398,6 +407,10 @@ int gos_lw_module(gos_lw *L, const gos_module *m, const gos_mplan *p, const char
 			break;
 		}
 	}
+	if (profile) {
+		LLVMValueRef ta[2] = {ctx, LLVMConstInt(L->i32, 0, 0)};
+		LLVMBuildCall2(L->B, tick_ty, tick, ta, 2, "");
+	}
 	for (int i = 0; i < m->n_node; i++) {
 		const gos_node *n = &m->nodes[i];
 		LLVMValueRef *args = GOS_NEWN(L->a, LLVMValueRef, n->n_buf + 1);
@@ -412,6 +425,10 @@ int gos_lw_module(gos_lw *L, const gos_module *m, const gos_mplan *p, const char
 				args[j] = byte_gep(L, scratch, p->local_off[i][j - n->n_in - n->n_out]);
 		}
 		LLVMBuildCall2(L->B, LLVMGlobalGetValueType(nf[i]), nf[i], args, (unsigned)n->n_buf, "");
+		if (profile) {
+			LLVMValueRef ta[2] = {ctx, LLVMConstInt(L->i32, (unsigned long long)i + 1, 0)};
+			LLVMBuildCall2(L->B, tick_ty, tick, ta, 2, "");
+		}
 	}
 	/* outputs not written in place: copy */
 	for (int o = 0; o < m->n_output; o++) {
@@ -432,4 +449,30 @@ int gos_lw_module(gos_lw *L, const gos_module *m, const gos_mplan *p, const char
 	}
 	LLVMBuildRet(L->B, LLVMConstInt(L->i32, 0, 0));
 	return L->err ? -1 : 0;
+}
+
+int gos_lw_module(gos_lw *L, const gos_module *m, const gos_mplan *p, const char *prefix,
+                  int external)
+{
+	LLVMValueRef *wg = GOS_NEWN(L->a, LLVMValueRef, m->n_val + 1);
+	LLVMValueRef *nf = GOS_NEWN(L->a, LLVMValueRef, m->n_node + 1);
+	if (!wg || !nf)
+		return -1;
+	if (!external && weight_globals(L, m, p, wg))
+		return -1;
+	for (int i = 0; i < m->n_node; i++) {
+		/* nodes with identical bodies (repeated blocks) share one function */
+		nf[i] = NULL;
+		for (int j = 0; j < i && !nf[i]; j++)
+			if (same_body(&m->nodes[j], &m->nodes[i]))
+				nf[i] = nf[j];
+		if (!nf[i])
+			nf[i] = node_fn(L, m, i);
+		if (!nf[i])
+			return -1;
+	}
+	return run_fn(L, m, p, prefix, external, wg, nf, 0) ||
+	               run_fn(L, m, p, prefix, external, wg, nf, 1)
+	           ? -1
+	           : 0;
 }

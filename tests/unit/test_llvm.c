@@ -515,6 +515,72 @@ static const char *const misc_text =
 	"}\n"
 	"output %y\noutput %sm\noutput %t\noutput %r\noutput %x\noutput %y\n";
 
+/* The profiling entry (in process through gos_jit): tick(ctx, k) for
+ * k = 0..n_node in order, the same outputs as the plain entry; the header
+ * lists the nodes; gos_jit_profile times every node. */
+typedef struct ticks {
+	int n, k[16];
+} ticks;
+
+static void record_tick(void *ctx, int k)
+{
+	ticks *t = ctx;
+	if (t->n < 16)
+		t->k[t->n] = k;
+	t->n++;
+}
+
+static void test_profile_entry(void **state)
+{
+	(void)state;
+	gos_module *m = parse(chain);
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_target t;
+	assert_int_equal(gos_target_load(&t, "host", &d), 0);
+	gos_llvm_output out;
+	gos_llvm_opts o = {2, 0, "chain", 0, 1};
+	assert_int_equal(gos_llvm_compile(m, &t, &o, GOS_EMIT_ASM, &out, &d), 0);
+	assert_non_null(strstr(out.header, "#define CHAIN_NUM_NODES 4\n"));
+	assert_non_null(strstr(out.header, "#define CHAIN_NODE_NAMES {\"n1\", \"n2\", \"n3\", \"n4\"}\n"));
+	assert_non_null(strstr(out.header, "#define CHAIN_NODE_KINDS {\"elementwise\""));
+	assert_non_null(strstr(out.header, "#define CHAIN_MODEL_NAME \"chain\"\n"));
+	assert_non_null(strstr(out.header, "int chain_run_profile(const float *const *inputs"));
+	assert_non_null(strstr(out.code, "chain_run_profile"));
+	gos_llvm_output_free(&out);
+	gos_jit *j = gos_jit_new(m, &t, &o, &d);
+	if (!j)
+		gos_diags_render(&d, stderr);
+	assert_non_null(j);
+	float x[1000], y1[1000], y2[1000];
+	for (int i = 0; i < 1000; i++)
+		x[i] = frand(-1, 1);
+	const float *in[1] = {x};
+	float *o1[1] = {y1}, *o2[1] = {y2};
+	void *scratch = aligned_alloc(64, (size_t)(gos_jit_scratch_bytes(j) + 63) / 64 * 64 + 64);
+	assert_int_equal(gos_jit_run(j)(in, o1, scratch), 0);
+	ticks tk = {0};
+	assert_int_equal(gos_jit_run_profile(j)(in, o2, scratch, record_tick, &tk), 0);
+	assert_int_equal(tk.n, 5);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(tk.k[k], k);
+	assert_memory_equal(y1, y2, sizeof y1);
+	gos_profile p;
+	assert_int_equal(gos_jit_profile(j, m->n_node, in, o2, 5, &p, &d), 0);
+	assert_int_equal(p.n, 4);
+	assert_int_equal(p.runs, 5);
+	for (int i = 0; i < p.n; i++)
+		assert_true(p.min_ms[i] >= 0 && p.min_ms[i] <= p.median_ms[i]);
+	assert_true(p.whole_min_ms > 0 && p.whole_min_ms <= p.whole_median_ms);
+	gos_profile_free(&p);
+	assert_int_equal(gos_jit_profile(j, m->n_node, in, o2, 0, &p, &d), -1); /* no runs */
+	assert_true(d.n_errors > 0);
+	free(scratch);
+	gos_jit_free(j);
+	gos_diags_free(&d);
+	gos_module_free(m);
+}
+
 static void test_conv_vs_interp(void **state)
 {
 	(void)state;
@@ -752,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_c_name),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_profile_entry),
 		cmocka_unit_test(test_conv_vs_interp),
 		cmocka_unit_test(test_misc_vs_interp),
 		cmocka_unit_test(test_e2e_models_vs_interp),
