@@ -1956,6 +1956,29 @@ static int emit_slice(onnx_imp *I, int x, const int64_t *start, const int64_t *s
 	}
 	if (all)
 		return x;
+	int lead = 0; /* unchanged leading dimensions, which a 4-D view merges */
+	while (lead < r && ident[lead])
+		lead++;
+	if (r > 4 && lead < r - 3) {
+		/* rank > 4 changed before the last 4: one axis at a time */
+		int last = -1, y = x;
+		for (int k = 0; k < r; k++)
+			if (!ident[k])
+				last = k;
+		for (int k = 0; k < r && y >= 0; k++) {
+			if (ident[k])
+				continue;
+			onnx_attrs A = {0};
+			int64_t ax = k;
+			onnx_attrs_int(&A, "axis", 1, &ax);
+			onnx_attrs_int(&A, "start", 1, &start[k]);
+			onnx_attrs_int(&A, "step", 1, &step[k]);
+			onnx_attrs_int(&A, "out", 1, &out[k]);
+			y = onnx_apply(I, "slice_axis", k == last ? name : onnx_tmp_name(I, "sliced"), 1, &y,
+			               &A);
+		}
+		return y;
+	}
 	int64_t s4[4], a_start[4], a_step[4], a_out[4];
 	int map[4];
 	if (view4(I, r, xs, ident, s4, map))

@@ -391,6 +391,27 @@ def semantics(out_dir):
     single(out_dir, "sem_convt_1d_group_dil", "ConvTranspose", [[1, 4, 7]], None, 13,
            {"group": 4, "strides": [2], "dilations": [2], "output_padding": [1]},
            [("w", f32(4, 1, 3)), ("b", f32(4))])
+    # rank 5 to 8, as attention and layer-norm blocks export them
+    single(out_dir, "sem_slice_rank5_axis2", "Slice", [[2, 4, 3, 5, 6]], None, 13, None,
+           [("st", np.array([1], np.int64)), ("en", np.array([3], np.int64)),
+            ("ax", np.array([2], np.int64))])
+    single(out_dir, "sem_slice_rank8_steps", "Slice", [[2, 1, 3, 2, 4, 1, 5, 3]], None, 13, None,
+           [("st", np.array([4, -1, 0], np.int64)), ("en", np.array([0, -4, 2], np.int64)),
+            ("ax", np.array([6, 4, 2], np.int64)), ("sp", np.array([-2, -1, 2], np.int64))])
+    single(out_dir, "sem_split_rank6", "Split", [[2, 3, 6, 2, 2, 3]], None, 13, {"axis": 2},
+           [("split", np.array([1, 2, 3], np.int64))], n_out=3)
+    single(out_dir, "sem_transpose_rank5_qkv", "Transpose", [[2, 7, 3, 4, 8]], None, 13,
+           {"perm": [2, 0, 3, 1, 4]})
+    single(out_dir, "sem_transpose_rank8", "Transpose", [[2, 1, 3, 2, 2, 1, 3, 2]], None, 13,
+           {"perm": [7, 0, 5, 2, 4, 1, 6, 3]})
+    single(out_dir, "sem_reshape_rank5_to_7", "Reshape", [[2, 6, 3, 4, 2]], None, 13, None,
+           [("shape", np.array([2, 3, 2, 0, 2, -1, 1], np.int64))])
+    single(out_dir, "sem_concat_rank6", "Concat", [[2, 1, 3, 2, 2, 2], [2, 1, 3, 2, 1, 2]], None,
+           13, {"axis": 4})
+    single(out_dir, "sem_softmax_rank5_axis2", "Softmax", [[2, 3, 4, 2, 5]], None, 13, {"axis": 2})
+    single(out_dir, "sem_matmul_rank5_bcast", "MatMul", [[2, 1, 3, 4, 5], [4, 1, 5, 6]], None, 13)
+    single(out_dir, "sem_reducemean_rank5_last", "ReduceMean", [[2, 3, 2, 4, 6]], None, 13,
+           {"axes": [-1]})
     # Resize: linear and nearest with every coordinate_transformation_mode
     # (but tf_crop_and_resize; half_pixel_symmetric and axes
     # are opset 18-19, which the importer does not take yet), every nearest_mode, scales and sizes
