@@ -16,7 +16,10 @@
  * 64-byte aligned). A node's outputs and locals therefore never overlap
  * its inputs, which is what the noalias parameters of node functions
  * promise. Outputs that no node writes in place (an input, a weight, or a
- * value listed twice) are copied at the end.
+ * value listed twice) are copied at the end. A node that only moves
+ * elements in row-major order (reshape, flatten, squeeze, unsqueeze) and
+ * does not write a model output is not run: its result is its input's
+ * storage, whose lifetime extends to the result's last reader.
  */
 #include "backends/llvm/lower.h"
 
@@ -91,6 +94,81 @@ static int64_t place(item *items, int n)
 	return total;
 }
 
+/* Value of index expression root of s at variable values v[]. */
+static int64_t ix_eval(const gos_stmt *s, int root, const int64_t *v)
+{
+	const gos_ix *x = &s->ix[root];
+	switch (x->op) {
+	case GOS_IX_CONST:
+		return x->k;
+	case GOS_IX_VAR:
+		return v[x->k];
+	case GOS_IX_ADD:
+		return ix_eval(s, x->a, v) + ix_eval(s, x->b, v);
+	case GOS_IX_SUB:
+		return ix_eval(s, x->a, v) - ix_eval(s, x->b, v);
+	case GOS_IX_MUL:
+		return ix_eval(s, x->a, v) * ix_eval(s, x->b, v);
+	case GOS_IX_DIV: {
+		int64_t n = ix_eval(s, x->a, v);
+		return n >= 0 ? n / x->k : -((-n + x->k - 1) / x->k);
+	}
+	case GOS_IX_MOD: {
+		int64_t r = ix_eval(s, x->a, v) % x->k;
+		return r < 0 ? r + x->k : r;
+	}
+	case GOS_IX_MIN: {
+		int64_t l = ix_eval(s, x->a, v), r = ix_eval(s, x->b, v);
+		return l < r ? l : r;
+	}
+	case GOS_IX_MAX: {
+		int64_t l = ix_eval(s, x->a, v), r = ix_eval(s, x->b, v);
+		return l > r ? l : r;
+	}
+	default:
+		return -1;
+	}
+}
+
+/* Whether node ni copies its one input to its one output in row-major
+ * order (element k of Y is element k of X): one statement, no reduction,
+ * the element a plain load of X, checked at every position (or at 4096
+ * spread ones and both ends of a large tensor). */
+static int is_row_major_copy(const gos_module *m, int ni)
+{
+	const gos_node *n = &m->nodes[ni];
+	if (n->n_in != 1 || n->n_out != 1 || n->n_buf != 2 || n->n_stmt != 1)
+		return 0;
+	const gos_stmt *s = &n->stmts[0];
+	const gos_buf *xb = &n->bufs[0], *yb = &n->bufs[1];
+	int64_t total = gos_numel(yb->rank, yb->shape);
+	if (s->dst != 1 || s->n_red != 0 || s->result < 0 || s->result >= s->n_ins ||
+	    total != gos_numel(xb->rank, xb->shape) || total < 1)
+		return 0;
+	const gos_ins *ld = &s->ins[s->result];
+	if (ld->op != GOS_OP_LOAD || ld->buf != 0 || ld->nidx != xb->rank || yb->rank > GOS_MAX_VARS)
+		return 0;
+	int64_t step = total <= 65536 ? 1 : total / 4096;
+	for (int64_t k = 0; k < total; k = k + step < total || k == total - 1 ? k + step : total - 1) {
+		int64_t v[GOS_MAX_VARS], r = k, lin = 0;
+		for (int d = yb->rank - 1; d >= 0; d--) {
+			v[d] = r % yb->shape[d];
+			r /= yb->shape[d];
+		}
+		for (int d = 0; d < xb->rank; d++) {
+			int64_t e = ix_eval(s, ld->idx[d], v);
+			if (e < 0 || e >= xb->shape[d])
+				return 0;
+			lin = lin * xb->shape[d] + e;
+		}
+		if (lin != k)
+			return 0;
+		if (k == total - 1)
+			break;
+	}
+	return 1;
+}
+
 int gos_lw_plan(const gos_module *m, gos_mplan *p, gos_arena *a)
 {
 	int nv = m->n_val;
@@ -113,6 +191,30 @@ int gos_lw_plan(const gos_module *m, gos_mplan *p, gos_arena *a)
 			last[n->in[j]] = i;
 		for (int j = 0; j < n->n_out; j++)
 			def[n->out[j]] = i;
+	}
+	/* row-major copies that write no model output share their input's
+	 * storage (chains resolve to the first value) */
+	p->alias = GOS_NEWN(a, int, nv + 1);
+	p->skip = GOS_NEWN(a, unsigned char, m->n_node + 1);
+	if (!p->alias || !p->skip)
+		return -1;
+	for (int v = 0; v < nv; v++)
+		p->alias[v] = -1;
+	for (int i = 0; i < m->n_node; i++) {
+		const gos_node *n = &m->nodes[i];
+		p->skip[i] = 0;
+		if (!is_row_major_copy(m, i))
+			continue;
+		int x = n->in[0], y = n->out[0], out = 0;
+		for (int o = 0; o < m->n_output; o++)
+			out |= m->outputs[o] == y;
+		if (out || m->vals[y].kind != GOS_VAL_TEMP || def[y] != i)
+			continue;
+		int root = p->alias[x] >= 0 ? p->alias[x] : x;
+		p->alias[y] = root;
+		p->skip[i] = 1;
+		if (last[y] > last[root])
+			last[root] = last[y];
 	}
 	int k_in = 0;
 	p->n_inputs = 0;
@@ -145,7 +247,8 @@ int gos_lw_plan(const gos_module *m, gos_mplan *p, gos_arena *a)
 	/* scratch items: temps not written in place, then locals */
 	int n_items = 0;
 	for (int v = 0; v < nv; v++)
-		n_items += m->vals[v].kind == GOS_VAL_TEMP && def[v] >= 0 && p->where[v] == GOS_W_NONE;
+		n_items += m->vals[v].kind == GOS_VAL_TEMP && def[v] >= 0 &&
+		           p->where[v] == GOS_W_NONE && p->alias[v] < 0;
 	for (int i = 0; i < m->n_node; i++)
 		n_items += m->nodes[i].n_buf - m->nodes[i].n_in - m->nodes[i].n_out;
 	item *items = GOS_NEWN(a, item, n_items + 1);
@@ -153,7 +256,8 @@ int gos_lw_plan(const gos_module *m, gos_mplan *p, gos_arena *a)
 		return -1;
 	int k = 0;
 	for (int v = 0; v < nv; v++) {
-		if (!(m->vals[v].kind == GOS_VAL_TEMP && def[v] >= 0 && p->where[v] == GOS_W_NONE))
+		if (!(m->vals[v].kind == GOS_VAL_TEMP && def[v] >= 0 && p->where[v] == GOS_W_NONE) ||
+		    p->alias[v] >= 0)
 			continue;
 		const gos_value *val = &m->vals[v];
 		items[k] = (item){round_up(gos_numel(val->rank, val->shape) * 4, ALIGN), 0, def[v],
@@ -174,8 +278,15 @@ int gos_lw_plan(const gos_module *m, gos_mplan *p, gos_arena *a)
 	if (p->scratch_bytes < 0)
 		return -1;
 	for (int v = 0; v < nv; v++)
-		if (p->where[v] == GOS_W_SCRATCH)
+		if (p->where[v] == GOS_W_SCRATCH && p->alias[v] < 0)
 			p->off[v] = items[p->slot[v]].off;
+	for (int v = 0; v < nv; v++)
+		if (p->alias[v] >= 0) {
+			int r = p->alias[v];
+			p->where[v] = p->where[r];
+			p->slot[v] = p->slot[r];
+			p->off[v] = p->off[r];
+		}
 	k = first_local;
 	for (int i = 0; i < m->n_node; i++) {
 		const gos_node *n = &m->nodes[i];
@@ -416,6 +527,13 @@ static int run_fn(gos_lw *L, const gos_module *m, const gos_mplan *p, const char
 		LLVMValueRef *args = GOS_NEWN(L->a, LLVMValueRef, n->n_buf + 1);
 		if (!args)
 			return -1;
+		if (p->skip[i]) { /* its result is its input's storage */
+			if (profile) {
+				LLVMValueRef ta[2] = {ctx, LLVMConstInt(L->i32, (unsigned long long)i + 1, 0)};
+				LLVMBuildCall2(L->B, tick_ty, tick, ta, 2, "");
+			}
+			continue;
+		}
 		for (int j = 0; j < n->n_buf; j++) {
 			if (j < n->n_in)
 				args[j] = vp[n->in[j]];

@@ -127,6 +127,8 @@ typedef struct gos_mplan {
 	int *slot;             /* [n_val] input / output index */
 	int64_t *off;          /* [n_val] byte offset in scratch or the weight blob */
 	int64_t **local_off;   /* [n_node][locals] scratch offsets of node-local buffers */
+	int *alias;            /* [n_val] the value whose storage it shares, or -1 */
+	unsigned char *skip;   /* [n_node] 1: not run (its result aliases its input) */
 	int n_inputs;
 	int64_t scratch_bytes; /* scratch needed (multiple of 64) */
 	int64_t weight_bytes;  /* weight data, 64-byte aligned pieces */

@@ -1673,6 +1673,22 @@ static int op_shrink(onnx_imp *I)
 
 static int op_pow(onnx_imp *I)
 {
+	/* a constant exponent 1 or 2 (layer norm's variance) needs no pow */
+	onnx_sym *e = onnx_in_sym(I, 1);
+	int64_t xs[MAXR];
+	int xr = onnx_in_shape(I, 0, xs);
+	if (xr < 0 || !e)
+		return -1;
+	if (e->c && e->c->is_float && e->c->numel == 1 && e->c->rank <= xr &&
+	    (e->c->f[0] == 1.0f || e->c->f[0] == 2.0f)) {
+		int x = onnx_in_value(I, 0);
+		if (x < 0)
+			return -1;
+		if (e->c->f[0] == 1.0f)
+			return alias_out0(I);
+		int sq[2] = {x, x};
+		return onnx_set_out(I, 0, onnx_apply(I, "mul", out_name(I), 2, sq, NULL));
+	}
 	int in[2] = {onnx_in_value(I, 0), onnx_in_value(I, 1)};
 	if (in[0] < 0 || in[1] < 0)
 		return -1;
