@@ -249,7 +249,8 @@ static void blocking(gos_lw *L, kc *c, int64_t kg, int64_t qlen)
 static int epilogue_ok(const kc *c, const gos_stmt *e);
 
 /* matmul(A[..b, M, Kr], B[..b, Kr, Nc]) (the prelude's comprehension with
- * equal batch dimensions ..b or none): the convolution kernel with rows
+ * equal batch dimensions ..b or none, or B[Kr, Nc] for every batch
+ * element): the convolution kernel with rows
  * of A as output channels (scalars), rows of B as the input vectors, Y's
  * columns as q and the batch as n (A steps by M*Kr per batch element). */
 static int match_mm(gos_lw *L, const gos_node *n, kc *c)
@@ -260,14 +261,38 @@ static int match_mm(gos_lw *L, const gos_node *n, kc *c)
 		return 0;
 	const gos_buf *A = &n->bufs[0], *B = &n->bufs[1], *Y = &n->bufs[s->dst];
 	int r = Y->rank;
-	if (r < 2 || A->rank != r || B->rank != r || s->dst < n->n_in)
+	if (r < 2 || A->rank != r || (B->rank != r && B->rank != 2) || s->dst < n->n_in)
 		return 0;
 	const gos_ins *la = &s->ins[0], *lb = &s->ins[1], *mu = &s->ins[2];
+	int br = B->rank;
 	if (la->op != GOS_OP_LOAD || lb->op != GOS_OP_LOAD || mu->op != GOS_OP_MUL || la->buf != 0 ||
 	    lb->buf != 1 || la->has_pad || lb->has_pad || mu->arg[0] != 0 || mu->arg[1] != 1 ||
 	    !is_var(s, la->idx[r - 2], r - 2) || !is_var(s, la->idx[r - 1], r) ||
-	    !is_var(s, lb->idx[r - 2], r) || !is_var(s, lb->idx[r - 1], r - 1))
+	    !is_var(s, lb->idx[br - 2], r) || !is_var(s, lb->idx[br - 1], r - 1))
 		return 0;
+	if (br == 2 && r > 2) {
+		/* B shared by every batch element: A's batch and rows are one
+		 * contiguous block of rows, as are Y's (epilogues would see the
+		 * batch variables: none) */
+		int64_t rows = A->shape[r - 2];
+		for (int d = 0; d < r - 2; d++) {
+			if (!is_var(s, la->idx[d], d) || A->shape[d] != Y->shape[d])
+				return 0;
+			rows *= Y->shape[d];
+		}
+		if (A->shape[r - 1] != B->shape[0] || Y->shape[r - 2] != A->shape[r - 2] ||
+		    Y->shape[r - 1] != B->shape[1])
+			return 0;
+		c->mm = 1;
+		c->rank = 2, c->qv = r - 1, c->pv = -1, c->kv = r - 2;
+		c->xb = 1, c->wb = 0, c->yb = s->dst;
+		c->N = 1, c->C = c->Cg = A->shape[r - 1], c->K = rows;
+		c->H = 1, c->W = B->shape[1], c->R = 1, c->S = 1, c->P = 1, c->Q = B->shape[1];
+		c->sh = c->sw = c->dh = c->dw = 1, c->pt = c->pl = 0, c->groups = 1;
+		c->wbatch = 0;
+		blocking(L, c, c->K, c->Q);
+		return 1;
+	}
 	int64_t nb = 1;
 	for (int d = 0; d < r - 2; d++) {
 		if (!is_var(s, la->idx[d], d) || !is_var(s, lb->idx[d], d) || A->shape[d] != Y->shape[d] ||
