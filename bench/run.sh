@@ -12,7 +12,8 @@
 # round medians (the round least disturbed by other processes). GFLOP
 # counts 2 flops per multiply-add (`gos-opt --flops`); the peak is
 # measured by bench/peak.c (independent vector FMA chains).
-# Prints a table and writes docs/benchmarks.md.
+# Prints a table and writes docs/benchmarks.md; then runs bench/realworld.sh
+# (models from other frameworks' converters, symbolic input shapes).
 set -eu
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -87,8 +88,10 @@ for m in $nets; do
 done
 echo "networks: geometric-mean ratio gosc/ORT = $gm, worst = $worst; peak = $peak GFLOP/s ($cpu)"
 
-# sections other scripts write (bench/profile.sh) are kept, at the end
-sed -n '/^<!-- profile:begin/,/^<!-- profile:end/p' docs/benchmarks.md > "$tmp/keep"
+# sections other scripts write (bench/profile.sh, bench/realworld.sh) are
+# kept, at the end
+{ sed -n '/^<!-- profile:begin/,/^<!-- profile:end/p' docs/benchmarks.md
+  sed -n '/^<!-- realworld:begin/,/^<!-- realworld:end/p' docs/benchmarks.md; } > "$tmp/keep"
 {
 	echo "# Benchmarks: gosc against ONNX Runtime on the build machine"
 	echo
@@ -131,3 +134,4 @@ sed -n '/^<!-- profile:begin/,/^<!-- profile:end/p' docs/benchmarks.md > "$tmp/k
 	fi
 } > docs/benchmarks.md
 echo "wrote docs/benchmarks.md"
+GOS_BUILD=$build bash bench/realworld.sh "$rounds" "$runs"

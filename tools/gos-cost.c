@@ -46,6 +46,8 @@ static void usage(FILE *f)
 	      "                     instead of loading them; MODEL names its rows\n"
 	      "                     (predict with no MODEL: every row)\n"
 	      "  --gosc PATH        the compiler for --proxy (default: beside gos-cost)\n"
+	      "  --input-shape NAME=D0,D1,...  shape of ONNX input NAME (sets its symbolic\n"
+	      "                     dimensions; repeatable)\n"
 	      "  --help             this text\n",
 	      f);
 }
@@ -178,13 +180,16 @@ typedef struct modelfeat {
 	double flops, bytes, analytic_ms;
 } modelfeat;
 
+/* --input-shape settings, for every model loaded */
+static gos_load_options load_opts;
+
 /* Loads, verifies and analyses path on t. Returns 0 or -1 (errors shown). */
 static int load_analyze(const char *path, const gos_cost_target *t, gos_module **mp,
                         gos_cost_report *r)
 {
 	gos_diags d;
 	gos_diags_init(&d);
-	gos_module *m = gos_load(path, NULL, &d);
+	gos_module *m = gos_load_with(path, NULL, &load_opts, &d);
 	if (m && gos_verify(m, &d))
 		gos_error(&d, (gos_loc){path, 0, 0}, "internal error: the module does not verify");
 	int rc = -1;
@@ -313,6 +318,9 @@ static int parse_opts(int argc, char **argv, opts *o)
 	o->runs = 20;
 	o->in = calloc((size_t)argc + 1, sizeof *o->in);
 	o->prof = calloc((size_t)argc + 1, sizeof *o->prof);
+	gos_diags ld;
+	gos_diags_init(&ld);
+	int lr;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = NULL;
@@ -411,6 +419,12 @@ static int parse_opts(int argc, char **argv, opts *o)
 			o->proxy = 1;
 		} else if (!strcmp(a, "--with-min")) {
 			o->proxy_min = 1;
+		} else if (a[0] == '-' && a[1] && (lr = gos_load_options_arg(&load_opts, argc, argv, &i, &ld))) {
+			if (lr < 0) {
+				gos_diags_render(&ld, stderr);
+				gos_diags_free(&ld);
+				return -1;
+			}
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "gos-cost: error: unknown option '%s'\n", a);
 			return -1;
@@ -740,7 +754,7 @@ static int read_profile(const char *path, const char *mpath, const gos_cost_targ
 	}
 	gos_diags d;
 	gos_diags_init(&d);
-	gos_module *m = gos_load(mpath, NULL, &d);
+	gos_module *m = gos_load_with(mpath, NULL, &load_opts, &d);
 	gos_pipeline_opts po = {1, 0, NULL, NULL};
 	gos_cost_report r = {0};
 	int ok = m && !d.n_errors && gos_verify(m, &d) == 0 && gos_pipeline_run(m, &po, &d) == 0 &&
