@@ -84,12 +84,6 @@ printf '%s' "$summary"
 	echo "<!-- profile:end -->"
 } > "$tmp/section"
 doc=docs/benchmarks.md
-if grep -q '^<!-- profile:begin' "$doc"; then
-	awk -v f="$tmp/section" '/^<!-- profile:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-		/^<!-- profile:end/ { skip = 0; next } !skip' "$doc" > "$tmp/doc"
-else
-	{ cat "$doc"; echo; cat "$tmp/section"; } > "$tmp/doc"
-fi
-cp "$tmp/doc" "$doc"
+bash bench/section.sh profile "$tmp/section" "$doc"
 echo "wrote its section of $doc"
 [ "$ok" = 1 ] || { echo "bench/profile.sh: a sum of node medians is more than 10% off the whole run"; exit 1; }

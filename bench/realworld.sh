@@ -68,11 +68,5 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 	echo "<!-- realworld:end -->"
 } > "$tmp/section"
 doc=docs/benchmarks.md
-if grep -q '^<!-- realworld:begin' "$doc"; then
-	awk -v f="$tmp/section" '/^<!-- realworld:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-		/^<!-- realworld:end/ { skip = 0; next } !skip' "$doc" > "$tmp/doc"
-else
-	{ cat "$doc"; echo; cat "$tmp/section"; } > "$tmp/doc"
-fi
-cp "$tmp/doc" "$doc"
+bash bench/section.sh realworld "$tmp/section" "$doc"
 echo "wrote its section of $doc"

@@ -268,3 +268,31 @@ int gos_module_materialize(gos_module *m, gos_diags *d)
 	}
 	return rc;
 }
+
+int64_t gos_ix_eval(const gos_stmt *s, int root, const int64_t *v)
+{
+	const gos_ix *x = &s->ix[root];
+	int64_t a, b;
+	switch (x->op) {
+	case GOS_IX_CONST:
+		return x->k;
+	case GOS_IX_VAR:
+		return v[x->k];
+	case GOS_IX_DIV:
+		a = gos_ix_eval(s, x->a, v);
+		return a >= 0 ? a / x->k : -((-a + x->k - 1) / x->k);
+	case GOS_IX_MOD:
+		a = gos_ix_eval(s, x->a, v) % x->k;
+		return a < 0 ? a + x->k : a;
+	default:
+		a = gos_ix_eval(s, x->a, v);
+		b = gos_ix_eval(s, x->b, v);
+		switch (x->op) {
+		case GOS_IX_ADD: return a + b;
+		case GOS_IX_SUB: return a - b;
+		case GOS_IX_MUL: return a * b;
+		case GOS_IX_MIN: return a < b ? a : b;
+		default: return a > b ? a : b;
+		}
+	}
+}

@@ -230,6 +230,9 @@ int gos_module_find_value(const gos_module *m, const char *name);
 /* Deep copy (own arena). */
 gos_module *gos_module_clone(const gos_module *m);
 int64_t gos_numel(int rank, const int64_t *shape);
+/* Value of index expression root of statement s at variable values v[]
+ * (floor division and non-negative modulo, as the interpreter). */
+int64_t gos_ix_eval(const gos_stmt *s, int root, const int64_t *v);
 const char *gos_dtype_name(gos_dtype t);
 
 /* Fills data[] of every weight (from seed, fill value or the weights file).

@@ -94,42 +94,6 @@ static int64_t place(item *items, int n)
 	return total;
 }
 
-/* Value of index expression root of s at variable values v[]. */
-static int64_t ix_eval(const gos_stmt *s, int root, const int64_t *v)
-{
-	const gos_ix *x = &s->ix[root];
-	switch (x->op) {
-	case GOS_IX_CONST:
-		return x->k;
-	case GOS_IX_VAR:
-		return v[x->k];
-	case GOS_IX_ADD:
-		return ix_eval(s, x->a, v) + ix_eval(s, x->b, v);
-	case GOS_IX_SUB:
-		return ix_eval(s, x->a, v) - ix_eval(s, x->b, v);
-	case GOS_IX_MUL:
-		return ix_eval(s, x->a, v) * ix_eval(s, x->b, v);
-	case GOS_IX_DIV: {
-		int64_t n = ix_eval(s, x->a, v);
-		return n >= 0 ? n / x->k : -((-n + x->k - 1) / x->k);
-	}
-	case GOS_IX_MOD: {
-		int64_t r = ix_eval(s, x->a, v) % x->k;
-		return r < 0 ? r + x->k : r;
-	}
-	case GOS_IX_MIN: {
-		int64_t l = ix_eval(s, x->a, v), r = ix_eval(s, x->b, v);
-		return l < r ? l : r;
-	}
-	case GOS_IX_MAX: {
-		int64_t l = ix_eval(s, x->a, v), r = ix_eval(s, x->b, v);
-		return l > r ? l : r;
-	}
-	default:
-		return -1;
-	}
-}
-
 /* Whether node ni copies its one input to its one output in row-major
  * order (element k of Y is element k of X): one statement, no reduction,
  * the element a plain load of X, checked at every position (or at 4096
@@ -156,7 +120,7 @@ static int is_row_major_copy(const gos_module *m, int ni)
 			r /= yb->shape[d];
 		}
 		for (int d = 0; d < xb->rank; d++) {
-			int64_t e = ix_eval(s, ld->idx[d], v);
+			int64_t e = gos_ix_eval(s, ld->idx[d], v);
 			if (e < 0 || e >= xb->shape[d])
 				return 0;
 			lin = lin * xb->shape[d] + e;

@@ -76,7 +76,7 @@ int gos_alg_load_is_identity(const gos_node *n, const gos_stmt *s, int li)
 		int64_t v[GOS_MAX_VARS] = {0};
 		for (int64_t t = 0; t < dst->shape[d]; t++) {
 			v[d] = t;
-			if (gos_synth_ix_eval(s, x->idx[d], v) != t)
+			if (gos_ix_eval(s, x->idx[d], v) != t)
 				return 0;
 		}
 	}

@@ -53,7 +53,7 @@ static int pointwise(const gos_module *m, int ni, const gos_synth_contraction *c
 		int64_t v[GOS_MAX_VARS] = {0};
 		for (int64_t t = 0; t < xb->shape[dd]; t++) {
 			v[want] = t;
-			if (gos_synth_ix_eval(s, s->ins[0].idx[dd], v) != t)
+			if (gos_ix_eval(s, s->ins[0].idx[dd], v) != t)
 				return 0;
 		}
 	}
@@ -157,7 +157,7 @@ static int affine_of(const gos_module *m, int ni, double *a, double *b)
 					const gos_value *w = &m->vals[n->in[x->buf]];
 					int64_t off = 0, in = 1;
 					for (int k = 0; k < x->nidx; k++) {
-						int64_t t = gos_synth_ix_eval(s, x->idx[k], v);
+						int64_t t = gos_ix_eval(s, x->idx[k], v);
 						in &= t >= 0 && t < w->shape[k];
 						off = off * w->shape[k] + t;
 					}

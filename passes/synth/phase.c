@@ -32,7 +32,7 @@ static double insv(const gos_stmt *s, int i, const int64_t *v, int *ok, int dept
 	if (in->op == GOS_OP_CONST)
 		return in->f;
 	if (in->op == GOS_OP_INDEX)
-		return (double)gos_synth_ix_eval(s, in->idx[0], v);
+		return (double)gos_ix_eval(s, in->idx[0], v);
 	if (in->op == GOS_OP_LOAD) {
 		*ok = 0;
 		return 0;
@@ -113,11 +113,11 @@ static int form_of(const gos_module *m, int ni, form *f)
 			return 0;
 		int pv = 2 + a, rv = 5 + a;
 		int64_t v[GOS_MAX_VARS] = {0};
-		int64_t e00 = gos_synth_ix_eval(s, dv->a, v);
+		int64_t e00 = gos_ix_eval(s, dv->a, v);
 		v[pv] = 1;
-		int64_t e10 = gos_synth_ix_eval(s, dv->a, v);
+		int64_t e10 = gos_ix_eval(s, dv->a, v);
 		v[pv] = 0, v[rv] = 1;
-		int64_t e01 = gos_synth_ix_eval(s, dv->a, v);
+		int64_t e01 = gos_ix_eval(s, dv->a, v);
 		if (e10 - e00 != 1 || e00 - e01 < 1 || e00 < 0)
 			return 0;
 		f->st[a] = dv->k, f->pad[a] = e00, f->dil[a] = e00 - e01;
@@ -134,11 +134,11 @@ static int form_of(const gos_module *m, int ni, form *f)
 		double cond = insv(s, se->arg[0], v, &ok, 0);
 		if (!ok || (cond != 0) != (mp == 0 && mq == 0))
 			return 0;
-		if (gos_synth_ix_eval(s, lx->idx[0], v) != v[0] || gos_synth_ix_eval(s, lx->idx[1], v) != v[4] ||
-		    gos_synth_ix_eval(s, lx->idx[2], v) * f->st[0] != ep - mp || gos_synth_ix_eval(s, lx->idx[3], v) * f->st[1] != eq - mq)
+		if (gos_ix_eval(s, lx->idx[0], v) != v[0] || gos_ix_eval(s, lx->idx[1], v) != v[4] ||
+		    gos_ix_eval(s, lx->idx[2], v) * f->st[0] != ep - mp || gos_ix_eval(s, lx->idx[3], v) * f->st[1] != eq - mq)
 			return 0;
-		if (gos_synth_ix_eval(s, wl->idx[0], v) != v[4] || gos_synth_ix_eval(s, wl->idx[1], v) != v[1] ||
-		    gos_synth_ix_eval(s, wl->idx[2], v) != v[5] || gos_synth_ix_eval(s, wl->idx[3], v) != v[6])
+		if (gos_ix_eval(s, wl->idx[0], v) != v[4] || gos_ix_eval(s, wl->idx[1], v) != v[1] ||
+		    gos_ix_eval(s, wl->idx[2], v) != v[5] || gos_ix_eval(s, wl->idx[3], v) != v[6])
 			return 0;
 	}
 	if (has_b) {
@@ -147,7 +147,7 @@ static int form_of(const gos_module *m, int ni, form *f)
 			return 0;
 		for (int64_t k = 0; k < f->K; k++) {
 			v[1] = k;
-			if (gos_synth_ix_eval(bs, bs->ins[1].idx[0], v) != k)
+			if (gos_ix_eval(bs, bs->ins[1].idx[0], v) != k)
 				return 0;
 		}
 	}

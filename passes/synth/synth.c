@@ -158,35 +158,6 @@ int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction 
 	return wb->shape[0] == cv->K;
 }
 
-/* (synth.h) */
-int64_t gos_synth_ix_eval(const gos_stmt *s, int root, const int64_t *v)
-{
-	const gos_ix *x = &s->ix[root];
-	int64_t a, b;
-	switch (x->op) {
-	case GOS_IX_CONST:
-		return x->k;
-	case GOS_IX_VAR:
-		return v[x->k];
-	case GOS_IX_DIV:
-		a = gos_synth_ix_eval(s, x->a, v);
-		return a >= 0 ? a / x->k : -((-a + x->k - 1) / x->k);
-	case GOS_IX_MOD:
-		a = gos_synth_ix_eval(s, x->a, v) % x->k;
-		return a < 0 ? a + x->k : a;
-	default:
-		a = gos_synth_ix_eval(s, x->a, v);
-		b = gos_synth_ix_eval(s, x->b, v);
-		switch (x->op) {
-		case GOS_IX_ADD: return a + b;
-		case GOS_IX_SUB: return a - b;
-		case GOS_IX_MUL: return a * b;
-		case GOS_IX_MIN: return a < b ? a : b;
-		default: return a > b ? a : b;
-		}
-	}
-}
-
 /* One output position of the contraction: row g of the ns * pos rows
  * (sample-major). Fills patch[D] with the X elements the reduction reads
  * there and yk[K] with the node's recorded outputs. */
@@ -220,7 +191,7 @@ void gos_synth_patch_row(const gos_node *node, const float *x, const float *y, i
 		int64_t off = 0;
 		int in = 1;
 		for (int a = 0; a < xb->rank && in; a++) {
-			int64_t i = gos_synth_ix_eval(s, lx->idx[a], v);
+			int64_t i = gos_ix_eval(s, lx->idx[a], v);
 			in = i >= 0 && i < xb->shape[a];
 			off = off * xb->shape[a] + i;
 		}
@@ -414,15 +385,15 @@ int gos_synth_conv_geometry(const gos_module *m, int ni, double stride[2], doubl
 	for (int a = 0; a < 2; a++) {
 		int pv = 2 + a, rv = 5 + a, root = lx->idx[2 + a];
 		int64_t v[GOS_MAX_VARS] = {0};
-		int64_t f00 = gos_synth_ix_eval(s, root, v);
+		int64_t f00 = gos_ix_eval(s, root, v);
 		v[pv] = 1;
-		int64_t f10 = gos_synth_ix_eval(s, root, v);
+		int64_t f10 = gos_ix_eval(s, root, v);
 		v[rv] = 1;
-		int64_t f11 = gos_synth_ix_eval(s, root, v);
+		int64_t f11 = gos_ix_eval(s, root, v);
 		v[pv] = 0;
-		int64_t f01 = gos_synth_ix_eval(s, root, v);
+		int64_t f01 = gos_ix_eval(s, root, v);
 		v[pv] = 3, v[rv] = 2;
-		int64_t f32 = gos_synth_ix_eval(s, root, v);
+		int64_t f32 = gos_ix_eval(s, root, v);
 		int64_t st = f10 - f00, dl = f01 - f00;
 		/* affine in (p, r), no other variable */
 		if (st < 1 || dl < 1 || f11 != f00 + st + dl || f32 != f00 + 3 * st + 2 * dl ||

@@ -189,9 +189,6 @@ int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d);
  * (a malformed expression counts as a use, so no rewrite relies on it). */
 int gos_synth_ix_uses(const gos_stmt *s, int root, int v);
 
-/* Value of index expression root of statement s at variable values v[]
- * (floor division and non-negative modulo, as the interpreter). */
-int64_t gos_synth_ix_eval(const gos_stmt *s, int root, const int64_t *v);
 
 /* Output position g (of c->n * positions, sample-major) of contraction
  * node `node`: patch[D] gets the elements of X (x: the recorded input)
