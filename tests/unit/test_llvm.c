@@ -581,6 +581,49 @@ static void test_profile_entry(void **state)
 	gos_module_free(m);
 }
 
+/* Row-major copies share their input's storage and are not run, unless
+ * they write a model output; a transposing copy is a real node. */
+static const char *copies =
+    "gir 1\nmodel copies\ninput %x : f32[2,3,4]\n"
+    "node r1 = reshape(X=%x) -> (Y=%a : f32[6,4]) {\n  Y[i:6, j:4] = {\n"
+    "    %0 = load X[i / 3, i % 3, j]\n  } -> %0\n}\n"
+    "node h = f(X=%a) -> (Y=%b : f32[6,4]) {\n  Y[i:6, j:4] = {\n"
+    "    %0 = load X[i, j]\n    %1 = const 0.5\n    %2 = mul %0, %1\n  } -> %2\n}\n"
+    "node r2 = reshape(X=%b) -> (Y=%c : f32[24]) {\n  Y[k:24] = {\n"
+    "    %0 = load X[k / 4, k % 4]\n  } -> %0\n}\n"
+    "node t = transpose(X=%b) -> (Y=%d : f32[4,6]) {\n  Y[j:4, i:6] = {\n"
+    "    %0 = load X[i, j]\n  } -> %0\n}\n"
+    "node r3 = reshape(X=%d) -> (Y=%e : f32[24]) {\n  Y[k:24] = {\n"
+    "    %0 = load X[k / 6, k % 6]\n  } -> %0\n}\n"
+    "node g = f(X=%e) -> (Y=%o : f32[24]) {\n  Y[k:24] = {\n"
+    "    %0 = load X[k]\n    %1 = const 2\n    %2 = add %0, %1\n  } -> %2\n}\n"
+    "output %c\noutput %o\n";
+
+static void test_copy_alias(void **state)
+{
+	(void)state;
+	gos_module *m = parse(copies);
+	gos_arena *a = gos_arena_new();
+	gos_mplan p;
+	assert_int_equal(gos_lw_plan(m, &p, a), 0);
+	int x = gos_module_find_value(m, "x"), va = gos_module_find_value(m, "a");
+	int vd = gos_module_find_value(m, "d"), ve = gos_module_find_value(m, "e");
+	assert_int_equal(p.alias[va], x); /* a view of the input */
+	assert_int_equal(p.where[va], GOS_W_INPUT);
+	assert_int_equal(p.skip[0], 1);
+	assert_int_equal(p.skip[2], 0); /* writes a model output */
+	assert_int_equal(p.skip[3], 0); /* transposes */
+	assert_int_equal(p.alias[ve], vd);
+	assert_int_equal(p.skip[4], 1);
+	assert_int_equal(p.off[ve], p.off[vd]);
+	gos_arena_free(a);
+	check_vs_interp(m, 0, 0);
+	gos_module_free(m);
+	m = parse(copies);
+	check_vs_interp(m, 2, 0);
+	gos_module_free(m);
+}
+
 static void test_conv_vs_interp(void **state)
 {
 	(void)state;
@@ -819,6 +862,7 @@ int main(void)
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_profile_entry),
+		cmocka_unit_test(test_copy_alias),
 		cmocka_unit_test(test_conv_vs_interp),
 		cmocka_unit_test(test_misc_vs_interp),
 		cmocka_unit_test(test_e2e_models_vs_interp),
