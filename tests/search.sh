@@ -5,7 +5,8 @@
 # and agrees with the object's model, candidates.csv has one row per
 # evaluation and one chosen row, pareto.csv/svg and report.md), that two
 # MPI ranks give the same candidates as one process (same seed, same
-# result), and that bad input exits 1 leaving no output.
+# result), and that bad input exits 1 leaving no output (also when only
+# the search directory cannot be written).
 set -u
 build=${1:?usage: search.sh BUILD_DIR SOURCE_DIR}
 src=${2:?usage: search.sh BUILD_DIR SOURCE_DIR}
@@ -96,6 +97,13 @@ bad "too few images" "at least 16" -target=pi3 -search -calib=fashion-mnist:trai
 bad "budget too small" "budget too small" -target=pi3 -search -calib=fashion-mnist:train:32 $norm -budget=0.5s
 bad "bad budget" "budget" -target=pi3 -search -calib=fashion-mnist:train:32 -budget=soon
 bad "bad strategy" "strategy" -target=pi3 -search -strategy=greedy
+# the search directory cannot be written (its temporary's name is too
+# long where OUT.o's is not): no OUT.o, OUT.h or directory either
+long=$(printf 'a%.0s' $(seq 243))
+"$gosc" "$model" $small -o "$long.o" >/dev/null 2>long.err &&
+	fail "an unwritable search directory did not fail the compile"
+grep -q "cannot create a directory" long.err || fail "unwritable search directory: $(tail -c 300 long.err)"
+[ -z "$(ls -d "$long"* 2>/dev/null)" ] || fail "an unwritable search directory left output: $(ls | cut -c1-40)"
 
 [ $fails = 0 ] && echo "search: all checks passed"
 exit $((fails > 0))

@@ -105,7 +105,14 @@ static int is_special(const char *path)
 	return path && strcmp(path, "-") && stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
-/* Writes n bytes to path (or stdout for "-"/NULL) completely or not at all. */
+/* Outputs written to temporaries, renamed into place together once every
+ * output (and the search's directory) is complete: no partial output. */
+static gos_outfile staged[4];
+static int n_staged;
+static char *exe_tmp, *exe_final; /* the runner, linked beside its place */
+
+/* Writes n bytes to path (or stdout for "-"/NULL) completely or not at
+ * all; a regular file only appears with commit_outputs. */
 static int write_all(const char *path, const char *data, size_t n)
 {
 	if (is_special(path)) {
@@ -126,11 +133,71 @@ static int write_all(const char *path, const char *data, size_t n)
 		fprintf(stderr, "gosc: error: writing '%s' failed\n", path ? path : "stdout");
 		return -1;
 	}
-	if (gos_outfile_commit(&o)) {
-		fprintf(stderr, "gosc: error: writing '%s' failed\n", path ? path : "stdout");
+	if (!o.path || o.direct || n_staged == (int)(sizeof staged / sizeof staged[0])) {
+		if (gos_outfile_commit(&o)) {
+			fprintf(stderr, "gosc: error: writing '%s' failed\n", path ? path : "stdout");
+			return -1;
+		}
+		return 0;
+	}
+	if (fflush(o.f) != 0 || ferror(o.f)) {
+		gos_outfile_abort(&o);
+		fprintf(stderr, "gosc: error: writing '%s' failed\n", path);
+		return -1;
+	}
+	staged[n_staged++] = o;
+	return 0;
+}
+
+/* Writes path now (the temporary files of -emit=exe). */
+static int write_now(const char *path, const char *data, size_t n)
+{
+	int k = n_staged;
+	if (write_all(path, data, n))
+		return -1;
+	if (n_staged > k && gos_outfile_commit(&staged[--n_staged])) {
+		fprintf(stderr, "gosc: error: writing '%s' failed\n", path);
 		return -1;
 	}
 	return 0;
+}
+
+/* Renames every staged output into place (ok) or discards them all.
+ * Returns 0, or -1 when a rename failed (those already in place are
+ * removed again). */
+static int commit_outputs(int ok)
+{
+	int rc = 0, k = 0;
+	char *done[sizeof staged / sizeof staged[0]] = {0};
+	for (; ok && k < n_staged; k++) {
+		done[k] = strdup(staged[k].path);
+		if (gos_outfile_commit(&staged[k])) {
+			fprintf(stderr, "gosc: error: writing '%s' failed\n", done[k] ? done[k] : "output");
+			rc = -1;
+			ok = 0;
+			for (int j = 0; j < k; j++)
+				if (done[j])
+					unlink(done[j]);
+			k++;
+			break;
+		}
+	}
+	for (int j = 0; j < k; j++)
+		free(done[j]);
+	for (; k < n_staged; k++)
+		gos_outfile_abort(&staged[k]);
+	n_staged = 0;
+	if (exe_tmp) {
+		if (ok && rename(exe_tmp, exe_final)) {
+			fprintf(stderr, "gosc: error: cannot write '%s': %s\n", exe_final, strerror(errno));
+			rc = -1;
+		}
+		if (!ok || rc)
+			unlink(exe_tmp);
+		free(exe_tmp);
+		exe_tmp = NULL;
+	}
+	return rc;
 }
 
 /* -apply: the rewritten copy of m (fitted rules from the -calib batch),
@@ -277,6 +344,7 @@ static int gosc_main(int argc, char **argv)
 	const char *in = NULL, *out = NULL, *emit = NULL, *model = NULL, *target = NULL;
 	const char *mcpu = NULL, *mattr = NULL, *prefix = NULL;
 	const char *apply = NULL, *calib = NULL, *mean = NULL, *stdv = NULL;
+	char *exe = NULL;
 	unsigned long long seed = 0;
 	int opt = 2, external = 0, stats = 0, threads = 1;
 	search_args sa = {0};
@@ -575,20 +643,17 @@ static int gosc_main(int argc, char **argv)
 		goto done;
 	}
 	/* exe: object and header in a temporary directory, then link */
-	char *exe = out ? strdup(out) : stem(in, "");
+	exe = out ? strdup(out) : stem(in, "");
 	const char *td = getenv("TMPDIR");
 	size_t tl = strlen(td && *td ? td : "/tmp") + 32;
 	tmpdir = malloc(tl);
-	if (!exe || !tmpdir) {
-		free(exe);
+	if (!exe || !tmpdir)
 		goto done;
-	}
 	snprintf(tmpdir, tl, "%s/gosc-XXXXXX", td && *td ? td : "/tmp");
 	if (!mkdtemp(tmpdir)) {
 		fprintf(stderr, "gosc: error: cannot create a temporary directory: %s\n", strerror(errno));
 		free(tmpdir);
 		tmpdir = NULL;
-		free(exe);
 		goto done;
 	}
 	size_t pl = strlen(tmpdir) + 16;
@@ -597,9 +662,14 @@ static int gosc_main(int argc, char **argv)
 	if (objpath && hpath) {
 		snprintf(objpath, pl, "%s/model.o", tmpdir);
 		snprintf(hpath, pl, "%s/model.h", tmpdir);
-		if (!write_all(objpath, lo.code, lo.code_len) &&
-		    !write_all(hpath, lo.header, strlen(lo.header)) &&
-		    !gos_llvm_link_runner(&t, objpath, hpath, lo.prefix, external, exe, &d)) {
+		size_t el = strlen(exe) + 32;
+		exe_tmp = malloc(el);
+		if (exe_tmp)
+			snprintf(exe_tmp, el, "%s.tmp-%ld", exe, (long)getpid());
+		exe_final = exe;
+		if (exe_tmp && !write_now(objpath, lo.code, lo.code_len) &&
+		    !write_now(hpath, lo.header, strlen(lo.header)) &&
+		    !gos_llvm_link_runner(&t, objpath, hpath, lo.prefix, external, exe_tmp, &d)) {
 			rc = 0;
 			if (external) {
 				size_t wl = strlen(exe) + 16;
@@ -613,10 +683,10 @@ static int gosc_main(int argc, char **argv)
 		unlink(hpath);
 	}
 	rmdir(tmpdir);
-	free(exe);
 done:
-	/* the search's directory, once the compiled output is in place; only
-	 * rank 0 of a distributed search writes */
+	/* the search's directory, once the compiled output is complete (its
+	 * files are renamed into place after it); only rank 0 of a
+	 * distributed search writes */
 	if (!rc && have_sres && mpi.rank == 0) {
 		const char *base = out ? out : in;
 		char *sdir = out ? with_ext(base, ".search") : stem(base, ".search");
@@ -624,6 +694,9 @@ done:
 			rc = 1;
 		free(sdir);
 	}
+	if (commit_outputs(!rc))
+		rc = 1;
+	free(exe);
 	gos_search_result_free(&sres);
 	gos_diags_render(&d, stderr);
 	gos_diags_free(&d);

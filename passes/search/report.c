@@ -229,8 +229,10 @@ static void remove_dir(const char *dir)
 				unlink(path);
 			}
 		closedir(dp);
+		rmdir(dir);
+	} else {
+		unlink(dir); /* an older output of that name that was a file */
 	}
-	rmdir(dir);
 }
 
 int gos_search_write(const gos_search_result *r, const char *dir, gos_diags *d)
