@@ -48,6 +48,25 @@ else
 	fail "--apply: $(head -3 "$tmp/err")"
 fi
 
+# through a depthwise filter (the MobileNet's block 1: its project conv
+# pruned prunes the expand conv and the depthwise filter between them):
+# written as .gos, the depthwise conv2d's groups follow the channels, and
+# the .gos compiles and computes what the .gir does
+mnode=/blocks/blocks.1/project/project.0/Conv_output_0
+mnet=$src/examples/fashion/mobilenet.onnx
+if "$opt" "$mnet" --apply="$mnode/prune:c=48" $calib -o "$tmp/m.gos" 2>"$tmp/err" &&
+	"$opt" "$mnet" --apply="$mnode/prune:c=48" $calib -o "$tmp/m.gir" 2>>"$tmp/err"; then
+	grep -q "groups = 48" "$tmp/m.gos" || fail "pruned depthwise filter: groups not 48 in the .gos"
+	"$build/gosc" "$tmp/m.gos" -target=host -o "$tmp/m.o" 2>"$tmp/err" ||
+		fail "the pruned MobileNet .gos does not compile: $(head -3 "$tmp/err")"
+	"$build/gos-run" "$tmp/m.gos" --random-inputs --seed 4 --output-dir "$tmp/a" >/dev/null 2>&1 &&
+		"$build/gos-run" "$tmp/m.gir" --random-inputs --seed 4 --output-dir "$tmp/b" >/dev/null 2>&1 &&
+		/usr/bin/python3 "$src/scripts/npycmp.py" "$tmp/b" "$tmp/a" >/dev/null ||
+		fail "the pruned MobileNet's .gos and .gir compute different results"
+else
+	fail "prune through a depthwise filter: $(head -3 "$tmp/err")"
+fi
+
 # bad requests: c out of range, no calibration data
 for spec in prune:c=32 prune:c=0 prune:c=40; do
 	"$opt" "$model" --apply="$node/$spec" $calib -o "$tmp/bad.gir" 2>"$tmp/err" &&

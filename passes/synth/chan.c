@@ -269,8 +269,24 @@ static int shrink_region(gos_module *m, const gos_synth_chan *r, const int64_t *
 			memcpy(n->bufs[j].shape, m->vals[nv].shape, sizeof n->bufs[j].shape);
 		}
 		int y = n->out[0];
+		int64_t old_c = n->bufs[n->n_in].shape[1];
 		n->bufs[n->n_in].shape[1] = nk;
 		m->vals[y].shape[1] = nk;
+		/* a depthwise filter's groups (one per channel) follow the channels,
+		 * so that the operator call written back (gos_save_gos) agrees */
+		for (int a = 0; !r->leaf[i] && a < n->n_attr; a++) {
+			gos_attr *at = &n->attr[a];
+			if (!at->name || strcmp(at->name, "groups") || at->n != 1 ||
+			    at->v[0] != (double)old_c)
+				continue;
+			double *v = GOS_NEWN(m->arena, double, 1);
+			if (!v) {
+				gos_error(d, loc, "out of memory");
+				return -1;
+			}
+			v[0] = (double)nk;
+			at->v = v;
+		}
 	}
 	return 0;
 }
