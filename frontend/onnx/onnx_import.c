@@ -785,6 +785,10 @@ gos_module *gos_onnx_load(const char *path, gos_onnx_options *opt, gos_diags *d)
 	char *bytes = gos_read_file(d, path, &len);
 	if (!bytes)
 		return NULL;
+	if (gos_onnx_check_nesting(bytes, len, &onnx__model_proto__descriptor, loc, d)) {
+		free(bytes);
+		return NULL;
+	}
 	Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, (const uint8_t *)bytes);
 	free(bytes);
 	if (!mp) {

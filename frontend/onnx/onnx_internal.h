@@ -20,6 +20,17 @@ enum {
  * file must not make it allocate without bound). */
 #define ONNX_MAX_NUMEL ((int64_t)1 << 31)
 
+/* Deepest nesting of messages the importer decodes (a graph attribute
+ * holding a graph is two levels: node, attribute, graph). */
+#define ONNX_MAX_NESTING 100
+
+/* Checks, on the wire format, that bytes[0, len) decoded as desc nest no
+ * more than ONNX_MAX_NESTING messages deep (protobuf-c recurses per
+ * level). Returns 0, or -1 with an error at loc in d. Malformed data
+ * passes: the decoder reports it. */
+int gos_onnx_check_nesting(const void *bytes, size_t len, const ProtobufCMessageDescriptor *desc,
+                           gos_loc loc, gos_diags *d);
+
 /* Decodes TensorProto tp into t. With arena a the data lives there, else
  * it is malloc'd (gos_onnx_tensor_free). base_dir: where external data
  * files are (NULL: external data is an error). what names the tensor in

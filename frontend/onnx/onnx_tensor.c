@@ -328,6 +328,10 @@ int gos_onnx_tensor_read(const char *path, gos_onnx_tensor *t, gos_diags *d)
 	if (!bytes)
 		return -1;
 	gos_loc loc = {path, 0, 0};
+	if (gos_onnx_check_nesting(bytes, len, &onnx__tensor_proto__descriptor, loc, d)) {
+		free(bytes);
+		return -1;
+	}
 	Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, (const uint8_t *)bytes);
 	free(bytes);
 	if (!tp) {
