@@ -19,9 +19,10 @@ B=${GOS_FUZZ_BUILD:-$SRC/build-fuzz}
 TARGETS="gos gir onnx onnx_struct safetensors npy npz idx target costmodel profile"
 JOBS=${GOS_FUZZ_JOBS:-2}
 
+mkdir -p "$B"
 cmake -S "$SRC" -B "$B" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	-DGOS_FUZZ=ON > "$B.cmake.log" 2>&1 || { cat "$B.cmake.log"; exit 1; }
-make -C "$B" -j"$JOBS" fuzz_all > "$B.make.log" 2>&1 || { tail -30 "$B.make.log"; exit 1; }
+	-DGOS_FUZZ=ON > "$B/fuzz-cmake.log" 2>&1 || { cat "$B/fuzz-cmake.log"; exit 1; }
+make -C "$B" -j"$JOBS" fuzz_all > "$B/fuzz-make.log" 2>&1 || { tail -30 "$B/fuzz-make.log"; exit 1; }
 
 SEEDS="$B/fuzz-seeds"
 rm -rf "$SEEDS"

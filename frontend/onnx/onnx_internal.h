@@ -19,6 +19,10 @@ enum {
 /* Largest element count of one tensor the importer accepts (a corrupt
  * file must not make it allocate without bound). */
 #define ONNX_MAX_NUMEL ((int64_t)1 << 31)
+/* Largest constant the importer computes itself (ConstantOfShape, Range,
+ * folded shapes): a few bytes of attributes must not make it allocate
+ * gigabytes (2^26 elements: 512 MB of int64). */
+#define ONNX_MAX_CONST_NUMEL ((int64_t)1 << 26)
 
 /* Deepest nesting of messages the importer decodes (a graph attribute
  * holding a graph is two levels: node, attribute, graph). */
@@ -146,7 +150,9 @@ const char *onnx_tmp_name(onnx_imp *I, const char *suffix);
 int onnx_const_value(onnx_imp *I, const char *name, const gos_onnx_tensor *c);
 /* reshape(v; shape) unless v already has that shape. */
 int onnx_reshape(onnx_imp *I, int v, int rank, const int64_t *shape, const char *name);
-/* A new float constant of the given shape in the scratch arena (zeroed). */
+/* A new float (or int64) constant of the given shape in the scratch arena
+ * (zeroed). NULL with an error in I->d for a negative dimension, more
+ * than ONNX_MAX_CONST_NUMEL elements, or no memory. */
 gos_onnx_tensor *onnx_new_const(onnx_imp *I, int is_float, int rank, const int64_t *shape);
 
 /* ---- the operator table (onnx_ops.c) ------------------------------------ */
