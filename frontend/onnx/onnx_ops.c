@@ -2185,6 +2185,8 @@ static int depth_space(onnx_imp *I, int to_space)
 		return -1;
 	if (xr != 4 || b < 1)
 		return onnx_err(I, "needs a 4-D input and a positive blocksize");
+	if (b > 65536) /* then b * b and the products below cannot overflow */
+		return onnx_err(I, "blocksize %lld is larger than 65536", (long long)b);
 	int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
 	int64_t s6[6], perm[6], out[4];
 	if (to_space) {
