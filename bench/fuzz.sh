@@ -136,8 +136,11 @@ regression input under \`tests/fuzz/\`):
 - ONNX DepthToSpace / SpaceToDepth: blocksize at most 65536
   (\`tests/fuzz/onnx_struct/depthtospace_blocksize_overflow.onnx\`: blocksize
   INT64_MAX overflowed b * b; found by fuzz_onnx_struct in a 9-minute run).
+- ONNX window operators (Conv, pools): kernel sizes, strides, dilations and
+  pads at most 2^30 (\`window_stride_overflow.onnx\`: stride INT64_MAX
+  overflowed the SAME padding arithmetic; found by fuzz_onnx_struct).
 
-All but the last were found by reading the readers and writing hostile
+All but the last two were found by reading the readers and writing hostile
 inputs.
 
 ## Last run
