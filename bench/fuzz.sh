@@ -139,8 +139,11 @@ regression input under \`tests/fuzz/\`):
 - ONNX window operators (Conv, pools): kernel sizes, strides, dilations and
   pads at most 2^30 (\`window_stride_overflow.onnx\`: stride INT64_MAX
   overflowed the SAME padding arithmetic; found by fuzz_onnx_struct).
+- ONNX ConvTranspose: strides, dilations, output padding at most 2^30,
+  output_shape values at most 2^31 (\`convtranspose_stride_overflow.onnx\`:
+  stride INT64_MAX overflowed the output size; found by fuzz_onnx_struct).
 
-All but the last two were found by reading the readers and writing hostile
+All but the last three were found by reading the readers and writing hostile
 inputs.
 
 ## Last run

@@ -1859,7 +1859,7 @@ static int op_convtranspose(onnx_imp *I)
 				w.dil[k] = x;
 			else
 				out_pad[k] = x;
-			if (x < (j == 2 ? 0 : 1))
+			if (x < (j == 2 ? 0 : 1) || x > WIN_MAX)
 				return onnx_err(I, "attribute '%s' has an invalid value", lists[j]);
 		}
 	}
@@ -1873,6 +1873,9 @@ static int op_convtranspose(onnx_imp *I)
 	int same = !strcmp(auto_pad, "SAME_UPPER") || !strcmp(auto_pad, "SAME_LOWER");
 	if (n_os >= 0 && n_os != sp && n_os != xr)
 		return onnx_err(I, "attribute 'output_shape' has %d values", n_os);
+	for (int k = 0; k < n_os; k++)
+		if (oshape[k] < 0 || oshape[k] > ONNX_MAX_NUMEL)
+			return onnx_err(I, "attribute 'output_shape' has an invalid value");
 	if (strcmp(auto_pad, "NOTSET") && strcmp(auto_pad, "VALID") && !same)
 		return onnx_unsup(I, "attribute 'auto_pad' = \"%s\" is not supported", auto_pad);
 	for (int k = 0; k < sp; k++) {
