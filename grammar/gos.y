@@ -53,6 +53,8 @@ static int gos_lex_wrap(GOSYYSTYPE *lval, GOSYYLTYPE *lloc, gos_pctx *ctx, void 
 static void gosyyerror(GOSYYLTYPE *l, gos_pctx *ctx, void *scanner, const char *msg)
 {
 	(void)scanner;
+	if (!strcmp(msg, "memory exhausted")) /* bison's stack of YYMAXDEPTH (10000) */
+		msg = "nested too deeply (more than 10000 levels of brackets or operators)";
 	gos_error(ctx->diags, L(*l), "%s", msg);
 	ctx->errors++;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define MAX_IX_DEPTH 1000 /* index expression nesting */
+#define MAX_NUMEL 2147483647LL /* elements of one tensor (frontend/elab.c) */
 
 enum { T_EOF, T_IDENT, T_STR, T_SIGIL, T_NUM, T_PUNCT };
 enum { P_ARROW = 'A' }; /* the punctuation "->" */
@@ -600,16 +601,23 @@ static int lookup_value(P *p)
 	return v;
 }
 
-/* [d0,d1,...] into shape; returns the rank. */
+/* [d0,d1,...] into shape; returns the rank. The element count must be at
+ * most MAX_NUMEL (what the frontend allows; a file cannot declare a
+ * tensor that no allocation could hold). */
 static int parse_shape(P *p, int64_t *shape)
 {
 	int rank = 0;
+	uint64_t numel = 1;
 	expect(p, '[');
 	if (!is_punct(p, ']')) {
 		do {
 			if (rank == GOS_MAX_RANK)
 				fail(p, "more than %d dimensions", GOS_MAX_RANK);
-			shape[rank++] = parse_uint(p, "a dimension");
+			shape[rank] = parse_uint(p, "a dimension");
+			if (__builtin_mul_overflow(numel, (uint64_t)shape[rank], &numel) ||
+			    numel > MAX_NUMEL)
+				fail(p, "a shape with more than %lld elements", (long long)MAX_NUMEL);
+			rank++;
 		} while (accept(p, ','));
 	}
 	expect(p, ']');

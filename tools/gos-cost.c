@@ -724,145 +724,50 @@ static const char *resolve(const char *path, const char *base, char *buf, size_t
 
 /* ---- per-node profiles (fit --profile) ------------------------------------------ */
 
-/* The columns of a profile CSV (the runner's --profile=FILE.csv). */
-static const char *prof_cols[] = {"model", "node", "op", "kind", "runs", "median_ms",
-                                  "min_ms", "flops", "gflops", "share"};
-enum { PROF_NCOL = 10, PC_MODEL = 0, PC_NODE = 1, PC_MEDIAN = 5, PC_MIN = 6 };
-
-/* A non-negative finite number in s? */
-static int nonneg_number(const char *s, double *v)
-{
-	if (!is_number(s))
-		return 0;
-	*v = strtod(s, NULL);
-	return isfinite(*v) && *v >= 0;
-}
-
 /* Reads profile `path` of model `mpath`: loads the model, runs the -O1
- * pipeline (the node names of gos-opt and the runner), analyses it on t
- * and appends one row per profiled node to *rows (*nrows, *cap); the
- * whole-run median goes to *total. Every error names path:line.
+ * pipeline (the node names of gos-opt and the runner), analyses it on t,
+ * parses the profile (gos_cost_profile_parse) and appends its rows to
+ * *rows (*nrows, *cap); the whole-run median goes to *total.
  * Returns 0 or -1 (errors printed). */
 static int read_profile(const char *path, const char *mpath, const gos_cost_target *t,
                         gos_cost_prof_node **rows, int *nrows, int *cap, double *total,
                         double *analytic_total)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "gos-cost: error: cannot read '%s': %s\n", path, strerror(errno));
-		return -1;
-	}
 	gos_diags d;
 	gos_diags_init(&d);
 	gos_module *m = gos_load_with(mpath, NULL, &load_opts, &d);
 	gos_pipeline_opts po = {1, 0, NULL, NULL};
 	gos_cost_report r = {0};
-	int ok = m && !d.n_errors && gos_verify(m, &d) == 0 && gos_pipeline_run(m, &po, &d) == 0 &&
-	         !d.n_errors && gos_cost_analyze(m, t, &r, &d) == 0;
-	gos_diags_render(&d, stderr);
-	gos_diags_free(&d);
-	char *line = NULL;
-	size_t lcap = 0;
-	ssize_t len;
-	int lineno = 0, col[PROF_NCOL], have_header = 0, have_total = 0, rc = -1;
-	enum { MAXF = 64 };
-	char *fl[MAXF];
-	int nf = 0;
-	if (!ok)
+	gos_cost_prof_node *p = NULL;
+	int np = 0, rc = -1;
+	size_t len;
+	char *text = NULL;
+	if (!m || d.n_errors || gos_verify(m, &d) || gos_pipeline_run(m, &po, &d) || d.n_errors ||
+	    gos_cost_analyze(m, t, &r, &d) || !(text = gos_read_file(&d, path, &len)))
 		goto done;
-	while ((len = getline(&line, &lcap, f)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = 0;
-		for (int k = 0; k < nf; k++)
-			free(fl[k]);
-		nf = 0;
-		const char *sp = line;
-		while (isspace((unsigned char)*sp))
-			sp++;
-		if (!*sp || *sp == '#')
-			continue;
-		nf = split(line, fl, MAXF);
-		if (!have_header) {
-			for (int j = 0; j < PROF_NCOL; j++) {
-				col[j] = -1;
-				for (int k = 0; k < nf; k++)
-					if (!strcmp(fl[k], prof_cols[j]))
-						col[j] = k;
-				if (col[j] < 0) {
-					fprintf(stderr, "gos-cost: error: %s:%d: profile header lacks column "
-					                "'%s' (expected %s", path, lineno, prof_cols[j], prof_cols[0]);
-					for (int c = 1; c < PROF_NCOL; c++)
-						fprintf(stderr, ",%s", prof_cols[c]);
-					fprintf(stderr, ")\n");
-					goto done;
-				}
-			}
-			have_header = 1;
-			continue;
-		}
-		int need = 0;
-		for (int j = 0; j < PROF_NCOL; j++)
-			if (col[j] >= need)
-				need = col[j] + 1;
-		if (nf < need) {
-			fprintf(stderr, "gos-cost: error: %s:%d: %d fields, the header has %d\n", path,
-			        lineno, nf, need);
-			goto done;
-		}
-		if (have_total) {
-			fprintf(stderr, "gos-cost: error: %s:%d: row after the (total) row\n", path, lineno);
-			goto done;
-		}
-		const char *model = fl[col[PC_MODEL]], *node = fl[col[PC_NODE]];
-		if (!m->name || strcmp(model, m->name)) {
-			fprintf(stderr, "gos-cost: error: %s:%d: profile of model '%s', but %s is model "
-			                "'%s'\n", path, lineno, model, mpath, m->name ? m->name : "");
-			goto done;
-		}
-		double med, lo;
-		if (!nonneg_number(fl[col[PC_MEDIAN]], &med) || !nonneg_number(fl[col[PC_MIN]], &lo)) {
-			fprintf(stderr, "gos-cost: error: %s:%d: median_ms '%s' / min_ms '%s': times must "
-			                "be non-negative numbers\n", path, lineno, fl[col[PC_MEDIAN]],
-			        fl[col[PC_MIN]]);
-			goto done;
-		}
-		if (!strcmp(node, "(total)")) {
-			have_total = 1;
-			*total = med;
-			continue;
-		}
-		int k;
-		for (k = 0; k < m->n_node; k++)
-			if (m->nodes[k].name && !strcmp(m->nodes[k].name, node))
-				break;
-		if (k == m->n_node) {
-			fprintf(stderr, "gos-cost: error: %s:%d: no node '%s' in %s (after -O1; a "
-			                "profile of another model?)\n", path, lineno, node, mpath);
-			goto done;
-		}
-		if (*nrows == *cap) {
-			*cap = *cap ? 2 * *cap : 256;
-			*rows = realloc(*rows, sizeof **rows * (size_t)*cap);
-		}
-		(*rows)[(*nrows)++] = (gos_cost_prof_node){r.v[k].kind, r.v[k].ms, !r.v[k].fused, med};
-	}
-	if (!have_header) {
-		fprintf(stderr, "gos-cost: error: %s:%d: empty profile (expected a header and one "
-		                "row per node)\n", path, lineno);
+	const char *file = gos_diags_source(&d, path, text, len);
+	if (gos_cost_profile_parse(file, text, len, m, &r, &p, &np, total, &d))
 		goto done;
+	if (*nrows + np > *cap) {
+		int nc = *nrows + np + 256;
+		gos_cost_prof_node *nr = realloc(*rows, sizeof *nr * (size_t)nc);
+		if (!nr) {
+			gos_error(&d, (gos_loc){path, 0, 0}, "out of memory");
+			goto done;
+		}
+		*rows = nr;
+		*cap = nc;
 	}
-	if (!have_total) {
-		fprintf(stderr, "gos-cost: error: %s:%d: no (total) row at the end\n", path, lineno);
-		goto done;
-	}
+	if (np)
+		memcpy(*rows + *nrows, p, sizeof *p * (size_t)np);
+	*nrows += np;
 	*analytic_total = r.total_ms;
 	rc = 0;
 done:
-	for (int k = 0; k < nf; k++)
-		free(fl[k]);
-	free(line);
-	fclose(f);
+	gos_diags_render(&d, stderr);
+	gos_diags_free(&d);
+	free(text);
+	free(p);
 	gos_cost_report_free(&r);
 	gos_module_free(m);
 	return rc;

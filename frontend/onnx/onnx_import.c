@@ -496,15 +496,26 @@ gos_onnx_tensor *onnx_new_const(onnx_imp *I, int is_float, int rank, const int64
 	t->numel = 1;
 	for (int k = 0; k < rank; k++) {
 		t->shape[k] = shape[k];
-		t->numel *= shape[k];
+		if (shape[k] < 0) {
+			onnx_err(I, "negative dimension %lld", (long long)shape[k]);
+			return NULL;
+		}
+		if (__builtin_mul_overflow(t->numel, shape[k], &t->numel) ||
+		    t->numel > ONNX_MAX_CONST_NUMEL) {
+			onnx_unsup(I, "a constant of more than %lld elements computed at import",
+			           (long long)ONNX_MAX_CONST_NUMEL);
+			return NULL;
+		}
 	}
 	size_t n = (size_t)(t->numel ? t->numel : 1);
 	if (is_float)
 		t->f = GOS_NEWN(I->a, float, n);
 	else
 		t->i = GOS_NEWN(I->a, int64_t, n);
-	if (!t->f && !t->i)
+	if (!t->f && !t->i) {
+		onnx_err(I, "out of memory");
 		return NULL;
+	}
 	return t;
 }
 
@@ -785,6 +796,10 @@ gos_module *gos_onnx_load(const char *path, gos_onnx_options *opt, gos_diags *d)
 	char *bytes = gos_read_file(d, path, &len);
 	if (!bytes)
 		return NULL;
+	if (gos_onnx_check_nesting(bytes, len, &onnx__model_proto__descriptor, loc, d)) {
+		free(bytes);
+		return NULL;
+	}
 	Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, (const uint8_t *)bytes);
 	free(bytes);
 	if (!mp) {

@@ -57,6 +57,10 @@ int gos_onnx_info_read(const char *path, gos_onnx_info *info, gos_diags *d)
 	char *bytes = gos_read_file(d, path, &len);
 	if (!bytes)
 		return -1;
+	if (gos_onnx_check_nesting(bytes, len, &onnx__model_proto__descriptor, loc, d)) {
+		free(bytes);
+		return -1;
+	}
 	Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, (const uint8_t *)bytes);
 	free(bytes);
 	if (!mp || !mp->graph) {

@@ -19,6 +19,21 @@ enum {
 /* Largest element count of one tensor the importer accepts (a corrupt
  * file must not make it allocate without bound). */
 #define ONNX_MAX_NUMEL ((int64_t)1 << 31)
+/* Largest constant the importer computes itself (ConstantOfShape, Range,
+ * folded shapes): a few bytes of attributes must not make it allocate
+ * gigabytes (2^26 elements: 512 MB of int64). */
+#define ONNX_MAX_CONST_NUMEL ((int64_t)1 << 26)
+
+/* Deepest nesting of messages the importer decodes (a graph attribute
+ * holding a graph is two levels: node, attribute, graph). */
+#define ONNX_MAX_NESTING 100
+
+/* Checks, on the wire format, that bytes[0, len) decoded as desc nest no
+ * more than ONNX_MAX_NESTING messages deep (protobuf-c recurses per
+ * level). Returns 0, or -1 with an error at loc in d. Malformed data
+ * passes: the decoder reports it. */
+int gos_onnx_check_nesting(const void *bytes, size_t len, const ProtobufCMessageDescriptor *desc,
+                           gos_loc loc, gos_diags *d);
 
 /* Decodes TensorProto tp into t. With arena a the data lives there, else
  * it is malloc'd (gos_onnx_tensor_free). base_dir: where external data
@@ -135,7 +150,9 @@ const char *onnx_tmp_name(onnx_imp *I, const char *suffix);
 int onnx_const_value(onnx_imp *I, const char *name, const gos_onnx_tensor *c);
 /* reshape(v; shape) unless v already has that shape. */
 int onnx_reshape(onnx_imp *I, int v, int rank, const int64_t *shape, const char *name);
-/* A new float constant of the given shape in the scratch arena (zeroed). */
+/* A new float (or int64) constant of the given shape in the scratch arena
+ * (zeroed). NULL with an error in I->d for a negative dimension, more
+ * than ONNX_MAX_CONST_NUMEL elements, or no memory. */
 gos_onnx_tensor *onnx_new_const(onnx_imp *I, int is_float, int rank, const int64_t *shape);
 
 /* ---- the operator table (onnx_ops.c) ------------------------------------ */

@@ -15,6 +15,9 @@
 #include "frontend/onnx/onnx_internal.h"
 
 #define MAXR GOS_MAX_RANK
+/* Largest kernel size, stride, dilation or pad of a window operator: with
+ * sizes below 2^31 the output-size arithmetic then stays in 64 bits. */
+#define WIN_MAX ((int64_t)1 << 30)
 
 /* The name of the value that defines output 0 of the node. */
 static const char *out_name(onnx_imp *I)
@@ -526,8 +529,8 @@ static int read_window(onnx_imp *I, int sp, const int64_t *in, const int64_t *wk
 		w->kernel[k] = n >= 0 ? v[k] : wk[k];
 		if (wk && w->kernel[k] != wk[k])
 			return onnx_err(I, "attribute 'kernel_shape' does not match the weight's shape");
-		if (w->kernel[k] < 1)
-			return onnx_err(I, "attribute 'kernel_shape' must be positive");
+		if (w->kernel[k] < 1 || w->kernel[k] > WIN_MAX)
+			return onnx_err(I, "attribute 'kernel_shape' must be in 1..%lld", (long long)WIN_MAX);
 	}
 	if (onnx_attr_ints(I, "strides", v, 2 * MAXR, &n))
 		return -1;
@@ -535,8 +538,8 @@ static int read_window(onnx_imp *I, int sp, const int64_t *in, const int64_t *wk
 		return onnx_err(I, "attribute 'strides' has %d values for %d spatial dimensions", n, sp);
 	for (int k = 0; k < sp; k++) {
 		w->stride[k] = n >= 0 ? v[k] : 1;
-		if (w->stride[k] < 1)
-			return onnx_err(I, "attribute 'strides' must be positive");
+		if (w->stride[k] < 1 || w->stride[k] > WIN_MAX)
+			return onnx_err(I, "attribute 'strides' must be in 1..%lld", (long long)WIN_MAX);
 	}
 	n = -1;
 	if (dilations && onnx_attr_ints(I, "dilations", v, 2 * MAXR, &n))
@@ -546,8 +549,8 @@ static int read_window(onnx_imp *I, int sp, const int64_t *in, const int64_t *wk
 		                n, sp);
 	for (int k = 0; k < sp; k++) {
 		w->dil[k] = n >= 0 ? v[k] : 1;
-		if (w->dil[k] < 1)
-			return onnx_err(I, "attribute 'dilations' must be positive");
+		if (w->dil[k] < 1 || w->dil[k] > WIN_MAX)
+			return onnx_err(I, "attribute 'dilations' must be in 1..%lld", (long long)WIN_MAX);
 	}
 	const char *auto_pad;
 	if (onnx_attr_string(I, "auto_pad", "NOTSET", &auto_pad))
@@ -565,6 +568,8 @@ static int read_window(onnx_imp *I, int sp, const int64_t *in, const int64_t *wk
 			w->pad[k] = n >= 0 ? v[k] : 0;
 			if (w->pad[k] < 0)
 				return onnx_unsup(I, "negative 'pads' are not supported");
+			if (w->pad[k] > WIN_MAX)
+				return onnx_err(I, "attribute 'pads' must be at most %lld", (long long)WIN_MAX);
 		}
 	} else if (!strcmp(auto_pad, "VALID")) {
 		/* no padding */
@@ -1870,7 +1875,7 @@ static int op_convtranspose(onnx_imp *I)
 				w.dil[k] = x;
 			else
 				out_pad[k] = x;
-			if (x < (j == 2 ? 0 : 1))
+			if (x < (j == 2 ? 0 : 1) || x > WIN_MAX)
 				return onnx_err(I, "attribute '%s' has an invalid value", lists[j]);
 		}
 	}
@@ -1884,6 +1889,9 @@ static int op_convtranspose(onnx_imp *I)
 	int same = !strcmp(auto_pad, "SAME_UPPER") || !strcmp(auto_pad, "SAME_LOWER");
 	if (n_os >= 0 && n_os != sp && n_os != xr)
 		return onnx_err(I, "attribute 'output_shape' has %d values", n_os);
+	for (int k = 0; k < n_os; k++)
+		if (oshape[k] < 0 || oshape[k] > ONNX_MAX_NUMEL)
+			return onnx_err(I, "attribute 'output_shape' has an invalid value");
 	if (strcmp(auto_pad, "NOTSET") && strcmp(auto_pad, "VALID") && !same)
 		return onnx_unsup(I, "attribute 'auto_pad' = \"%s\" is not supported", auto_pad);
 	for (int k = 0; k < sp; k++) {
@@ -2224,6 +2232,8 @@ static int depth_space(onnx_imp *I, int to_space)
 		return -1;
 	if (xr != 4 || b < 1)
 		return onnx_err(I, "needs a 4-D input and a positive blocksize");
+	if (b > 65536) /* then b * b and the products below cannot overflow */
+		return onnx_err(I, "blocksize %lld is larger than 65536", (long long)b);
 	int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
 	int64_t s6[6], perm[6], out[4];
 	if (to_space) {

@@ -168,6 +168,17 @@ static uint8_t *read_external(const char *base_dir, const char *location, int64_
 	return buf;
 }
 
+/* Allocates t's data (t->numel values, in a or malloc'd); -1 when out of
+ * memory. */
+static int alloc_data(gos_onnx_tensor *t, gos_arena *a)
+{
+	if (t->is_float)
+		t->f = alloc(a, sizeof(float) * (size_t)t->numel);
+	else
+		t->i = alloc(a, sizeof(int64_t) * (size_t)t->numel);
+	return !t->f && !t->i ? -1 : 0;
+}
+
 int gos_onnx_decode_tensor(const Onnx__TensorProto *tp, gos_arena *a, const char *base_dir,
                            const char *what, gos_onnx_tensor *t, gos_loc loc,
                            gos_diags *d)
@@ -210,12 +221,8 @@ int gos_onnx_decode_tensor(const Onnx__TensorProto *tp, gos_arena *a, const char
 	}
 	t->is_float = type_is_float(type);
 	int64_t n = t->numel;
-	if (t->is_float)
-		t->f = alloc(a, sizeof(float) * (size_t)n);
-	else
-		t->i = alloc(a, sizeof(int64_t) * (size_t)n);
-	if (!t->f && !t->i)
-		goto oom;
+	/* the data is allocated only once the file is known to hold it (a
+	 * small file must not make us allocate gigabytes) */
 
 	const uint8_t *raw = NULL;
 	uint8_t *ext = NULL;
@@ -261,6 +268,10 @@ int gos_onnx_decode_tensor(const Onnx__TensorProto *tp, gos_arena *a, const char
 		}
 	}
 	if (raw) {
+		if (alloc_data(t, a)) {
+			free(ext);
+			goto oom;
+		}
 		for (int64_t k = 0; k < n; k++) {
 			if (t->is_float)
 				t->f[k] = (float)raw_float(raw, type, k);
@@ -283,6 +294,8 @@ int gos_onnx_decode_tensor(const Onnx__TensorProto *tp, gos_arena *a, const char
 		gos_error(d, loc, "%s: has %zu values, its shape needs %lld", what, have, (long long)n);
 		goto fail;
 	}
+	if (alloc_data(t, a))
+		goto oom;
 	for (int64_t k = 0; k < n; k++) {
 		switch (type) {
 		case ONNX_FLOAT: t->f[k] = tp->float_data[k]; break;
@@ -328,6 +341,10 @@ int gos_onnx_tensor_read(const char *path, gos_onnx_tensor *t, gos_diags *d)
 	if (!bytes)
 		return -1;
 	gos_loc loc = {path, 0, 0};
+	if (gos_onnx_check_nesting(bytes, len, &onnx__tensor_proto__descriptor, loc, d)) {
+		free(bytes);
+		return -1;
+	}
 	Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, (const uint8_t *)bytes);
 	free(bytes);
 	if (!tp) {

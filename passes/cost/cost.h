@@ -236,6 +236,16 @@ typedef struct gos_cost_prof_node {
 	double measured_ms;
 } gos_cost_prof_node;
 
+/* Parses a per-node profile CSV of module m (text, len bytes; file names
+ * it in messages; passes/cost/profile.c gives the format) against r, the
+ * analysis of m (gos_cost_analyze): one row per profiled node, with the
+ * node's kind, analytic ms and dispatch from r, into *rows (malloc'd,
+ * *nrows of them) and the whole-run median of the (total) row in *total.
+ * Returns 0, or -1 with errors (file:line) in d and *rows NULL. */
+int gos_cost_profile_parse(const char *file, const char *text, size_t len,
+                           const gos_module *m, const gos_cost_report *r,
+                           gos_cost_prof_node **rows, int *nrows, double *total,
+                           gos_diags *d);
 /* Fits m (family "profile") to n per-node measurements p[]: per kind k,
  * measured = a_k * analytic ms + b_k per dispatched node, a_k, b_k >= 0
  * by non-negative least squares on the nodes of that kind (a kind with
