@@ -2587,6 +2587,8 @@ gos_module *gos_elab_model(gos_fe *fe, const gos_def *md, const char *weights_di
 	ns_free(&ms.pnames);
 	ns_free(&ms.reserved);
 	gos_arena_free(tmp);
+	if (fe->d->n_errors == errs && gos_module_own_locs(m))
+		gos_error(fe->d, md->loc, "out of memory");
 	if (fe->d->n_errors != errs) {
 		gos_module_free(m);
 		return NULL;

@@ -296,3 +296,21 @@ int64_t gos_ix_eval(const gos_stmt *s, int root, const int64_t *v)
 		}
 	}
 }
+
+int gos_module_own_locs(gos_module *m)
+{
+	const char *last = NULL, *copy = NULL;
+	for (int k = 0; k < m->n_node + m->n_val; k++) {
+		gos_loc *l = k < m->n_node ? &m->nodes[k].loc : &m->vals[k - m->n_node].loc;
+		if (!l->file)
+			continue;
+		if (!last || strcmp(l->file, last)) {
+			copy = gos_arena_strdup(m->arena, l->file);
+			if (!copy)
+				return -1;
+			last = copy;
+		}
+		l->file = copy;
+	}
+	return 0;
+}

@@ -227,6 +227,10 @@ int gos_module_add_node(gos_module *m, const char *name, const char *op);
 void gos_module_add_output(gos_module *m, int value);
 /* Value with this name, or -1. */
 int gos_module_find_value(const gos_module *m, const char *name);
+/* Makes every loc.file of m's nodes and values point to a copy in m's
+ * arena (loaders point them at the diagnostics' copy of the source name,
+ * which may go first). Returns 0 or -1 (out of memory). */
+int gos_module_own_locs(gos_module *m);
 /* Deep copy (own arena). */
 gos_module *gos_module_clone(const gos_module *m);
 int64_t gos_numel(int rank, const int64_t *shape);
