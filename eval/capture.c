@@ -2,6 +2,7 @@
  * values asked for become extra outputs of a copy of the module, which an
  * engine then runs. */
 #include "eval/eval.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
 	gos_module *cm = gos_module_clone(m);
 	if (cm) /* diagnostics outlive the copy: they name the caller's module */
 		cm->name = m->name;
-	int *list = cm ? calloc((size_t)cm->n_val + 1, sizeof *list) : NULL;
+	int *list = cm ? gos_calloc((size_t)cm->n_val + 1, sizeof *list) : NULL;
 	int nl = 0, rc = -1;
 	gos_engine *e = NULL;
 	float **outs = NULL;
@@ -85,15 +86,15 @@ int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
 	if (!e)
 		goto done;
 	int no = gos_engine_n_outputs(e);
-	outs = calloc((size_t)no + 1, sizeof *outs);
-	c->names = calloc((size_t)nl + 1, sizeof *c->names);
-	c->t = calloc((size_t)nl + 1, sizeof *c->t);
+	outs = gos_calloc((size_t)no + 1, sizeof *outs);
+	c->names = gos_calloc((size_t)nl + 1, sizeof *c->names);
+	c->t = gos_calloc((size_t)nl + 1, sizeof *c->t);
 	if (!outs || !c->names || !c->t) {
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
 	for (int k = 0; k < no; k++) {
-		outs[k] = malloc(sizeof(float) * (size_t)(n * gos_engine_output_numel(e, k)) + 1);
+		outs[k] = gos_malloc(sizeof(float) * (size_t)(n * gos_engine_output_numel(e, k)) + 1);
 		if (!outs[k]) {
 			gos_error(d, loc, "out of memory for the recorded values");
 			goto done;
@@ -109,7 +110,7 @@ int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
 			if (cm->outputs[q] == list[k])
 				oi = q;
 		gos_tensor *t = &c->t[c->n];
-		c->names[c->n] = strdup(v->name);
+		c->names[c->n] = gos_strdup(v->name);
 		if (!c->names[c->n]) {
 			gos_error(d, loc, "out of memory");
 			goto done;
@@ -174,7 +175,7 @@ int gos_capture_inputs(const gos_module *m, const gos_dataset *ds, float **in,
 		return -1;
 	}
 	size_t bytes = sizeof(float) * (size_t)(ds->n * ds->c * ds->h * ds->w);
-	*in = malloc(bytes + 1);
+	*in = gos_malloc(bytes + 1);
 	if (!*in) {
 		gos_error(d, (gos_loc){ds->name, 0, 0}, "out of memory");
 		return -1;

@@ -5,6 +5,7 @@
  * it is used, buffers grow only as bytes actually arrive, and a file must
  * hold exactly the bytes its header announces. Errors name the file. */
 #include "eval/dataset.h"
+#include "support/alloc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -207,7 +208,7 @@ static int src_exact(src *s, void *buf, size_t n, const char *what)
 static unsigned char *read_data(src *s, size_t n)
 {
 	size_t cap = n < (1u << 20) ? n : (1u << 20), have = 0;
-	unsigned char *buf = malloc(cap ? cap : 1);
+	unsigned char *buf = gos_malloc(cap ? cap : 1);
 	if (!buf) {
 		serr(s, "out of memory");
 		return NULL;
@@ -215,7 +216,7 @@ static unsigned char *read_data(src *s, size_t n)
 	while (have < n) {
 		if (have == cap) {
 			size_t nc = cap > n / 2 ? n : cap * 2;
-			unsigned char *nb = realloc(buf, nc);
+			unsigned char *nb = gos_realloc(buf, nc);
 			if (!nb) {
 				serr(s, "out of memory (%zu bytes of data)", n);
 				goto fail;
@@ -489,7 +490,7 @@ static int read_npy(src *s, const unsigned char m[4], raw *a)
 	}
 	if (hlen > NPY_MAX_HEADER)
 		return serr(s, "bad .npy header: %zu bytes long", hlen);
-	char *text = malloc(hlen ? hlen : 1);
+	char *text = gos_malloc(hlen ? hlen : 1);
 	if (!text)
 		return serr(s, "out of memory");
 	if (src_exact(s, text, hlen, ".npy header")) {
@@ -648,7 +649,7 @@ static unsigned char *zip_extract(const unsigned char *z, size_t cd, const zentr
 		          name, e->csize, e->usize);
 		return NULL;
 	}
-	unsigned char *out = malloc(e->usize ? e->usize : 1);
+	unsigned char *out = gos_malloc(e->usize ? e->usize : 1);
 	if (!out) {
 		gos_error(d, loc, "out of memory (member '%s')", name);
 		return NULL;
@@ -922,8 +923,8 @@ static int assemble(gos_dataset *ds, const char *spec, const raw *img, gos_loc i
 		return -1;
 	int64_t n = limit > 0 && limit < L.n ? limit : L.n;
 	size_t hw = (size_t)L.h * (size_t)L.w, per = hw * (size_t)L.c;
-	float *x = malloc(sizeof *x * (size_t)n * per);
-	int32_t *y = malloc(sizeof *y * (size_t)n);
+	float *x = gos_malloc(sizeof *x * (size_t)n * per);
+	int32_t *y = gos_malloc(sizeof *y * (size_t)n);
 	if (!x || !y) {
 		free(x);
 		free(y);
@@ -1048,7 +1049,7 @@ int gos_dataset_load(gos_dataset *ds, const char *spec, int64_t limit, const gos
 		}
 		for (int k = 0; k < 2; k++) {
 			size_t n = strlen(dir) + 64;
-			paths[k] = malloc(n);
+			paths[k] = gos_malloc(n);
 			if (!paths[k]) {
 				gos_error(d, none, "out of memory");
 				goto out;
@@ -1062,8 +1063,8 @@ int gos_dataset_load(gos_dataset *ds, const char *spec, int64_t limit, const gos
 			gos_error(d, none, "dataset '%s': a pair is IMAGES,LABELS (two file names)", spec);
 			return -1;
 		}
-		paths[0] = strndup(spec, (size_t)(comma - spec));
-		paths[1] = strdup(comma + 1);
+		paths[0] = gos_strndup(spec, (size_t)(comma - spec));
+		paths[1] = gos_strdup(comma + 1);
 		if (!paths[0] || !paths[1]) {
 			gos_error(d, none, "out of memory");
 			goto out;
@@ -1111,8 +1112,8 @@ int gos_dataset_select(gos_dataset *ds, const int64_t *idx, int64_t k, gos_diags
 			          ds->name, idx[i], ds->n);
 			return -1;
 		}
-	float *x = malloc(sizeof *x * ((size_t)k * per + 1));
-	int32_t *y = malloc(sizeof *y * ((size_t)k + 1));
+	float *x = gos_malloc(sizeof *x * ((size_t)k * per + 1));
+	int32_t *y = gos_malloc(sizeof *y * ((size_t)k + 1));
 	if (!x || !y) {
 		free(x);
 		free(y);
@@ -1152,7 +1153,7 @@ int gos_dataset_load_calib(gos_dataset *ds, const char *spec, uint64_t seed,
 			}
 		dlen = (size_t)(colon - spec);
 	}
-	char *data = strndup(spec, dlen);
+	char *data = gos_strndup(spec, dlen);
 	if (!data) {
 		gos_error(d, none, "out of memory");
 		return -1;
@@ -1167,7 +1168,7 @@ int gos_dataset_load_calib(gos_dataset *ds, const char *spec, uint64_t seed,
 		gos_dataset_free(ds);
 		return -1;
 	}
-	int64_t *idx = malloc(sizeof *idx * (size_t)ds->n);
+	int64_t *idx = gos_malloc(sizeof *idx * (size_t)ds->n);
 	if (!idx) {
 		gos_error(d, none, "out of memory");
 		gos_dataset_free(ds);

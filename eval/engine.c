@@ -2,6 +2,7 @@
  * interpreter, by in-process host code, or by a target's runner under
  * qemu. */
 #include "eval/eval.h"
+#include "support/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -55,9 +56,9 @@ static int describe(gos_engine *e, gos_diags *d)
 	for (int v = 0; v < m->n_val; v++)
 		e->n_in += m->vals[v].kind == GOS_VAL_INPUT;
 	e->n_out = m->n_output;
-	e->in_val = calloc((size_t)e->n_in + 1, sizeof *e->in_val);
-	e->in_numel = calloc((size_t)e->n_in + 1, sizeof *e->in_numel);
-	e->out_numel = calloc((size_t)e->n_out + 1, sizeof *e->out_numel);
+	e->in_val = gos_calloc((size_t)e->n_in + 1, sizeof *e->in_val);
+	e->in_numel = gos_calloc((size_t)e->n_in + 1, sizeof *e->in_numel);
+	e->out_numel = gos_calloc((size_t)e->n_out + 1, sizeof *e->out_numel);
 	if (!e->in_val || !e->in_numel || !e->out_numel) {
 		gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
 		return -1;
@@ -81,7 +82,7 @@ static int build_runner(gos_engine *e, int opt, gos_diags *d)
 	gos_loc loc = {e->t.name, 0, 0};
 	const char *td = getenv("TMPDIR");
 	size_t n = strlen(td && *td ? td : "/tmp") + 32;
-	e->dir = malloc(n);
+	e->dir = gos_malloc(n);
 	if (!e->dir) {
 		gos_error(d, loc, "out of memory");
 		return -1;
@@ -99,8 +100,8 @@ static int build_runner(gos_engine *e, int opt, gos_diags *d)
 	if (gos_llvm_compile(e->m, &e->t, &lo, GOS_EMIT_OBJ, &out, d))
 		return -1;
 	size_t pl = strlen(e->dir) + 32;
-	char *obj = malloc(pl), *hdr = malloc(pl);
-	e->exe = malloc(pl);
+	char *obj = gos_malloc(pl), *hdr = gos_malloc(pl);
+	e->exe = gos_malloc(pl);
 	int rc = -1;
 	if (obj && hdr && e->exe) {
 		snprintf(obj, pl, "%s/model.o", e->dir);
@@ -129,7 +130,7 @@ gos_engine *gos_engine_new(const gos_module *m, const gos_engine_opts *o, gos_di
 {
 	const char *target = o && o->target ? o->target : "host";
 	int opt = o && o->opt_level >= 0 ? o->opt_level : 2;
-	gos_engine *e = calloc(1, sizeof *e);
+	gos_engine *e = gos_calloc(1, sizeof *e);
 	if (!e) {
 		gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
 		return NULL;
@@ -208,14 +209,14 @@ static void *work_run(void *arg)
 	gos_engine *e = w->e;
 	const gos_module *m = e->m;
 	gos_loc loc = {m->name, 0, 0};
-	gos_tensor *ins = calloc((size_t)e->n_in + 1, sizeof *ins);
-	gos_tensor *outs = calloc((size_t)e->n_out + 1, sizeof *outs);
-	const float **pin = calloc((size_t)e->n_in + 1, sizeof *pin);
-	float **pout = calloc((size_t)e->n_out + 1, sizeof *pout);
+	gos_tensor *ins = gos_calloc((size_t)e->n_in + 1, sizeof *ins);
+	gos_tensor *outs = gos_calloc((size_t)e->n_out + 1, sizeof *outs);
+	const float **pin = gos_calloc((size_t)e->n_in + 1, sizeof *pin);
+	float **pout = gos_calloc((size_t)e->n_out + 1, sizeof *pout);
 	void *scratch = NULL;
 	if (e->k == K_HOST) {
 		int64_t sb = gos_jit_scratch_bytes(e->jit);
-		scratch = aligned_alloc(64, (size_t)((sb + 63) / 64 * 64 + 64));
+		scratch = gos_aligned_alloc(64, (size_t)((sb + 63) / 64 * 64 + 64));
 	}
 	if (!ins || !outs || !pin || !pout || (e->k == K_HOST && !scratch)) {
 		gos_error(&w->d, loc, "out of memory");
@@ -266,9 +267,9 @@ static int run_threads(gos_engine *e, int64_t n, const float *const *in, float *
 	int T = e->threads < n ? e->threads : (int)n;
 	if (T < 1)
 		T = 1;
-	work *w = calloc((size_t)T, sizeof *w);
-	pthread_t *th = calloc((size_t)T, sizeof *th);
-	char *started = calloc((size_t)T, 1);
+	work *w = gos_calloc((size_t)T, sizeof *w);
+	pthread_t *th = gos_calloc((size_t)T, sizeof *th);
+	char *started = gos_calloc((size_t)T, 1);
 	if (!w || !th || !started) {
 		free(w);
 		free(th);
@@ -322,7 +323,7 @@ static int split_words(const char *s, char **argv, int n, int max)
 		const char *b = s;
 		while (*s && !isspace((unsigned char)*s))
 			s++;
-		argv[n++] = strndup(b, (size_t)(s - b));
+		argv[n++] = gos_strndup(b, (size_t)(s - b));
 	}
 	return n;
 }
@@ -333,10 +334,10 @@ static int run_runner(gos_engine *e, int64_t n, const float *const *in, float *c
 	const gos_module *m = e->m;
 	gos_loc loc = {e->t.name, 0, 0};
 	int maxa = 64 + 2 * e->n_in;
-	char **argv = calloc((size_t)maxa + 1, sizeof *argv);
-	char **files = calloc((size_t)e->n_in + e->n_out + 2, sizeof *files);
+	char **argv = gos_calloc((size_t)maxa + 1, sizeof *argv);
+	char **files = gos_calloc((size_t)e->n_in + e->n_out + 2, sizeof *files);
 	size_t pl = strlen(e->dir) + 64;
-	char *outdir = malloc(pl), *log = malloc(pl);
+	char *outdir = gos_malloc(pl), *log = gos_malloc(pl);
 	int rc = -1, na = 0;
 	if (!argv || !files || !outdir || !log) {
 		gos_error(d, loc, "out of memory");
@@ -345,13 +346,13 @@ static int run_runner(gos_engine *e, int64_t n, const float *const *in, float *c
 	snprintf(outdir, pl, "%s/out", e->dir);
 	snprintf(log, pl, "%s/runner.log", e->dir);
 	na = split_words(e->t.qemu, argv, 0, 32);
-	argv[na++] = strdup(e->exe);
+	argv[na++] = gos_strdup(e->exe);
 	char num[32];
 	snprintf(num, sizeof num, "%lld", (long long)n);
-	argv[na++] = strdup("--samples");
-	argv[na++] = strdup(num);
-	argv[na++] = strdup("--output-dir");
-	argv[na++] = strdup(outdir);
+	argv[na++] = gos_strdup("--samples");
+	argv[na++] = gos_strdup(num);
+	argv[na++] = gos_strdup("--output-dir");
+	argv[na++] = gos_strdup(outdir);
 	for (int i = 0; i < e->n_in; i++) {
 		const gos_value *v = &m->vals[e->in_val[i]];
 		gos_tensor t = {v->rank + 1, {n}, (float *)in[i]};
@@ -361,18 +362,18 @@ static int run_runner(gos_engine *e, int64_t n, const float *const *in, float *c
 			goto done;
 		}
 		memcpy(t.shape + 1, v->shape, sizeof(int64_t) * (size_t)v->rank);
-		files[i] = malloc(pl);
+		files[i] = gos_malloc(pl);
 		if (!files[i])
 			goto done;
 		snprintf(files[i], pl, "%s/in%d.npy", e->dir, i);
 		if (gos_npy_write(files[i], &t, d))
 			goto done;
 		size_t al = strlen(v->name) + strlen(files[i]) + 2;
-		char *arg = malloc(al);
+		char *arg = gos_malloc(al);
 		if (!arg)
 			goto done;
 		snprintf(arg, al, "%s=%s", v->name, files[i]);
-		argv[na++] = strdup("--input");
+		argv[na++] = gos_strdup("--input");
 		argv[na++] = arg;
 	}
 	for (int k = 0; k < na; k++)
@@ -399,7 +400,7 @@ static int run_runner(gos_engine *e, int64_t n, const float *const *in, float *c
 	/* output file names follow the runner's rule: unsafe characters -> '_' */
 	for (int o = 0; o < e->n_out; o++) {
 		const gos_value *v = &m->vals[m->outputs[o]];
-		char *f = malloc(pl + strlen(v->name));
+		char *f = gos_malloc(pl + strlen(v->name));
 		if (!f)
 			goto done;
 		int k = snprintf(f, pl + strlen(v->name), "%s/", outdir);

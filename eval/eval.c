@@ -1,6 +1,7 @@
 /* eval.c -- accuracy of a classifier on a labelled dataset (eval.h):
  * top-1, top-5, confusion matrix, predictions, wall time. */
 #include "eval/eval.h"
+#include "support/alloc.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -118,10 +119,10 @@ int gos_eval_run(gos_engine *e, const gos_dataset *ds, const gos_eval_opts *o,
 	int64_t want = o && o->batch > 0 ? o->batch : 256;
 	int64_t calls = (want + B - 1) / B; /* samples per engine call */
 	int64_t img = (int64_t)ds->c * ds->h * ds->w;
-	float *in = calloc((size_t)(calls * B * img), sizeof(float));
-	float *out = malloc(sizeof(float) * (size_t)(calls * B * K));
-	r->confusion = calloc((size_t)K * (size_t)K, sizeof *r->confusion);
-	r->pred = malloc(sizeof *r->pred * (size_t)(ds->n ? ds->n : 1));
+	float *in = gos_calloc((size_t)(calls * B * img), sizeof(float));
+	float *out = gos_malloc(sizeof(float) * (size_t)(calls * B * K));
+	r->confusion = gos_calloc((size_t)K * (size_t)K, sizeof *r->confusion);
+	r->pred = gos_malloc(sizeof *r->pred * (size_t)(ds->n ? ds->n : 1));
 	if (!in || !out || !r->confusion || !r->pred) {
 		gos_error(d, (gos_loc){ds->name, 0, 0}, "out of memory");
 		free(in);

@@ -4,6 +4,8 @@
 #ifndef GOS_AST_H
 #define GOS_AST_H
 
+#include <setjmp.h>
+
 #include "support/arena.h"
 #include "support/diag.h"
 
@@ -118,7 +120,15 @@ typedef struct gos_pctx {
 	gos_loc cloc;          /* where the open block comment started */
 	int stop;              /* the lexer gave up: no further syntax errors */
 	int pline, pcol, tline, tcol; /* end of the previous / last token */
+	jmp_buf fatal;         /* the way out of the scanner and the parser
+	                          when they cannot go on (out of memory) */
+	struct gos_lexblock *lexmem; /* the scanner's blocks (grammar/gos.l) */
 } gos_pctx;
+
+/* Returns p; when p is NULL (the parse arena is out of memory) reports it
+ * and leaves the parse through ctx->fatal. Only while gos_parse_text
+ * runs. */
+void *gos_pctx_mem(gos_pctx *c, void *p);
 
 /* Parses text (len bytes) of file into ctx->first...; returns the number
  * of errors (reported to ctx->diags). grammar/gos.y. */

@@ -10,6 +10,7 @@
  * blocks, a body buffer in op bodies) or a float (a scalar instruction of
  * the statement being built). */
 #include "frontend/elab.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -58,6 +59,7 @@ typedef struct nameset {
 	const char **v;
 	int *next; /* per name: the next _N suffix to try for it */
 	int cap, n;
+	int failed; /* out of memory once: the set is incomplete */
 } nameset;
 
 static uint64_t hash_str(const char *s)
@@ -89,10 +91,11 @@ static void ns_add(nameset *s, const char *name)
 		return;
 	if (2 * (s->n + 1) > s->cap) {
 		int cap = s->cap ? s->cap * 2 : 64;
-		nameset t = {calloc((size_t)cap, sizeof(char *)), calloc((size_t)cap, sizeof(int)), cap, 0};
+		nameset t = {gos_calloc((size_t)cap, sizeof(char *)), gos_calloc((size_t)cap, sizeof(int)), cap, 0, 0};
 		if (!t.v || !t.next) {
 			free(t.v);
 			free(t.next);
+			s->failed = 1;
 			return;
 		}
 		for (int i = 0; i < s->cap; i++)
@@ -102,6 +105,7 @@ static void ns_add(nameset *s, const char *name)
 			}
 		free(s->v);
 		free(s->next);
+		t.failed = s->failed;
 		*s = t;
 	}
 	uint64_t i = hash_str(name) & (uint64_t)(s->cap - 1);
@@ -2524,6 +2528,21 @@ gos_module *gos_elab_model(gos_fe *fe, const gos_def *md, const char *weights_di
 		gos_error(fe->d, md->loc, "out of memory");
 		return NULL;
 	}
+	int errs = fe->d->n_errors;
+	/* out of memory anywhere below: report, free, return NULL */
+	jmp_buf oom;
+	if (setjmp(oom)) {
+		ns_free(&ms.vnames);
+		ns_free(&ms.nnames);
+		ns_free(&ms.pnames);
+		ns_free(&ms.reserved);
+		gos_arena_free(tmp);
+		gos_module_free(m);
+		gos_error(fe->d, md->loc, "out of memory");
+		return NULL;
+	}
+	gos_arena_set_oom_jump(tmp, &oom);
+	gos_arena_set_oom_jump(m->arena, &oom);
 	E e;
 	memset(&e, 0, sizeof e);
 	e.fe = fe;
@@ -2533,7 +2552,6 @@ gos_module *gos_elab_model(gos_fe *fe, const gos_def *md, const char *weights_di
 	e.ms = &ms;
 	e.prefix = "";
 	e.is_model = 1;
-	int errs = fe->d->n_errors;
 	/* weights statements apply to the whole model */
 	int seen_w = 0;
 	for (int i = 0; i < md->body.n; i++) {
@@ -2587,7 +2605,10 @@ gos_module *gos_elab_model(gos_fe *fe, const gos_def *md, const char *weights_di
 	ns_free(&ms.pnames);
 	ns_free(&ms.reserved);
 	gos_arena_free(tmp);
-	if (fe->d->n_errors == errs && gos_module_own_locs(m))
+	gos_arena_set_oom_jump(m->arena, NULL);
+	if (fe->d->n_errors == errs &&
+	    (ms.vnames.failed || ms.nnames.failed || ms.pnames.failed || ms.reserved.failed ||
+	     gos_module_own_locs(m)))
 		gos_error(fe->d, md->loc, "out of memory");
 	if (fe->d->n_errors != errs) {
 		gos_module_free(m);
@@ -2600,8 +2621,21 @@ int gos_elab_apply(gos_fe *fe, gos_module *m, const gos_def *op, const char *nod
                    const int *in, int n_attr, const gos_attr *attrs, int *out, gos_loc loc)
 {
 	gos_arena *tmp = gos_arena_new();
-	if (!tmp)
+	if (!tmp) {
+		gos_error(fe->d, loc, "out of memory");
 		return -1;
+	}
+	/* out of memory below: report, return -1 (m keeps what was added;
+	 * the caller drops it) */
+	jmp_buf oom;
+	jmp_buf *volatile outer = gos_arena_set_oom_jump(m->arena, &oom);
+	if (setjmp(oom)) {
+		gos_arena_set_oom_jump(m->arena, outer);
+		gos_arena_free(tmp);
+		gos_error(fe->d, loc, "out of memory");
+		return -1;
+	}
+	gos_arena_set_oom_jump(tmp, &oom);
 	E e;
 	memset(&e, 0, sizeof e);
 	e.fe = fe;
@@ -2619,6 +2653,7 @@ int gos_elab_apply(gos_fe *fe, gos_module *m, const gos_def *op, const char *nod
 	for (int i = 0; i < n_in; i++)
 		if (in[i] >= m->n_val) {
 			gos_error(fe->d, loc, "'%s': argument %d is not a value of the module", op->name, i + 1);
+			gos_arena_set_oom_jump(m->arena, outer);
 			gos_arena_free(tmp);
 			return -1;
 		}
@@ -2632,6 +2667,7 @@ int gos_elab_apply(gos_fe *fe, gos_module *m, const gos_def *op, const char *nod
 		nn = gos_arena_printf(tmp, "%s_%d", node_name, k);
 	}
 	int r = instantiate(&e, op, gos_arena_strdup(m->arena, nn), n_in, in, g, n_attr, loc, out);
+	gos_arena_set_oom_jump(m->arena, outer);
 	gos_arena_free(tmp);
 	return r;
 }

@@ -2,6 +2,7 @@
  * importing file, each read once, cycles reported) and the table of
  * definitions; entry points gos_gos_load* and the operator library. */
 #include "frontend/elab.h"
+#include "support/alloc.h"
 #include "frontend/frontend.h"
 
 #include <stdlib.h>
@@ -241,7 +242,7 @@ static gos_module *load_from_text(const char *file, const char *text, size_t len
 	memset(&fe, 0, sizeof fe);
 	fe.arena = gos_arena_new();
 	fe.d = d;
-	files *fs = calloc(1, sizeof *fs);
+	files *fs = gos_calloc(1, sizeof *fs);
 	if (!fe.arena || !fs) {
 		gos_arena_free(fe.arena);
 		free(fs);
@@ -316,12 +317,16 @@ struct gos_oplib {
 
 gos_oplib *gos_oplib_new(const char *extra_file, gos_diags *d)
 {
-	gos_oplib *lib = calloc(1, sizeof *lib);
-	if (!lib)
+	gos_oplib *lib = gos_calloc(1, sizeof *lib);
+	if (lib)
+		lib->fe.arena = gos_arena_new();
+	if (!lib || !lib->fe.arena) {
+		gos_oplib_free(lib);
+		gos_error(d, (gos_loc){extra_file ? extra_file : "prelude.gos", 0, 0}, "out of memory");
 		return NULL;
-	lib->fe.arena = gos_arena_new();
+	}
 	lib->fe.d = d;
-	if (!lib->fe.arena || load_prelude(&lib->fe, &lib->fs)) {
+	if (load_prelude(&lib->fe, &lib->fs)) {
 		gos_oplib_free(lib);
 		return NULL;
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "frontend/onnx/onnx.h"
+#include "support/alloc.h"
 #include "support/outfile.h"
 #include "support/tensorio.h"
 
@@ -14,10 +15,10 @@
 int gos_save_gos(const gos_module *r, const char *path, gos_diags *d)
 {
 	size_t n = strlen(path);
-	char *wpath = malloc(n + 16);
-	const char **keys = calloc((size_t)r->n_val + 1, sizeof *keys);
-	const char **wkeys = calloc((size_t)r->n_val + 1, sizeof *wkeys);
-	gos_tensor *ts = calloc((size_t)r->n_val + 1, sizeof *ts);
+	char *wpath = gos_malloc(n + 16);
+	const char **keys = gos_calloc((size_t)r->n_val + 1, sizeof *keys);
+	const char **wkeys = gos_calloc((size_t)r->n_val + 1, sizeof *wkeys);
+	gos_tensor *ts = gos_calloc((size_t)r->n_val + 1, sizeof *ts);
 	int rc = -1;
 	gos_outfile o;
 	if (!wpath || !keys || !wkeys || !ts) {

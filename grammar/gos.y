@@ -13,6 +13,14 @@
 #include "frontend/ast.h"
 }
 
+%code top {
+/* the parser stack (when it grows past 200) through the allocation gate */
+#include <stdlib.h>
+#include "support/alloc.h"
+#define YYMALLOC gos_malloc
+#define YYFREE free
+}
+
 %union {
 	struct { double v; int is_int; } num;
 	const char *str;
@@ -37,6 +45,8 @@
 #define L(x) ((gos_loc){ctx->file, (x).first_line, (x).first_column})
 
 int gos_lex_raw(GOSYYSTYPE *lval, GOSYYLTYPE *lloc, yyscan_t scanner);
+/* Frees the scanner blocks still held after a fatal error (grammar/gos.l). */
+void gos_lex_free_all(gos_pctx *c);
 
 /* Remembers where the previous token ended, so a missing ';' can be
  * reported right after the token it should follow. */
@@ -125,7 +135,7 @@ static gos_ast *call(gos_pctx *ctx, const char *name, gos_ast *args, gos_loc loc
 
 static gos_def *def(gos_pctx *ctx, gos_dkind k, const char *name, gos_loc loc)
 {
-	gos_def *d = GOS_NEW(ctx->arena, gos_def);
+	gos_def *d = gos_pctx_mem(ctx, GOS_NEW(ctx->arena, gos_def));
 	d->kind = k;
 	d->name = name;
 	d->loc = loc;
@@ -389,12 +399,21 @@ static int yyreport_syntax_error(const yypcontext_t *pc, gos_pctx *ctx, void *sc
 int gos_parse_text(gos_pctx *ctx, const char *text, size_t len)
 {
 	yyscan_t scanner;
-	if (gosyylex_init_extra(ctx, &scanner))
+	ctx->lexmem = NULL;
+	if (gosyylex_init_extra(ctx, &scanner)) {
+		gos_error(ctx->diags, (gos_loc){ctx->file, 0, 0}, "out of memory");
 		return ++ctx->errors;
+	}
 	ctx->line = 1;
 	ctx->col = 1;
 	ctx->tline = ctx->pline = 1;
 	ctx->tcol = ctx->pcol = 1;
+	if (setjmp(ctx->fatal)) {
+		/* out of memory in the scanner or the parser (reported): the
+		 * scanner's state may be half made, free its blocks directly */
+		gos_lex_free_all(ctx);
+		return ctx->errors;
+	}
 	YY_BUFFER_STATE b = gosyy_scan_bytes(text, (int)len, scanner);
 	int rc = gosyyparse(ctx, scanner);
 	gosyy_delete_buffer(b, scanner);

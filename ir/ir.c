@@ -1,5 +1,6 @@
 /* ir.c -- building, copying and materialising modules; the RNG. */
 #include "ir/ir.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ static int grow(void **v, int *cap, int n, size_t sz)
 	if (n < *cap)
 		return 0;
 	int nc = *cap ? *cap * 2 : 16;
-	void *p = realloc(*v, sz * (size_t)nc);
+	void *p = gos_realloc(*v, sz * (size_t)nc);
 	if (!p)
 		return -1;
 	memset((char *)p + sz * (size_t)*cap, 0, sz * (size_t)(nc - *cap));
@@ -56,8 +57,10 @@ static int grow(void **v, int *cap, int n, size_t sz)
 int gos_module_add_value(gos_module *m, const char *name, gos_valkind kind,
                          gos_dtype dtype, int rank, const int64_t *shape)
 {
-	if (grow((void **)&m->vals, &m->cap_val, m->n_val, sizeof(gos_value)))
+	if (grow((void **)&m->vals, &m->cap_val, m->n_val, sizeof(gos_value))) {
+		gos_arena_oom(m->arena);
 		return -1;
+	}
 	gos_value *v = &m->vals[m->n_val];
 	memset(v, 0, sizeof *v);
 	v->name = gos_arena_strdup(m->arena, name);
@@ -71,8 +74,10 @@ int gos_module_add_value(gos_module *m, const char *name, gos_valkind kind,
 
 int gos_module_add_node(gos_module *m, const char *name, const char *op)
 {
-	if (grow((void **)&m->nodes, &m->cap_node, m->n_node, sizeof(gos_node)))
+	if (grow((void **)&m->nodes, &m->cap_node, m->n_node, sizeof(gos_node))) {
+		gos_arena_oom(m->arena);
 		return -1;
+	}
 	gos_node *n = &m->nodes[m->n_node];
 	memset(n, 0, sizeof *n);
 	n->name = gos_arena_strdup(m->arena, name);
@@ -80,11 +85,14 @@ int gos_module_add_node(gos_module *m, const char *name, const char *op)
 	return m->n_node++;
 }
 
-void gos_module_add_output(gos_module *m, int value)
+int gos_module_add_output(gos_module *m, int value)
 {
-	if (grow((void **)&m->outputs, &m->cap_output, m->n_output, sizeof(int)))
-		return;
+	if (grow((void **)&m->outputs, &m->cap_output, m->n_output, sizeof(int))) {
+		gos_arena_oom(m->arena);
+		return -1;
+	}
 	m->outputs[m->n_output++] = value;
+	return 0;
 }
 
 int gos_module_find_value(const gos_module *m, const char *name)
@@ -137,9 +145,9 @@ gos_module *gos_module_clone(const gos_module *m)
 	c->n_val = c->cap_val = m->n_val;
 	c->n_node = c->cap_node = m->n_node;
 	c->n_output = c->cap_output = m->n_output;
-	c->vals = malloc(sizeof(gos_value) * (size_t)(m->n_val + 1));
-	c->nodes = malloc(sizeof(gos_node) * (size_t)(m->n_node + 1));
-	c->outputs = malloc(sizeof(int) * (size_t)(m->n_output + 1));
+	c->vals = gos_malloc(sizeof(gos_value) * (size_t)(m->n_val + 1));
+	c->nodes = gos_malloc(sizeof(gos_node) * (size_t)(m->n_node + 1));
+	c->outputs = gos_malloc(sizeof(int) * (size_t)(m->n_output + 1));
 	if (!c->vals || !c->nodes || !c->outputs) {
 		gos_module_free(c);
 		return NULL;

@@ -219,12 +219,14 @@ typedef struct gos_module {
 /* Returns an empty module owning a fresh arena, or NULL if out of memory. */
 gos_module *gos_module_new(const char *name);
 void gos_module_free(gos_module *m);
-/* Appends a value; name is copied; returns its index. Shape has rank dims. */
+/* Appends a value; name is copied; returns its index (-1: out of memory).
+ * Shape has rank dims. */
 int gos_module_add_value(gos_module *m, const char *name, gos_valkind kind,
                          gos_dtype dtype, int rank, const int64_t *shape);
 /* Appends a zeroed node and returns its index; fill fields with arena memory. */
 int gos_module_add_node(gos_module *m, const char *name, const char *op);
-void gos_module_add_output(gos_module *m, int value);
+/* Appends value to the outputs; 0, or -1 when out of memory. */
+int gos_module_add_output(gos_module *m, int value);
 /* Value with this name, or -1. */
 int gos_module_find_value(const gos_module *m, const char *name);
 /* Makes every loc.file of m's nodes and values point to a copy in m's

@@ -5,6 +5,7 @@
  * except what the text alone gets wrong (instruction numbering, operands
  * used before their definition, index counts, variable ranges). */
 #include "ir/ir.h"
+#include "support/alloc.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -182,7 +183,7 @@ static void map_put(P *p, strmap *mp, const char *key, int val)
 {
 	if (2 * (mp->n + 1) > mp->cap) {
 		size_t nc = mp->cap ? 2 * mp->cap : 16;
-		strmap nm = {calloc(nc, sizeof *nm.k), calloc(nc, sizeof *nm.v), nc, 0};
+		strmap nm = {gos_calloc(nc, sizeof *nm.k), gos_calloc(nc, sizeof *nm.v), nc, 0};
 		if (!nm.k || !nm.v) {
 			free(nm.k);
 			free(nm.v);
@@ -278,7 +279,7 @@ static void scratch_put(P *p, size_t *n, char c)
 {
 	if (*n + 1 >= p->scap) {
 		size_t nc = p->scap ? 2 * p->scap : 256;
-		char *s = realloc(p->scratch, nc);
+		char *s = gos_realloc(p->scratch, nc);
 		if (!s)
 			fail(p, "out of memory");
 		p->scratch = s;
@@ -1245,7 +1246,7 @@ gos_module *gos_ir_parse(const char *file, const char *text, size_t len,
                          gos_diags *d)
 {
 	file = file ? file : "<gir>";
-	P *p = calloc(1, sizeof *p);
+	P *p = gos_calloc(1, sizeof *p);
 	gos_module *m = gos_module_new("model");
 	if (!p || !m) {
 		free(p);

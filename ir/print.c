@@ -1,6 +1,7 @@
 /* print.c -- the textual IR (docs/ir.md). Deterministic; gos_ir_parse
  * reads it back and printing the result gives the same bytes. */
 #include "ir/ir.h"
+#include "support/alloc.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -185,9 +186,9 @@ static void stmt_begin(pctx *c, const gos_stmt *s)
 	if (nv > 4 * GOS_MAX_VARS) /* broken module: do not trust the count */
 		nv = 0;
 	c->nvars = nv;
-	c->vname = calloc((size_t)nv + 1, sizeof *c->vname);
-	c->var_dup = calloc((size_t)nv + 1, 1);
-	c->synth = calloc((size_t)nv + 1, sizeof *c->synth);
+	c->vname = gos_calloc((size_t)nv + 1, sizeof *c->vname);
+	c->var_dup = gos_calloc((size_t)nv + 1, 1);
+	c->synth = gos_calloc((size_t)nv + 1, sizeof *c->synth);
 	if (!c->vname || !c->var_dup || !c->synth) {
 		c->nvars = 0;
 		return;
@@ -431,8 +432,8 @@ static unsigned char *find_dup_bufs(const gos_node *n)
 {
 	if (n->n_buf <= 0)
 		return NULL;
-	name_idx *v = malloc(sizeof *v * (size_t)n->n_buf);
-	unsigned char *dup = calloc((size_t)n->n_buf, 1);
+	name_idx *v = gos_malloc(sizeof *v * (size_t)n->n_buf);
+	unsigned char *dup = gos_calloc((size_t)n->n_buf, 1);
 	if (!v || !dup) {
 		free(v);
 		free(dup);
@@ -635,7 +636,7 @@ void gos_ir_print(FILE *o, const gos_module *m)
 		put_quoted(o, m->weights_file);
 		fputc('\n', o);
 	}
-	vdef *def = malloc(sizeof *def * (size_t)(m->n_val + 1));
+	vdef *def = gos_malloc(sizeof *def * (size_t)(m->n_val + 1));
 	if (!def)
 		return;
 	for (int v = 0; v < m->n_val; v++)

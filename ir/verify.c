@@ -3,6 +3,7 @@
  * before use, index pools are checked for cycles before they are walked,
  * and nothing recurses on the module's data. */
 #include "ir/ir.h"
+#include "support/alloc.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -87,9 +88,11 @@ static void check_unique(V *v, int n, const char *const *names,
                          const gos_loc *locs, size_t loc_stride,
                          const char *what)
 {
-	name_idx *t = malloc(sizeof *t * (size_t)(n + 1));
-	if (!t)
+	name_idx *t = gos_malloc(sizeof *t * (size_t)(n + 1));
+	if (!t) {
+		err(v, (gos_loc){0}, "out of memory");
 		return;
+	}
 	int k = 0;
 	for (int i = 0; i < n; i++)
 		if (names[i])
@@ -316,13 +319,14 @@ static int check_ix_pool(V *v, const gos_stmt *s, int nvars, int *order)
 	if (bad)
 		return -1;
 	/* iterative depth-first search: 0 new, 1 on the stack, 2 done */
-	unsigned char *state = calloc((size_t)s->n_ix + 1, 1);
-	int *stack = malloc(sizeof *stack * ((size_t)s->n_ix + 1));
-	int *opnd = malloc(sizeof *opnd * ((size_t)s->n_ix + 1));
+	unsigned char *state = gos_calloc((size_t)s->n_ix + 1, 1);
+	int *stack = gos_malloc(sizeof *stack * ((size_t)s->n_ix + 1));
+	int *opnd = gos_malloc(sizeof *opnd * ((size_t)s->n_ix + 1));
 	if (!state || !stack || !opnd) {
 		free(state);
 		free(stack);
 		free(opnd);
+		err(v, nloc(v), "out of memory");
 		return -1;
 	}
 	int no = 0;
@@ -464,9 +468,11 @@ static void check_bounds(V *v, const gos_stmt *s, int rank, const int *order)
 	for (int d = 0; d < nvars; d++)
 		var[d] = (ival){0, (d < rank ? n->bufs[s->dst].shape[d]
 		                             : s->red_extent[d - rank]) - 1, 0};
-	ival *iv = calloc((size_t)s->n_ix + 1, sizeof *iv);
-	if (!iv)
+	ival *iv = gos_calloc((size_t)s->n_ix + 1, sizeof *iv);
+	if (!iv) {
+		err(v, nloc(v), "out of memory");
 		return;
+	}
 	for (int j = 0; j < s->n_ix; j++)
 		iv[order[j]] = iv_eval(&s->ix[order[j]], iv, var);
 	for (int i = 0; i < s->n_ins; i++) {
@@ -545,9 +551,11 @@ static void check_stmt(V *v, const gos_stmt *s, unsigned char *written)
 		    s->n_ins);
 		return;
 	}
-	int *order = malloc(sizeof *order * ((size_t)s->n_ix + 1));
-	if (!order)
+	int *order = gos_malloc(sizeof *order * ((size_t)s->n_ix + 1));
+	if (!order) {
+		err(v, nloc(v), "out of memory");
 		return;
+	}
 	if (check_ix_pool(v, s, nvars, order))
 		ok = 0;
 	if (s->n_ins == 0) {
@@ -698,7 +706,9 @@ static void check_node(V *v, int ni, const int *first_def)
 		v->n = NULL;
 		return;
 	}
-	unsigned char *written = calloc((size_t)n->n_buf + 1, 1);
+	unsigned char *written = gos_calloc((size_t)n->n_buf + 1, 1);
+	if (!written)
+		err(v, nloc(v), "out of memory");
 	for (int s = 0; s < n->n_stmt; s++) {
 		v->si = s;
 		check_stmt(v, &n->stmts[s], written);
@@ -732,8 +742,8 @@ int gos_verify(const gos_module *m, gos_diags *d)
 	}
 	for (int i = 0; i < m->n_val; i++)
 		check_value(&v, i);
-	const char **names = malloc(sizeof *names * ((size_t)m->n_val + (size_t)m->n_node + 1));
-	int *first_def = malloc(sizeof *first_def * ((size_t)m->n_val + 1));
+	const char **names = gos_malloc(sizeof *names * ((size_t)m->n_val + (size_t)m->n_node + 1));
+	int *first_def = gos_malloc(sizeof *first_def * ((size_t)m->n_val + 1));
 	if (!names || !first_def) {
 		free(names);
 		free(first_def);

@@ -1,6 +1,7 @@
 /* dce.c -- removes nodes whose results nothing uses and values nothing
  * refers to, then renumbers value references. */
 #include "passes/passes.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +9,8 @@
 int gos_pass_dce(gos_module *m, gos_diags *d)
 {
 	int nv = m->n_val;
-	int *used = calloc((size_t)nv + 1, sizeof *used);
-	int *map = calloc((size_t)nv + 1, sizeof *map);
+	int *used = gos_calloc((size_t)nv + 1, sizeof *used);
+	int *map = gos_calloc((size_t)nv + 1, sizeof *map);
 	if (!used || !map) {
 		free(used);
 		free(map);
@@ -20,7 +21,13 @@ int gos_pass_dce(gos_module *m, gos_diags *d)
 		used[m->outputs[i]] = 1;
 	/* nodes, last to first: live when a result is used */
 	int removed = 0;
-	char *live = calloc((size_t)m->n_node + 1, 1);
+	char *live = gos_calloc((size_t)m->n_node + 1, 1);
+	if (!live) {
+		free(used);
+		free(map);
+		gos_error(d, (gos_loc){0}, "out of memory");
+		return -1;
+	}
 	for (int i = m->n_node - 1; i >= 0; i--) {
 		const gos_node *n = &m->nodes[i];
 		for (int j = 0; j < n->n_out; j++)

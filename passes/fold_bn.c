@@ -5,6 +5,7 @@
  * from the prelude with the original attributes (gos_oplib_apply), so its
  * comprehension is the canonical one. */
 #include "passes/passes.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -30,15 +31,21 @@ static int new_weight(gos_module *m, const char *base, int rank, const int64_t *
 {
 	const char *name = base;
 	char *buf = NULL;
+	if (!base)
+		return -1;
 	for (int k = 1; gos_module_find_value(m, name) >= 0; k++) {
 		buf = gos_arena_printf(m->arena, "%s_%d", base, k);
+		if (!buf)
+			return -1;
 		name = buf;
 	}
 	int v = gos_module_add_value(m, name, GOS_VAL_WEIGHT, GOS_F32, rank, shape);
+	if (v < 0 || !m->vals[v].name)
+		return -1;
 	int64_t n = gos_numel(rank, shape);
 	m->vals[v].init = GOS_INIT_DATA;
 	m->vals[v].data = gos_arena_memdup(m->arena, data, sizeof(float) * (size_t)n);
-	return v;
+	return m->vals[v].data ? v : -1;
 }
 
 int gos_pass_fold_bn(gos_module *m, gos_diags *d)
@@ -58,7 +65,7 @@ int gos_pass_fold_bn(gos_module *m, gos_diags *d)
 		gos_oplib_free(lib);
 		return -1;
 	}
-	char *dead = calloc((size_t)m->n_node + 1, 1);
+	char *dead = gos_calloc((size_t)m->n_node + 1, 1);
 	if (!dead) {
 		free(def);
 		free(uses);
@@ -96,8 +103,15 @@ int gos_pass_fold_bn(gos_module *m, gos_diags *d)
 		const float *mean = m->vals[q->in[3]].data, *var = m->vals[q->in[4]].data;
 		const float *bias = p->n_in == 3 ? m->vals[p->in[2]].data : NULL;
 		int64_t per = gos_numel(w->rank, w->shape) / K;
-		float *nw = malloc(sizeof(float) * (size_t)(per * K));
-		float *nb = malloc(sizeof(float) * (size_t)K);
+		float *nw = gos_malloc(sizeof(float) * (size_t)(per * K));
+		float *nb = gos_malloc(sizeof(float) * (size_t)K);
+		if (!nw || !nb) {
+			free(nw);
+			free(nb);
+			gos_error(d, p->loc, "out of memory");
+			rc = -1;
+			break;
+		}
 		for (int64_t k = 0; k < K; k++) {
 			double s = (double)gamma[k] / sqrt((double)var[k] + eps);
 			for (int64_t i = 0; i < per; i++)
@@ -113,6 +127,11 @@ int gos_pass_fold_bn(gos_module *m, gos_diags *d)
 		int bv = new_weight(m, gos_arena_printf(m->arena, "%s.B.folded", p->name), 1, &kk, nb);
 		free(nw);
 		free(nb);
+		if (wv < 0 || bv < 0) {
+			gos_error(d, m->nodes[pi].loc, "out of memory");
+			rc = -1;
+			break;
+		}
 		int in[3] = {m->nodes[pi].in[0], wv, bv};
 		int out[8];
 		const gos_node *pp = &m->nodes[pi];

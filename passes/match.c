@@ -1,6 +1,7 @@
 /* match.c -- def-use counts, and shape checks for the passes that trust an operator's
  * name only after checking its body has the prelude's form. */
 #include "passes/passes.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 
@@ -36,7 +37,7 @@ int gos_pass_plain_contraction(const gos_node *n)
 int gos_pass_def_use(const gos_module *m, int **def, int **uses, gos_diags *d)
 {
 	int nv = m->n_val;
-	int *df = malloc(sizeof(int) * (size_t)(nv + 1)), *us = calloc((size_t)nv + 1, sizeof(int));
+	int *df = gos_malloc(sizeof(int) * (size_t)(nv + 1)), *us = gos_calloc((size_t)nv + 1, sizeof(int));
 	if (!df || !us) {
 		free(df);
 		free(us);

@@ -7,6 +7,7 @@
  * summed in the same order. The operators are synthesised from the
  * prelude (gos_oplib_apply). */
 #include "passes/passes.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,9 @@ int gos_pass_pack_dense(gos_module *m, gos_diags *d)
 		if (w->kind != GOS_VAL_WEIGHT || !w->data || w->rank != 2)
 			continue;
 		int64_t K = w->shape[0], C = w->shape[1];
-		float *t = malloc(sizeof(float) * (size_t)(K * C));
+		float *t = gos_malloc(sizeof(float) * (size_t)(K * C));
 		if (!t) {
+			gos_error(d, m->nodes[i].loc, "out of memory");
 			rc = -1;
 			break;
 		}
@@ -52,9 +54,15 @@ int gos_pass_pack_dense(gos_module *m, gos_diags *d)
 		for (int s = 1; gos_module_find_value(m, name) >= 0; s++)
 			name = gos_arena_printf(m->arena, "%s_%d", base, s);
 		int tv = gos_module_add_value(m, name, GOS_VAL_WEIGHT, GOS_F32, 2, shape);
-		m->vals[tv].init = GOS_INIT_DATA;
-		m->vals[tv].data = gos_arena_memdup(m->arena, t, sizeof(float) * (size_t)(K * C));
+		float *td = tv >= 0 ? gos_arena_memdup(m->arena, t, sizeof(float) * (size_t)(K * C)) : NULL;
 		free(t);
+		if (!td) {
+			gos_error(d, m->nodes[i].loc, "out of memory");
+			rc = -1;
+			break;
+		}
+		m->vals[tv].init = GOS_INIT_DATA;
+		m->vals[tv].data = td;
 		/* the new node(s) are appended; they replace node i in place */
 		const gos_node *n = &m->nodes[i];
 		int old_out = n->out[0], x = n->in[0], bias = n->n_in >= 3 ? n->in[2] : -1;

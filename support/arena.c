@@ -1,5 +1,6 @@
 /* arena.c -- bump allocator over a chain of malloc'd blocks. */
 #include "support/arena.h"
+#include "support/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,13 +15,14 @@ typedef struct block {
 
 struct gos_arena {
 	block *head;
+	jmp_buf *oom; /* where an allocation failure jumps, or NULL */
 };
 
 enum { BLOCK_SIZE = 64 * 1024, ALIGN = _Alignof(max_align_t) };
 
 gos_arena *gos_arena_new(void)
 {
-	return calloc(1, sizeof(gos_arena));
+	return gos_calloc(1, sizeof(gos_arena));
 }
 
 void gos_arena_free(gos_arena *a)
@@ -42,9 +44,11 @@ void *gos_arena_alloc(gos_arena *a, size_t n)
 	block *b = a->head;
 	if (!b || b->cap - b->used < n) {
 		size_t cap = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
-		b = malloc(sizeof(block) + cap);
-		if (!b)
+		b = gos_malloc(sizeof(block) + cap);
+		if (!b) {
+			gos_arena_oom(a);
 			return NULL;
+		}
 		b->cap = cap;
 		b->used = 0;
 		if (cap == n && a->head) {
@@ -60,6 +64,19 @@ void *gos_arena_alloc(gos_arena *a, size_t n)
 	b->used += n;
 	memset(p, 0, n);
 	return p;
+}
+
+jmp_buf *gos_arena_set_oom_jump(gos_arena *a, jmp_buf *j)
+{
+	jmp_buf *old = a->oom;
+	a->oom = j;
+	return old;
+}
+
+void gos_arena_oom(gos_arena *a)
+{
+	if (a && a->oom)
+		longjmp(*a->oom, 1);
 }
 
 char *gos_arena_strndup(gos_arena *a, const char *s, size_t n)

@@ -1,5 +1,6 @@
 /* diag.c -- diagnostic list, rendering with source line and caret. */
 #include "support/diag.h"
+#include "support/alloc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -43,7 +44,7 @@ static void add(gos_diags *d, gos_severity sev, gos_loc loc, const char *fmt,
 	}
 	if (d->n == d->cap) {
 		int cap = d->cap ? 2 * d->cap : 8;
-		gos_diag *v = realloc(d->v, sizeof *v * (size_t)cap);
+		gos_diag *v = gos_realloc(d->v, sizeof *v * (size_t)cap);
 		if (!v)
 			return;
 		d->v = v;
@@ -57,7 +58,7 @@ static void add(gos_diags *d, gos_severity sev, gos_loc loc, const char *fmt,
 	/* the file name is copied after the message: callers may pass names
 	 * that live shorter than the list (a buffer on their stack) */
 	size_t fl = loc.file ? strlen(loc.file) + 1 : 0;
-	char *msg = malloc((size_t)n + 1 + fl);
+	char *msg = gos_malloc((size_t)n + 1 + fl);
 	if (!msg) {
 		va_end(ap2);
 		return;
@@ -89,11 +90,11 @@ const char *gos_diags_source(gos_diags *d, const char *file, const char *text,
 	for (gos_source *s = d->sources; s; s = s->next)
 		if (strcmp(s->file, file) == 0)
 			return s->file;
-	gos_source *s = calloc(1, sizeof *s);
+	gos_source *s = gos_calloc(1, sizeof *s);
 	if (!s)
 		return file;
-	s->file = strdup(file);
-	s->text = malloc(len + 1);
+	s->file = gos_strdup(file);
+	s->text = gos_malloc(len + 1);
 	if (!s->file || !s->text) {
 		free(s->file);
 		free(s->text);
@@ -194,7 +195,7 @@ char *gos_read_file(gos_diags *d, const char *path, size_t *len)
 		return NULL;
 	}
 	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
+	char *buf = gos_malloc(cap + 1);
 	for (;;) {
 		if (!buf) {
 			fclose(f);
@@ -205,7 +206,7 @@ char *gos_read_file(gos_diags *d, const char *path, size_t *len)
 		if (n < cap)
 			break;
 		cap *= 2;
-		char *nb = realloc(buf, cap + 1);
+		char *nb = gos_realloc(buf, cap + 1);
 		if (!nb)
 			free(buf);
 		buf = nb;

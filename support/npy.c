@@ -5,6 +5,7 @@
  * strictly, sizes are overflow-checked, and the file must hold exactly the
  * bytes the header announces. */
 #include "support/tensorio.h"
+#include "support/alloc.h"
 
 #include <inttypes.h>
 #include <stdint.h>
@@ -291,7 +292,7 @@ int gos_npy_read(const char *path, gos_tensor *t, gos_diags *d)
 		          nbytes > have ? "truncated" : "trailing bytes", nbytes, have);
 		goto out;
 	}
-	t->data = malloc(sizeof(float) * (size_t)(numel ? numel : 1));
+	t->data = gos_malloc(sizeof(float) * (size_t)(numel ? numel : 1));
 	if (!t->data) {
 		gos_error(d, loc, "out of memory");
 		goto out;

@@ -1,5 +1,6 @@
 /* outfile.c -- temporary file + rename, so failures leave no partial output. */
 #include "support/outfile.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,8 @@ int gos_outfile_open(gos_outfile *o, const char *path)
 		return o->f ? 0 : -1;
 	}
 	size_t n = strlen(path);
-	o->path = malloc(n + 1);
-	o->tmp = malloc(n + 16);
+	o->path = gos_malloc(n + 1);
+	o->tmp = gos_malloc(n + 16);
 	if (!o->path || !o->tmp) {
 		free(o->path);
 		free(o->tmp);

@@ -8,6 +8,7 @@
  * reads only the bytes of the requested tensor, converting F32, F16, BF16
  * and F64 to float. Errors name the file and the key. */
 #include "support/tensorio.h"
+#include "support/alloc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -66,7 +67,7 @@ static int jnew(jp *j, jkind k)
 {
 	if (j->n == j->cap) {
 		int nc = j->cap ? 2 * j->cap : 64;
-		jval *nv = realloc(j->v, sizeof *nv * (size_t)nc);
+		jval *nv = gos_realloc(j->v, sizeof *nv * (size_t)nc);
 		if (!nv)
 			return jfail(j, "out of memory");
 		j->v = nv;
@@ -432,7 +433,7 @@ static int sf_open(sfile *f, const char *path, gos_diags *d)
 		return -1;
 	}
 	f->dsize = f->fsize - 8 - f->hlen;
-	char *h = malloc((size_t)f->hlen);
+	char *h = gos_malloc((size_t)f->hlen);
 	f->j.a = gos_arena_new();
 	if (!h || !f->j.a) {
 		free(h);
@@ -460,7 +461,7 @@ static int sf_open(sfile *f, const char *path, gos_diags *d)
 		sf_err(f, NULL, "bad safetensors header: %s at byte %zu", j->err, j->err_at);
 		return -1;
 	}
-	f->e = calloc((size_t)j->v[top].n + 1, sizeof *f->e);
+	f->e = gos_calloc((size_t)j->v[top].n + 1, sizeof *f->e);
 	if (!f->e) {
 		sf_err(f, NULL, "out of memory");
 		return -1;
@@ -663,7 +664,7 @@ static int put(char **b, size_t *n, size_t *cap, const char *s, size_t len)
 {
 	if (*n + len + 1 > *cap) {
 		size_t nc = (*cap ? *cap * 2 : 256) + len;
-		char *p = realloc(*b, nc);
+		char *p = gos_realloc(*b, nc);
 		if (!p)
 			return -1;
 		*b = p;

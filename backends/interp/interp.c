@@ -8,6 +8,7 @@
  * buffers live while their node runs. Everything is freed on every path.
  */
 #include "backends/interp/interp.h"
+#include "support/alloc.h"
 
 #include <inttypes.h>
 #include <stdint.h>
@@ -83,7 +84,7 @@ static int run_node(run *r, int ni)
 		gos_error(d, n->loc, "node '%s': malformed (counts or arrays)", nm);
 		return -1;
 	}
-	float **bd = calloc((size_t)n->n_buf + 1, sizeof *bd);
+	float **bd = gos_calloc((size_t)n->n_buf + 1, sizeof *bd);
 	if (!bd) {
 		gos_error(d, n->loc, "node '%s': out of memory", nm);
 		return -1;
@@ -99,7 +100,7 @@ static int run_node(run *r, int ni)
 			break;
 		}
 		if (j >= n->n_in + n->n_out) { /* local */
-			bd[j] = calloc((size_t)numel, sizeof(float));
+			bd[j] = gos_calloc((size_t)numel, sizeof(float));
 			if (!bd[j]) {
 				gos_error(d, n->loc, "node '%s': out of memory for local '%s'", nm,
 				          b->name ? b->name : "?");
@@ -137,7 +138,7 @@ static int run_node(run *r, int ni)
 			rc = -1;
 			break;
 		}
-		r->data[v] = calloc((size_t)numel, sizeof(float));
+		r->data[v] = gos_calloc((size_t)numel, sizeof(float));
 		if (!r->data[v]) {
 			gos_error(d, n->loc, "node '%s': out of memory for '%s'", nm, val->name);
 			rc = -1;
@@ -162,9 +163,9 @@ int gos_interp_run(const gos_module *m, const gos_tensor *inputs, gos_tensor *ou
 	for (int i = 0; i < m->n_output; i++)
 		memset(&outputs[i], 0, sizeof outputs[i]);
 	run r = {m, d, NULL, NULL, NULL};
-	r.data = calloc((size_t)m->n_val + 1, sizeof *r.data);
-	r.owned = calloc((size_t)m->n_val + 1, 1);
-	r.last = calloc((size_t)m->n_val + 1, sizeof *r.last);
+	r.data = gos_calloc((size_t)m->n_val + 1, sizeof *r.data);
+	r.owned = gos_calloc((size_t)m->n_val + 1, 1);
+	r.last = gos_calloc((size_t)m->n_val + 1, sizeof *r.last);
 	int rc = 0;
 	if (!r.data || !r.owned || !r.last) {
 		gos_error(d, here, "out of memory");
@@ -235,7 +236,7 @@ int gos_interp_run(const gos_module *m, const gos_tensor *inputs, gos_tensor *ou
 			break;
 		}
 		int64_t numel = gos_numel(val->rank, val->shape);
-		float *p = malloc(sizeof(float) * (size_t)numel);
+		float *p = gos_malloc(sizeof(float) * (size_t)numel);
 		if (!p) {
 			gos_error(d, val->loc, "out of memory for output '%s'", val->name);
 			rc = -1;

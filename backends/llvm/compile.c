@@ -2,6 +2,7 @@
  * the new-pass-manager pipeline, and emission of object / assembly /
  * LLVM IR plus the C header. */
 #include "backends/llvm/lower.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,7 @@ static int check_sizes(const gos_module *m, int ptr_bits, gos_diags *d)
 
 static char *copy_mem(const char *p, size_t n)
 {
-	char *s = malloc(n + 1);
+	char *s = gos_malloc(n + 1);
 	if (s) {
 		memcpy(s, p, n);
 		s[n] = 0;
@@ -240,7 +241,7 @@ int gos_llvm_compile(gos_module *m, const gos_target *t, const gos_llvm_opts *o,
 	out->weight_bytes = plan.weight_bytes;
 	if (o->external_weights) {
 		out->weights_len = (size_t)plan.weight_bytes;
-		out->weights = calloc(out->weights_len + 1, 1);
+		out->weights = gos_calloc(out->weights_len + 1, 1);
 		if (out->weights)
 			for (int v = 0; v < m->n_val; v++)
 				if (plan.where[v] == GOS_W_WEIGHT)

@@ -5,6 +5,7 @@
  * per node (after the IR passes) its name, operator, kind and FLOPs for
  * the profiling entry point `<prefix>_run_profile`. */
 #include "backends/llvm/lower.h"
+#include "support/alloc.h"
 #include "passes/cost/cost.h"
 
 #include <ctype.h>
@@ -33,7 +34,7 @@ static void put(sbuf *b, const char *fmt, ...)
 		size_t cap = b->cap ? b->cap : 4096;
 		while (cap < b->n + (size_t)k + 1)
 			cap *= 2;
-		char *s = realloc(b->s, cap);
+		char *s = gos_realloc(b->s, cap);
 		if (!s) {
 			b->oom = 1;
 			return;
@@ -129,8 +130,8 @@ char *gos_lw_header(const gos_module *m, const gos_mplan *p, const char *prefix,
 	snprintf(P, sizeof P, "%s", prefix);
 	for (char *q = P; *q; q++)
 		*q = (char)toupper((unsigned char)*q);
-	int *ins = calloc((size_t)m->n_val + 1, sizeof *ins);
-	char(*names)[96] = calloc((size_t)(m->n_val + m->n_output) + 1, sizeof *names);
+	int *ins = gos_calloc((size_t)m->n_val + 1, sizeof *ins);
+	char(*names)[96] = gos_calloc((size_t)(m->n_val + m->n_output) + 1, sizeof *names);
 	if (!ins || !names) {
 		free(ins);
 		free(names);

@@ -3,6 +3,7 @@
  * object is the one `gosc -emit=obj` writes, so code run in process is
  * the code users ship for the host. */
 #include "backends/llvm/llvm.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,7 @@ gos_jit *gos_jit_new(gos_module *m, const gos_target *t, const gos_llvm_opts *o,
 	memset(&out, 0, sizeof out);
 	if (gos_llvm_compile(m, t, &lo, GOS_EMIT_OBJ, &out, d))
 		return NULL;
-	gos_jit *j = calloc(1, sizeof *j);
+	gos_jit *j = gos_calloc(1, sizeof *j);
 	if (!j) {
 		gos_error(d, loc, "out of memory");
 		gos_llvm_output_free(&out);

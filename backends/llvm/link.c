@@ -2,6 +2,7 @@
  * compiled by the target's C compiler against the model's header and
  * linked with the model's object. */
 #include "backends/llvm/llvm.h"
+#include "support/alloc.h"
 #include "support/datadir.h"
 #include "support/spawn.h"
 
@@ -23,7 +24,7 @@ static int split(const char *s, char **argv, int n, int max)
 		const char *e = s;
 		while (*e && !isspace((unsigned char)*e))
 			e++;
-		argv[n++] = strndup(s, (size_t)(e - s));
+		argv[n++] = gos_strndup(s, (size_t)(e - s));
 		s = e;
 	}
 	return n;
@@ -57,10 +58,10 @@ int gos_llvm_link_runner(const gos_target *t, const char *obj_path, const char *
 	                       external ? "-DGOS_WEIGHTS_EXTERNAL=1" : "-DGOS_WEIGHTS_EXTERNAL=0",
 	                       runner, obj_path, "-o", exe_path};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-		argv[n++] = strdup(fixed[i]);
+		argv[n++] = gos_strdup(fixed[i]);
 	n = split(t->ldflags, argv, n, MAXA - 2);
-	argv[n++] = strdup("-lm");
-	argv[n++] = strdup("-pthread"); /* for models compiled with -threads */
+	argv[n++] = gos_strdup("-lm");
+	argv[n++] = gos_strdup("-pthread"); /* for models compiled with -threads */
 	argv[n] = NULL;
 	for (int i = 0; i < n; i++)
 		if (!argv[i]) {

@@ -22,6 +22,7 @@
  * storage, whose lifetime extends to the result's last reader.
  */
 #include "backends/llvm/lower.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,8 @@ static int cmp_off(const void *a, const void *b)
 /* Places items[0..n) (bytes, first, last set); returns the total size. */
 static int64_t place(item *items, int n)
 {
-	item **by = malloc(sizeof *by * (size_t)(n + 1));
-	item **conf = malloc(sizeof *conf * (size_t)(n + 1));
+	item **by = gos_malloc(sizeof *by * (size_t)(n + 1));
+	item **conf = gos_malloc(sizeof *conf * (size_t)(n + 1));
 	int64_t total = 0;
 	if (!by || !conf) {
 		free(by);

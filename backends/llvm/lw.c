@@ -2,6 +2,7 @@
  * constants, splats, intrinsic calls, integer floor division, loops,
  * allocas and the lowering report. */
 #include "backends/llvm/lower.h"
+#include "support/alloc.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ void gos_lw_stat(gos_lw *L, const char *fmt, ...)
 		size_t cap = L->stats_cap ? L->stats_cap * 2 : 4096;
 		while (cap < L->stats_len + (size_t)n + 1)
 			cap *= 2;
-		char *s = realloc(L->stats, cap);
+		char *s = gos_realloc(L->stats, cap);
 		if (!s)
 			return;
 		L->stats = s;

@@ -3,6 +3,7 @@
  * its plain entry point (the runner's --profile, in process). */
 #define _POSIX_C_SOURCE 200809L
 #include "backends/llvm/llvm.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +52,12 @@ int gos_jit_profile(const gos_jit *j, int n_node, const float *const *in, float 
 		return -1;
 	}
 	int64_t sb = gos_jit_scratch_bytes(j);
-	void *scratch = aligned_alloc(64, (size_t)((sb + 63) / 64 * 64 + 64));
-	double *ts = malloc(sizeof *ts * (size_t)(n_node + 1));
-	double *nt = malloc(sizeof *nt * ((size_t)n_node * (size_t)runs + 1)); /* [node][run] */
-	double *whole = malloc(sizeof *whole * (size_t)runs);
-	p->median_ms = malloc(sizeof *p->median_ms * (size_t)(n_node + 1));
-	p->min_ms = malloc(sizeof *p->min_ms * (size_t)(n_node + 1));
+	void *scratch = gos_aligned_alloc(64, (size_t)((sb + 63) / 64 * 64 + 64));
+	double *ts = gos_malloc(sizeof *ts * (size_t)(n_node + 1));
+	double *nt = gos_malloc(sizeof *nt * ((size_t)n_node * (size_t)runs + 1)); /* [node][run] */
+	double *whole = gos_malloc(sizeof *whole * (size_t)runs);
+	p->median_ms = gos_malloc(sizeof *p->median_ms * (size_t)(n_node + 1));
+	p->min_ms = gos_malloc(sizeof *p->min_ms * (size_t)(n_node + 1));
 	int rc = -1;
 	if (!scratch || !ts || !nt || !whole || !p->median_ms || !p->min_ms) {
 		gos_error(d, loc, "out of memory");

@@ -6,6 +6,7 @@
  * l1_kb, ... of passes/cost/cost.h) are ignored. `native` as triple, cpu or
  * features means this machine (LLVM's host detection). */
 #include "backends/llvm/llvm.h"
+#include "support/alloc.h"
 #include "support/datadir.h"
 #include "support/kvfile.h"
 
@@ -178,7 +179,7 @@ void gos_target_list(char *buf, size_t n)
 			size_t l = strlen(e->d_name);
 			if (l <= 7 || strcmp(e->d_name + l - 7, ".target") || e->d_name[0] == '.')
 				continue;
-			char *s = strndup(e->d_name, l - 7);
+			char *s = gos_strndup(e->d_name, l - 7);
 			if (s)
 				names[k++] = s;
 		}

@@ -2,6 +2,7 @@
  * protobuf-c code generated from Debian's onnx.proto. All protobuf
  * structures live in one arena; protobuf-c only packs them. */
 #include "backends/onnx/export.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -387,7 +388,7 @@ int gos_onnx_export(gos_module *m, char **buf, size_t *len, gos_diags *d)
 	mp.opset_import = &osp;
 	mp.graph = &g;
 	size_t n = onnx__model_proto__get_packed_size(&mp);
-	uint8_t *out = malloc(n ? n : 1);
+	uint8_t *out = gos_malloc(n ? n : 1);
 	if (!out) {
 		gos_arena_free(x.a);
 		gos_error(d, (gos_loc){0}, "out of memory");

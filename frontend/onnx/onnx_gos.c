@@ -2,6 +2,7 @@
  * every node is one operator application, every weight a `param` loaded
  * from a weights file, names made into unique identifiers. */
 #include "frontend/onnx/onnx.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ static int reserve(namer *nm, const char *s)
 {
 	if (nm->n == nm->cap) {
 		int cap = nm->cap ? 2 * nm->cap : 64;
-		const char **v = realloc(nm->used, sizeof *v * (size_t)cap);
+		const char **v = gos_realloc(nm->used, sizeof *v * (size_t)cap);
 		if (!v)
 			return -1;
 		nm->used = v;

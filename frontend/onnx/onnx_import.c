@@ -187,6 +187,24 @@ static int attr_type_err(onnx_imp *I, const char *name, const char *want)
 	return onnx_err(I, "attribute '%s' must be %s", name, want);
 }
 
+/* Integer attributes beyond +-2^31 are refused (no operator has a use for
+ * them; they would overflow the size arithmetic of the mappings), except
+ * the ends of ranges, where INT64_MAX means "to the end" and the mapping
+ * clamps to the dimension. */
+#define ATTR_INT_MAX ((int64_t)1 << 31)
+
+static int attr_int_ok(onnx_imp *I, const char *name, int64_t v)
+{
+	static const char *const ranges[] = {"starts", "ends", "start", "end"};
+	if (v >= -ATTR_INT_MAX && v <= ATTR_INT_MAX)
+		return 0;
+	for (size_t k = 0; k < sizeof ranges / sizeof ranges[0]; k++)
+		if (!strcmp(name, ranges[k]))
+			return 0;
+	return onnx_unsup(I, "attribute '%s' is %lld (at most 2^31 in magnitude is supported)",
+	                  name, (long long)v);
+}
+
 int onnx_attr_int(onnx_imp *I, const char *name, int64_t def, int64_t *v)
 {
 	const Onnx__AttributeProto *a = onnx_attr(I, name);
@@ -195,6 +213,8 @@ int onnx_attr_int(onnx_imp *I, const char *name, int64_t def, int64_t *v)
 		return 0;
 	if (attr_type(a) != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT)
 		return attr_type_err(I, name, "an integer");
+	if (attr_int_ok(I, name, a->i))
+		return -1;
 	*v = a->i;
 	return 0;
 }
@@ -223,6 +243,8 @@ int onnx_attr_ints(onnx_imp *I, const char *name, int64_t *v, int cap, int *n)
 		return 0;
 	int t = attr_type(a);
 	if (t == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT) {
+		if (attr_int_ok(I, name, a->i))
+			return -1;
 		*n = 1;
 		v[0] = a->i;
 		return 0;
@@ -232,8 +254,11 @@ int onnx_attr_ints(onnx_imp *I, const char *name, int64_t *v, int cap, int *n)
 	if (a->n_ints > (size_t)cap)
 		return onnx_unsup(I, "attribute '%s' has %zu values (at most %d are supported)",
 		                  name, a->n_ints, cap);
-	for (size_t k = 0; k < a->n_ints; k++)
+	for (size_t k = 0; k < a->n_ints; k++) {
+		if (attr_int_ok(I, name, a->ints[k]))
+			return -1;
 		v[k] = a->ints[k];
+	}
 	*n = (int)a->n_ints;
 	return 0;
 }
@@ -640,7 +665,7 @@ static int import_input(onnx_imp *I, const Onnx__ValueInfoProto *vi)
 	}
 	s->value = gos_module_add_value(I->m, name, GOS_VAL_INPUT, GOS_F32, rank, shape);
 	if (s->value < 0)
-		return -1;
+		return onnx_err(I, "out of memory");
 	I->m->vals[s->value].loc = I->loc;
 	return 0;
 }
@@ -722,7 +747,8 @@ static int import_output(onnx_imp *I, const Onnx__ValueInfoProto *vi)
 		}
 		v = out[0];
 	}
-	gos_module_add_output(I->m, v);
+	if (gos_module_add_output(I->m, v))
+		return onnx_err(I, "out of memory");
 	return 0;
 }
 
@@ -800,7 +826,7 @@ gos_module *gos_onnx_load(const char *path, gos_onnx_options *opt, gos_diags *d)
 		free(bytes);
 		return NULL;
 	}
-	Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, (const uint8_t *)bytes);
+	Onnx__ModelProto *mp = onnx__model_proto__unpack(&gos_onnx_pb_allocator, len, (const uint8_t *)bytes);
 	free(bytes);
 	if (!mp) {
 		gos_error(d, loc, "not a valid ONNX model (corrupt or truncated protobuf)");
@@ -849,7 +875,7 @@ done:
 	if (I->lib)
 		gos_oplib_free(I->lib);
 	gos_arena_free(I->a);
-	onnx__model_proto__free_unpacked(mp, NULL);
+	onnx__model_proto__free_unpacked(mp, &gos_onnx_pb_allocator);
 	if (rc || d->n_errors > errs) {
 		gos_module_free(m);
 		return NULL;

@@ -1,6 +1,7 @@
 /* onnx_info.c -- what an ONNX model declares (inputs, outputs, operator
  * types), read without importing it. */
 #include "frontend/onnx/onnx.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ static int elem_type_of(const Onnx__ValueInfoProto *vi)
 
 static char *dup(const char *s)
 {
-	return strdup(s ? s : "");
+	return gos_strdup(s ? s : "");
 }
 
 int gos_onnx_info_read(const char *path, gos_onnx_info *info, gos_diags *d)
@@ -61,12 +62,12 @@ int gos_onnx_info_read(const char *path, gos_onnx_info *info, gos_diags *d)
 		free(bytes);
 		return -1;
 	}
-	Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, (const uint8_t *)bytes);
+	Onnx__ModelProto *mp = onnx__model_proto__unpack(&gos_onnx_pb_allocator, len, (const uint8_t *)bytes);
 	free(bytes);
 	if (!mp || !mp->graph) {
 		gos_error(d, loc, "not a valid ONNX model (corrupt or truncated protobuf)");
 		if (mp)
-			onnx__model_proto__free_unpacked(mp, NULL);
+			onnx__model_proto__free_unpacked(mp, &gos_onnx_pb_allocator);
 		return -1;
 	}
 	const Onnx__GraphProto *g = mp->graph;
@@ -77,11 +78,11 @@ int gos_onnx_info_read(const char *path, gos_onnx_info *info, gos_diags *d)
 			info->opset = o->has_version ? (int)o->version : 1;
 	}
 	size_t nin = g->n_input, nout = g->n_output, nop = g->n_node;
-	info->inputs = calloc(nin + 1, sizeof(char *));
-	info->input_types = calloc(nin + 1, sizeof(int));
-	info->outputs = calloc(nout + 1, sizeof(char *));
-	info->output_types = calloc(nout + 1, sizeof(int));
-	info->ops = calloc(nop + 1, sizeof(char *));
+	info->inputs = gos_calloc(nin + 1, sizeof(char *));
+	info->input_types = gos_calloc(nin + 1, sizeof(int));
+	info->outputs = gos_calloc(nout + 1, sizeof(char *));
+	info->output_types = gos_calloc(nout + 1, sizeof(int));
+	info->ops = gos_calloc(nop + 1, sizeof(char *));
 	int rc = -1;
 	if (!info->inputs || !info->input_types || !info->outputs || !info->output_types ||
 	    !info->ops)
@@ -116,7 +117,7 @@ oom:
 	gos_error(d, loc, "out of memory");
 	gos_onnx_info_free(info);
 done:
-	onnx__model_proto__free_unpacked(mp, NULL);
+	onnx__model_proto__free_unpacked(mp, &gos_onnx_pb_allocator);
 	return rc;
 }
 

@@ -28,6 +28,10 @@ enum {
  * holding a graph is two levels: node, attribute, graph). */
 #define ONNX_MAX_NESTING 100
 
+/* protobuf-c's allocator for unpack and free_unpacked: libgos's
+ * allocation gate (support/alloc.h). */
+extern ProtobufCAllocator gos_onnx_pb_allocator;
+
 /* Checks, on the wire format, that bytes[0, len) decoded as desc nest no
  * more than ONNX_MAX_NESTING messages deep (protobuf-c recurses per
  * level). Returns 0, or -1 with an error at loc in d. Malformed data

@@ -270,7 +270,12 @@ static gos_onnx_tensor *fold_binary(onnx_imp *I, char op, const gos_onnx_tensor 
 				onnx_err(I, "integer division by zero");
 				return NULL;
 			}
-			t->i[o] = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
+			/* two's complement wrap-around, as ONNX Runtime computes */
+			uint64_t ux = (uint64_t)x, uy = (uint64_t)y;
+			t->i[o] = op == '+'   ? (int64_t)(ux + uy)
+			          : op == '-' ? (int64_t)(ux - uy)
+			          : op == '*' ? (int64_t)(ux * uy)
+			          : (x == INT64_MIN && y == -1) ? INT64_MIN : x / y;
 		}
 	}
 	return t;

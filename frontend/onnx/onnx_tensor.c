@@ -1,6 +1,7 @@
 /* onnx_tensor.c -- TensorProto decoding: typed fields, raw_data and
  * external data files, every size checked against the declared shape. */
 #include "frontend/onnx/onnx.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +115,7 @@ static void *alloc(gos_arena *a, size_t n)
 {
 	if (n == 0)
 		n = 1;
-	return a ? gos_arena_alloc(a, n) : calloc(1, n);
+	return a ? gos_arena_alloc(a, n) : gos_calloc(1, n);
 }
 
 /* Reads bytes [offset, offset + len) of base_dir/location into a malloc'd
@@ -136,7 +137,7 @@ static uint8_t *read_external(const char *base_dir, const char *location, int64_
 		return NULL;
 	}
 	size_t pn = strlen(base_dir) + strlen(location) + 2;
-	char *path = malloc(pn);
+	char *path = gos_malloc(pn);
 	if (!path)
 		return NULL;
 	snprintf(path, pn, "%s/%s", base_dir, location);
@@ -155,7 +156,7 @@ static uint8_t *read_external(const char *base_dir, const char *location, int64_
 		gos_error(d, loc, "%s: external data file '%s' (%ld bytes) has no bytes "
 		          "[%lld, %lld)", what, path, size, (long long)offset,
 		          (long long)(offset + len));
-	} else if (!(buf = malloc((size_t)len + 1))) {
+	} else if (!(buf = gos_malloc((size_t)len + 1))) {
 		gos_error(d, loc, "%s: out of memory", what);
 	} else if (fseek(f, (long)offset, SEEK_SET) != 0 ||
 	           fread(buf, 1, (size_t)len, f) != (size_t)len) {
@@ -187,7 +188,7 @@ int gos_onnx_decode_tensor(const Onnx__TensorProto *tp, gos_arena *a, const char
 	int type = tp->has_data_type ? tp->data_type : 0;
 	t->elem_type = type;
 	const char *name = tp->name ? tp->name : "";
-	t->name = a ? gos_arena_strdup(a, name) : strdup(name);
+	t->name = a ? gos_arena_strdup(a, name) : gos_strdup(name);
 	if (!t->name)
 		goto oom;
 	if (tp->n_dims > GOS_MAX_RANK) {
@@ -323,9 +324,9 @@ static char *dir_of(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	if (!s)
-		return strdup(".");
+		return gos_strdup(".");
 	size_t n = s == path ? 1 : (size_t)(s - path);
-	char *r = malloc(n + 1);
+	char *r = gos_malloc(n + 1);
 	if (r) {
 		memcpy(r, path, n);
 		r[n] = 0;
@@ -345,7 +346,7 @@ int gos_onnx_tensor_read(const char *path, gos_onnx_tensor *t, gos_diags *d)
 		free(bytes);
 		return -1;
 	}
-	Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, (const uint8_t *)bytes);
+	Onnx__TensorProto *tp = onnx__tensor_proto__unpack(&gos_onnx_pb_allocator, len, (const uint8_t *)bytes);
 	free(bytes);
 	if (!tp) {
 		gos_error(d, loc, "not a valid ONNX TensorProto (corrupt or truncated file)");
@@ -354,7 +355,7 @@ int gos_onnx_tensor_read(const char *path, gos_onnx_tensor *t, gos_diags *d)
 	char *dir = dir_of(path);
 	int rc = gos_onnx_decode_tensor(tp, NULL, dir, "tensor", t, loc, d);
 	free(dir);
-	onnx__tensor_proto__free_unpacked(tp, NULL);
+	onnx__tensor_proto__free_unpacked(tp, &gos_onnx_pb_allocator);
 	return rc;
 }
 

@@ -6,6 +6,22 @@
 #if GOS_HAVE_ONNX
 #include "frontend/onnx/onnx_internal.h"
 
+#include <stdlib.h>
+
+#include "support/alloc.h"
+
+static void *pb_alloc(void *data, size_t n)
+{
+	return gos_malloc(n);
+}
+
+static void pb_free(void *data, void *p)
+{
+	free(p);
+}
+
+ProtobufCAllocator gos_onnx_pb_allocator = {pb_alloc, pb_free, NULL};
+
 /* Reads a varint at *p (< end) into *v; 0 when cut or longer than 10 bytes. */
 static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {

@@ -2,6 +2,7 @@
  * FLOPs, bytes, liveness, constant-foldability, analytic time (roofline);
  * and the feature vector the fitted models use. */
 #include "passes/cost/cost.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -381,9 +382,9 @@ static int node_outputs_zero(const gos_node *n, unsigned char *zero)
 static void mark_nodes(const gos_module *m, gos_cost_node *v)
 {
 	int nv = m->n_val;
-	unsigned char *need = calloc((size_t)nv + 1, 1);
-	unsigned char *cst = calloc((size_t)nv + 1, 1);  /* input-independent */
-	unsigned char *zero = calloc((size_t)nv + 1, 1); /* known all zeros */
+	unsigned char *need = gos_calloc((size_t)nv + 1, 1);
+	unsigned char *cst = gos_calloc((size_t)nv + 1, 1);  /* input-independent */
+	unsigned char *zero = gos_calloc((size_t)nv + 1, 1); /* known all zeros */
 	if (!need || !cst || !zero) {
 		/* out of memory: assume everything is live and nothing folds */
 		for (int i = 0; i < m->n_node; i++) {
@@ -418,7 +419,7 @@ static void mark_nodes(const gos_module *m, gos_cost_node *v)
 		for (int k = 0; k < n->n_in; k++)
 			if (n->in[k] < 0 || n->in[k] >= nv || !cst[n->in[k]])
 				all_const = 0;
-		unsigned char *bz = calloc((size_t)n->n_buf + 1, 1);
+		unsigned char *bz = gos_calloc((size_t)n->n_buf + 1, 1);
 		int outs_zero = 0;
 		if (bz) {
 			for (int k = 0; k < n->n_in && k < n->n_buf; k++)
@@ -457,8 +458,8 @@ static double lane_util(double inner, double lanes)
 static void mark_fused(const gos_module *m, gos_cost_node *v)
 {
 	int nv = m->n_val;
-	int *uses = calloc((size_t)nv + 1, sizeof *uses);
-	int *def = malloc(sizeof *def * ((size_t)nv + 1));
+	int *uses = gos_calloc((size_t)nv + 1, sizeof *uses);
+	int *def = gos_malloc(sizeof *def * ((size_t)nv + 1));
 	if (!uses || !def) {
 		free(uses), free(def);
 		return;
@@ -553,7 +554,7 @@ int gos_cost_analyze(const gos_module *m, const gos_cost_target *t,
 {
 	memset(r, 0, sizeof *r);
 	r->n = m->n_node;
-	r->v = calloc((size_t)m->n_node + 1, sizeof *r->v);
+	r->v = gos_calloc((size_t)m->n_node + 1, sizeof *r->v);
 	if (!r->v) {
 		gos_error(d, (gos_loc){0}, "out of memory");
 		return -1;

@@ -3,6 +3,7 @@
  * squares (LAPACKE_dgelsd on the augmented system), leave-one-out model
  * selection, and the model file format. */
 #include "passes/cost/cost.h"
+#include "support/alloc.h"
 
 #include <ctype.h>
 #include <lapacke.h>
@@ -23,9 +24,9 @@ static int weighted_ridge(const double *Z, const double *y, const double *c,
                           const double *pen, int n, int q, double *out)
 {
 	int rows = n + q, cols = q + 1;
-	double *A = calloc((size_t)rows * cols, sizeof *A);
-	double *B = calloc((size_t)(rows > cols ? rows : cols), sizeof *B);
-	double *S = calloc((size_t)cols, sizeof *S);
+	double *A = gos_calloc((size_t)rows * cols, sizeof *A);
+	double *B = gos_calloc((size_t)(rows > cols ? rows : cols), sizeof *B);
+	double *S = gos_calloc((size_t)cols, sizeof *S);
 	if (!A || !B || !S) {
 		free(A), free(B), free(S);
 		return -1;
@@ -61,9 +62,9 @@ static int ls_subset(const double *A, const double *b, int m, int n,
 		z[j] = 0;
 	if (!k)
 		return 0;
-	double *S = malloc(sizeof *S * (size_t)k);
-	double *M = malloc(sizeof *M * (size_t)m * k);
-	double *r = malloc(sizeof *r * (size_t)(m > k ? m : k));
+	double *S = gos_malloc(sizeof *S * (size_t)k);
+	double *M = gos_malloc(sizeof *M * (size_t)m * k);
+	double *r = gos_malloc(sizeof *r * (size_t)(m > k ? m : k));
 	int rc = -1;
 	if (S && M && r) {
 		for (int i = 0; i < m; i++) {
@@ -88,7 +89,7 @@ int gos_nnls(const double *A, const double *b, int m, int n, double *x)
 		return -1;
 	unsigned char P[NCOL + 1] = {0};
 	double w[NCOL + 1], z[NCOL + 1];
-	double *res = malloc(sizeof *res * (size_t)(m > 0 ? m : 1));
+	double *res = gos_malloc(sizeof *res * (size_t)(m > 0 ? m : 1));
 	if (!res)
 		return -1;
 	for (int j = 0; j < n; j++)
@@ -164,8 +165,8 @@ static int weighted_ridge_nonneg(const double *Z, const double *y, const double 
 	for (int j = 0; j < q; j++)
 		zb[j] /= cs;
 	int rows = n + q;
-	double *A = calloc((size_t)rows * (q > 0 ? q : 1), sizeof *A);
-	double *B = calloc((size_t)rows, sizeof *B);
+	double *A = gos_calloc((size_t)rows * (q > 0 ? q : 1), sizeof *A);
+	double *B = gos_calloc((size_t)rows, sizeof *B);
 	int rc = -1;
 	if (A && B) {
 		for (int i = 0; i < n; i++) {
@@ -234,9 +235,9 @@ int gos_cost_fit_quantile(const double *X, const double *y, int n, int p,
 			idx[q++] = j;
 		}
 	}
-	double *Z = malloc(sizeof *Z * (size_t)n * (q > 0 ? q : 1));
-	double *c = malloc(sizeof *c * (size_t)n);
-	double *r = malloc(sizeof *r * (size_t)n);
+	double *Z = gos_malloc(sizeof *Z * (size_t)n * (q > 0 ? q : 1));
+	double *c = gos_malloc(sizeof *c * (size_t)n);
+	double *r = gos_malloc(sizeof *r * (size_t)n);
 	double sol[NCOL + 1];
 	int rc = -1;
 	if (!Z || !c || !r)
@@ -316,8 +317,8 @@ double gos_cost_model_eval(const gos_cost_model *m, const double *row)
 void gos_cost_model_score(const gos_cost_model *m, const gos_cost_sample *s, int n,
                           double *spearman, double *mape)
 {
-	double *pred = malloc(sizeof *pred * (size_t)(n > 0 ? n : 1));
-	double *y = malloc(sizeof *y * (size_t)(n > 0 ? n : 1));
+	double *pred = gos_malloc(sizeof *pred * (size_t)(n > 0 ? n : 1));
+	double *y = gos_malloc(sizeof *y * (size_t)(n > 0 ? n : 1));
 	*spearman = NAN;
 	*mape = NAN;
 	if (pred && y && n > 0) {
@@ -407,8 +408,8 @@ int gos_cost_nfamilies(void)
 static int loo(const double *X, const double *y, int n, const double *pen,
                double tau, double lambda, int nonneg, int iters, double *pred)
 {
-	double *Xs = malloc(sizeof *Xs * (size_t)n * NCOL);
-	double *ys = malloc(sizeof *ys * (size_t)n);
+	double *Xs = gos_malloc(sizeof *Xs * (size_t)n * NCOL);
+	double *ys = gos_malloc(sizeof *ys * (size_t)n);
 	if (!Xs || !ys) {
 		free(Xs), free(ys);
 		return -1;
@@ -444,7 +445,7 @@ static int skew_tau(const double *X, const double *y, int n, const double *pen,
 	memset(&mm, 0, sizeof mm);
 	if (gos_cost_fit_quantile(X, y, n, NCOL, pen, 0.5, lambda, nonneg, iters, &mm))
 		return -1;
-	double *r = malloc(sizeof *r * (size_t)n);
+	double *r = gos_malloc(sizeof *r * (size_t)n);
 	if (!r)
 		return -1;
 	for (int i = 0; i < n; i++)
@@ -495,9 +496,9 @@ int gos_cost_fit(const gos_cost_sample *s, int n, int prior_proxy,
 	if (!o.no_prior)
 		pen[PRIOR_COL] = 0;
 
-	double *X = malloc(sizeof *X * (size_t)n * NCOL);
-	double *y = malloc(sizeof *y * (size_t)n);
-	double *pred = malloc(sizeof *pred * (size_t)n);
+	double *X = gos_malloc(sizeof *X * (size_t)n * NCOL);
+	double *y = gos_malloc(sizeof *y * (size_t)n);
+	double *pred = gos_malloc(sizeof *pred * (size_t)n);
 	int rc = -1;
 	if (!X || !y || !pred) {
 		gos_error(d, (gos_loc){0}, "out of memory");
@@ -626,7 +627,7 @@ int gos_cost_fit_profile(const gos_cost_prof_node *p, int n, gos_cost_model *m,
 	m->loo_spearman = NAN;
 	for (int j = 0; j < NCOL; j++)
 		m->sd[j] = 1;
-	double *A = malloc(sizeof *A * 2 * (size_t)n), *b = malloc(sizeof *b * (size_t)n);
+	double *A = gos_malloc(sizeof *A * 2 * (size_t)n), *b = gos_malloc(sizeof *b * (size_t)n);
 	if (!A || !b) {
 		free(A), free(b);
 		gos_error(d, (gos_loc){0}, "out of memory");

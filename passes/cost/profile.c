@@ -6,6 +6,7 @@
  * # are skipped. Nothing in the file is trusted: every error names
  * file:line. */
 #include "passes/cost/cost.h"
+#include "support/alloc.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -80,7 +81,7 @@ int gos_cost_profile_parse(const char *file, const char *text, size_t len,
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		lineno++;
 		free(line);
-		line = malloc(n + 1);
+		line = gos_malloc(n + 1);
 		if (!line) {
 			gos_error(d, (gos_loc){file, lineno, 1}, "out of memory");
 			goto fail;
@@ -156,7 +157,7 @@ int gos_cost_profile_parse(const char *file, const char *text, size_t len,
 				goto fail;
 			}
 			int nc = cap ? 2 * cap : 64;
-			gos_cost_prof_node *nr = realloc(*rows, sizeof *nr * (size_t)nc);
+			gos_cost_prof_node *nr = gos_realloc(*rows, sizeof *nr * (size_t)nc);
 			if (!nr) {
 				gos_error(d, loc, "out of memory");
 				goto fail;

@@ -1,5 +1,6 @@
 /* rank.c -- rank correlations: Spearman's rho and Kendall's tau-b. */
 #include "passes/cost/cost.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ static int cmp_keyed(const void *a, const void *b)
 
 void gos_rank(const double *v, int n, double *r)
 {
-	keyed *k = malloc(sizeof *k * (size_t)(n > 0 ? n : 1));
+	keyed *k = gos_malloc(sizeof *k * (size_t)(n > 0 ? n : 1));
 	if (!k) {
 		for (int i = 0; i < n; i++)
 			r[i] = NAN;
@@ -64,7 +65,7 @@ double gos_spearman(const double *a, const double *b, int n)
 {
 	if (n < 2)
 		return NAN;
-	double *ra = malloc(sizeof *ra * (size_t)n), *rb = malloc(sizeof *rb * (size_t)n);
+	double *ra = gos_malloc(sizeof *ra * (size_t)n), *rb = gos_malloc(sizeof *rb * (size_t)n);
 	double rho = NAN;
 	if (ra && rb) {
 		gos_rank(a, n, ra);

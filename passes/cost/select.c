@@ -2,6 +2,7 @@
  * represents a pool of candidates in the space of the fit's columns
  * (greedy facility location, i.e. k-medoids built one medoid at a time). */
 #include "passes/cost/cost.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,10 +35,10 @@ int gos_cost_select(const gos_cost_sample *s, int n, int k, int *chosen, gos_dia
 		          GOS_COST_SELECT_MAX, n);
 		return -1;
 	}
-	double *Z = malloc(sizeof *Z * (size_t)n * SEL_COLS);
-	float *D = malloc(sizeof *D * (size_t)n * n);
-	double *best = malloc(sizeof *best * (size_t)n);
-	unsigned char *taken = calloc((size_t)n, 1);
+	double *Z = gos_malloc(sizeof *Z * (size_t)n * SEL_COLS);
+	float *D = gos_malloc(sizeof *D * (size_t)n * n);
+	double *best = gos_malloc(sizeof *best * (size_t)n);
+	unsigned char *taken = gos_calloc((size_t)n, 1);
 	int rc = -1;
 	if (!Z || !D || !best || !taken) {
 		gos_error(d, (gos_loc){0}, "out of memory");

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "passes/passes.h"
+#include "support/alloc.h"
 #include "passes/search/internal.h"
 
 double gos_search_now(void)
@@ -36,7 +37,7 @@ void gos_search_spec(const gos_search_ctx *c, const unsigned char *g, char *out,
 
 double gos_search_params(const gos_module *m)
 {
-	char *seen = calloc((size_t)m->n_val + 1, 1);
+	char *seen = gos_calloc((size_t)m->n_val + 1, 1);
 	double p = 0;
 	for (int i = 0; seen && i < m->n_node; i++)
 		for (int k = 0; k < m->nodes[i].n_in; k++) {
@@ -59,9 +60,9 @@ double gos_cka_linear(const float *a, int64_t pa, const float *b, int64_t pb, in
 	double *gram[2] = {NULL, NULL};
 	double res = NAN;
 	for (int s = 0; s < 2; s++) {
-		double *x = malloc(sizeof *x * (size_t)(n * p[s]));
-		double *mu = calloc((size_t)p[s], sizeof *mu);
-		gram[s] = malloc(sizeof *gram[s] * (size_t)(n * n));
+		double *x = gos_malloc(sizeof *x * (size_t)(n * p[s]));
+		double *mu = gos_calloc((size_t)p[s], sizeof *mu);
+		gram[s] = gos_malloc(sizeof *gram[s] * (size_t)(n * n));
 		if (!x || !mu || !gram[s]) {
 			free(x);
 			free(mu);
@@ -146,7 +147,7 @@ int gos_search_proxy_init(gos_search_ctx *c, gos_diags *d)
 	const gos_tensor *z = &c->base_stage.t[nn - 1];
 	int64_t rows = c->n_prx * c->rows_per;
 	c->n_class = (int)(gos_numel(z->rank, z->shape) / (rows ? rows : 1));
-	c->base_pred = malloc(sizeof *c->base_pred * (size_t)(rows + 1));
+	c->base_pred = gos_malloc(sizeof *c->base_pred * (size_t)(rows + 1));
 	if (!c->base_pred) {
 		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
 		return -1;
@@ -159,7 +160,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
                              gos_diags *d)
 {
 	if (!corrected) {
-		char *spec = malloc(GOS_SEARCH_MAX_NODES * 400);
+		char *spec = gos_malloc(GOS_SEARCH_MAX_NODES * 400);
 		if (!spec) {
 			gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
 			return NULL;
@@ -252,7 +253,7 @@ int gos_search_score(gos_search_ctx *c, const gos_module *cm, const gos_dataset 
 		}
 	}
 	int64_t rows = c->n_prx * c->rows_per;
-	int32_t *pred = malloc(sizeof *pred * (size_t)(rows + 1));
+	int32_t *pred = gos_malloc(sizeof *pred * (size_t)(rows + 1));
 	const gos_tensor *z = &cap.t[nn - 1];
 	if (!pred || gos_numel(z->rank, z->shape) != rows * c->n_class) {
 		free(pred);

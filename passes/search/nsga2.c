@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "passes/search/search.h"
+#include "support/alloc.h"
 
 static int dominates(const double *a, const double *b)
 {
@@ -28,8 +29,8 @@ static void sort_by(int *idx, int n, const double *f, int o)
 
 int gos_nsga2_rank(const double *f, int n, int *rank, double *crowding)
 {
-	int *cnt = calloc((size_t)n + 1, sizeof *cnt);
-	int *front = malloc(sizeof *front * ((size_t)n + 1));
+	int *cnt = gos_calloc((size_t)n + 1, sizeof *cnt);
+	int *front = gos_malloc(sizeof *front * ((size_t)n + 1));
 	if (!cnt || !front) {
 		free(cnt);
 		free(front);
@@ -75,7 +76,7 @@ int gos_nsga2_rank(const double *f, int n, int *rank, double *crowding)
 
 double gos_hypervolume(const double *f, int n, const double ref[2])
 {
-	int *idx = malloc(sizeof *idx * ((size_t)n + 1));
+	int *idx = gos_malloc(sizeof *idx * ((size_t)n + 1));
 	if (!idx)
 		return NAN;
 	int m = 0;

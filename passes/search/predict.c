@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "passes/search/search.h"
+#include "support/alloc.h"
 
 #define RIDGE_LAMBDA 1.0
 #define SVR_C 10.0
@@ -59,8 +60,8 @@ int gos_predictor_fit(gos_predictor *pr, int kind, const double *X, const double
 	pr->p = p;
 	pr->n = n;
 	standardise(pr, X, y, n, p);
-	double *Z = malloc(sizeof *Z * (size_t)(n * p));
-	double *t = malloc(sizeof *t * (size_t)n);
+	double *Z = gos_malloc(sizeof *Z * (size_t)(n * p));
+	double *t = gos_malloc(sizeof *t * (size_t)n);
 	if (!Z || !t)
 		goto fail;
 	for (int i = 0; i < n; i++) {
@@ -70,8 +71,8 @@ int gos_predictor_fit(gos_predictor *pr, int kind, const double *X, const double
 	}
 	if (kind == 1) {
 		/* (Z'Z + lambda I) w = Z't; the intercept is the mean (centred) */
-		double *A = calloc((size_t)(p * p), sizeof *A);
-		pr->w = calloc((size_t)p + 1, sizeof *pr->w);
+		double *A = gos_calloc((size_t)(p * p), sizeof *A);
+		pr->w = gos_calloc((size_t)p + 1, sizeof *pr->w);
 		if (!A || !pr->w) {
 			free(A);
 			goto fail;
@@ -101,9 +102,9 @@ int gos_predictor_fit(gos_predictor *pr, int kind, const double *X, const double
 	pr->C = SVR_C;
 	pr->eps = SVR_EPS;
 	pr->X = Z;
-	pr->w = calloc((size_t)n, sizeof *pr->w);
-	double *K = malloc(sizeof *K * (size_t)n * (size_t)n);
-	double *kb = calloc((size_t)n, sizeof *kb);
+	pr->w = gos_calloc((size_t)n, sizeof *pr->w);
+	double *K = gos_malloc(sizeof *K * (size_t)n * (size_t)n);
+	double *kb = gos_calloc((size_t)n, sizeof *kb);
 	if (!pr->w || !K || !kb) {
 		free(K);
 		free(kb);
@@ -173,8 +174,8 @@ void gos_predictor_free(gos_predictor *pr)
 /* 5-fold MAPE (%) of predictor kind on the rows. */
 static double cv_mape(int kind, const double *X, const double *y, int n, int p)
 {
-	double *Xt = malloc(sizeof *Xt * (size_t)(n * p));
-	double *yt = malloc(sizeof *yt * (size_t)n);
+	double *Xt = gos_malloc(sizeof *Xt * (size_t)(n * p));
+	double *yt = gos_malloc(sizeof *yt * (size_t)n);
 	double err = 0;
 	int cnt = 0;
 	for (int f = 0; Xt && yt && f < 5; f++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "passes/passes.h"
+#include "support/alloc.h"
 #include "passes/search/internal.h"
 
 void gos_search_opts_default(gos_search_opts *o)
@@ -84,8 +85,8 @@ static int job_pool(void *ctx, int j, void *out)
 	gos_diags_init(&tmp);
 	gos_synth_cand *v = NULL;
 	int n = gos_synth_list(c->base, sn->node, &c->fit, &v, &tmp);
-	int *keep = calloc((size_t)(n > 0 ? n : 1), sizeof *keep);
-	double *dms = calloc((size_t)(n > 0 ? n : 1), sizeof *dms);
+	int *keep = gos_calloc((size_t)(n > 0 ? n : 1), sizeof *keep);
+	double *dms = gos_calloc((size_t)(n > 0 ? n : 1), sizeof *dms);
 	for (int i = 0; keep && dms && i < n; i++) {
 		if (!searchable(v[i].rule))
 			continue;
@@ -165,7 +166,7 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 		gos_cost_report_free(&rep);
 		return -1;
 	}
-	int nn = c->base->n_node, *order = malloc(sizeof *order * (size_t)(nn + 1)), no = 0;
+	int nn = c->base->n_node, *order = gos_malloc(sizeof *order * (size_t)(nn + 1)), no = 0;
 	double total = 0;
 	for (int i = 0; order && i < nn; i++) {
 		int any = 0, vals[16];
@@ -229,7 +230,7 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 static int build_pool(gos_search_ctx *c, gos_diags *d)
 {
 	gos_search_result *r = c->r;
-	pool_rec *pr = calloc((size_t)r->n_node, sizeof *pr);
+	pool_rec *pr = gos_calloc((size_t)r->n_node, sizeof *pr);
 	if (!pr || run_map(c, r->n_node, sizeof *pr, job_pool, pr)) {
 		free(pr);
 		gos_error(d, (gos_loc){c->base->name, 0, 0}, "building the candidate pool failed");
@@ -348,8 +349,8 @@ static int evaluate_batch(gos_search_ctx *c, int gen, const double *pred, gos_di
 {
 	batch *b = cur_batch(c);
 	gos_search_result *r = c->r;
-	gos_search_rec *rec = calloc((size_t)b->n + 1, sizeof *rec);
-	gos_search_cand *nc = realloc(r->cand, sizeof *nc * (size_t)(r->n_cand + b->n + 1));
+	gos_search_rec *rec = gos_calloc((size_t)b->n + 1, sizeof *rec);
+	gos_search_cand *nc = gos_realloc(r->cand, sizeof *nc * (size_t)(r->n_cand + b->n + 1));
 	if (!rec || !nc) {
 		free(rec);
 		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
@@ -440,10 +441,10 @@ static int tournament(gos_rng *rng, const int *pop, int np, const int *rank, con
  * out; returns the count kept. */
 static int survivors(const gos_search_ctx *c, const int *idx, int n, int np, int *out)
 {
-	double *f = malloc(sizeof *f * (size_t)(2 * n + 2));
-	int *rank = malloc(sizeof *rank * (size_t)(n + 1));
-	double *crowd = malloc(sizeof *crowd * (size_t)(n + 1));
-	int *ord = malloc(sizeof *ord * (size_t)(n + 1));
+	double *f = gos_malloc(sizeof *f * (size_t)(2 * n + 2));
+	int *rank = gos_malloc(sizeof *rank * (size_t)(n + 1));
+	double *crowd = gos_malloc(sizeof *crowd * (size_t)(n + 1));
+	int *ord = gos_malloc(sizeof *ord * (size_t)(n + 1));
 	int kept = 0;
 	if (f && rank && crowd && ord) {
 		for (int i = 0; i < n; i++)
@@ -506,9 +507,9 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 	if (o->max_evals > 0 && per > o->max_evals)
 		per = o->max_evals;
 	int cap = 8 * np + 8;
-	b->g = calloc((size_t)cap, sizeof *b->g);
-	int *pop = malloc(sizeof *pop * (size_t)(cap + r->n_cand + 2 * np));
-	double *pred = malloc(sizeof *pred * (size_t)cap);
+	b->g = gos_calloc((size_t)cap, sizeof *b->g);
+	int *pop = gos_malloc(sizeof *pop * (size_t)(cap + r->n_cand + 2 * np));
+	double *pred = gos_malloc(sizeof *pred * (size_t)cap);
 	if (!b->g || !pop || !pred) {
 		free(pop);
 		free(pred);
@@ -573,15 +574,15 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 		} else {
 			/* NSGA-II offspring of the population; with a predictor, 4x as
 			 * many are generated and the most promising are evaluated */
-			int *rank = malloc(sizeof *rank * (size_t)(n_pop + 1));
-			double *crowd = malloc(sizeof *crowd * (size_t)(n_pop + 1));
-			double *f = malloc(sizeof *f * (size_t)(2 * n_pop + 2));
+			int *rank = gos_malloc(sizeof *rank * (size_t)(n_pop + 1));
+			double *crowd = gos_malloc(sizeof *crowd * (size_t)(n_pop + 1));
+			double *f = gos_malloc(sizeof *f * (size_t)(2 * n_pop + 2));
 			gos_predictor prd = {0};
 			int use_pred = 0;
 			if (!o->no_predictor) {
 				int no = 0, p = r->n_node;
-				double *X = malloc(sizeof *X * (size_t)(r->n_cand * p + 1));
-				double *y = malloc(sizeof *y * (size_t)(r->n_cand + 1));
+				double *X = gos_malloc(sizeof *X * (size_t)(r->n_cand * p + 1));
+				double *y = gos_malloc(sizeof *y * (size_t)(r->n_cand + 1));
 				for (int i = 0; X && y && i < r->n_cand; i++)
 					if (r->cand[i].ok) {
 						features(c, r->cand[i].g, &X[no * p]);
@@ -626,10 +627,10 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 			if (use_pred && b->n > want) {
 				/* screen: rank the offspring on predicted objectives */
 				int n = b->n;
-				double *pf = malloc(sizeof *pf * (size_t)(2 * n + 2));
-				int *pr = malloc(sizeof *pr * (size_t)(n + 1));
-				double *pc = malloc(sizeof *pc * (size_t)(n + 1));
-				int *ord = malloc(sizeof *ord * (size_t)(n + 1));
+				double *pf = gos_malloc(sizeof *pf * (size_t)(2 * n + 2));
+				int *pr = gos_malloc(sizeof *pr * (size_t)(n + 1));
+				double *pc = gos_malloc(sizeof *pc * (size_t)(n + 1));
+				int *ord = gos_malloc(sizeof *ord * (size_t)(n + 1));
 				if (pf && pr && pc && ord) {
 					for (int j = 0; j < n; j++) {
 						double x[GOS_SEARCH_MAX_NODES];
@@ -650,8 +651,8 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 								break;
 						}
 					unsigned char (*keep)[GOS_SEARCH_MAX_NODES] =
-					    malloc(sizeof *keep * (size_t)want);
-					double *kp = malloc(sizeof *kp * (size_t)want);
+					    gos_malloc(sizeof *keep * (size_t)want);
+					double *kp = gos_malloc(sizeof *kp * (size_t)want);
 					if (keep && kp) {
 						for (int j = 0; j < want; j++) {
 							memcpy(keep[j], b->g[ord[j]], sizeof keep[j]);
@@ -687,7 +688,7 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 		if (screened_here > 0)
 			r->screened += screened_here;
 		/* (mu + lambda): the population and the new ones, the best np kept */
-		int *all = malloc(sizeof *all * (size_t)(n_pop + b->n + 1));
+		int *all = gos_malloc(sizeof *all * (size_t)(n_pop + b->n + 1));
 		if (!all) {
 			rc = -1;
 			break;
@@ -725,14 +726,14 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	const gos_search_opts *o = c->o;
 	gos_search_result *r = c->r;
 	int n = r->n_cand;
-	double *f = malloc(sizeof *f * (size_t)(2 * n + 2));
-	int *rank = malloc(sizeof *rank * (size_t)(n + 1));
-	double *crowd = malloc(sizeof *crowd * (size_t)(n + 1));
-	int *fr = malloc(sizeof *fr * (size_t)(n + 1));
-	int *pick = malloc(sizeof *pick * (size_t)(n + 1));
+	double *f = gos_malloc(sizeof *f * (size_t)(2 * n + 2));
+	int *rank = gos_malloc(sizeof *rank * (size_t)(n + 1));
+	double *crowd = gos_malloc(sizeof *crowd * (size_t)(n + 1));
+	int *fr = gos_malloc(sizeof *fr * (size_t)(n + 1));
+	int *pick = gos_malloc(sizeof *pick * (size_t)(n + 1));
 	batch *b = cur_batch(c);
 	int rc = -1, nf = 0;
-	b->g = calloc(2, sizeof *b->g);
+	b->g = gos_calloc(2, sizeof *b->g);
 	if (!f || !rank || !crowd || !fr || !pick || !b->g)
 		goto done;
 	for (int i = 0; i < n; i++)
@@ -923,7 +924,7 @@ int gos_search_run(const gos_module *m, const gos_dataset *calib, const gos_data
 	memset(r, 0, sizeof *r);
 	r->chosen = -1;
 	r->base_top1 = r->chosen_top1 = NAN;
-	ctx_ext *x = calloc(1, sizeof *x);
+	ctx_ext *x = gos_calloc(1, sizeof *x);
 	gos_loc loc = {m->name, 0, 0};
 	if (!x) {
 		gos_error(d, loc, "out of memory");
@@ -936,7 +937,7 @@ int gos_search_run(const gos_module *m, const gos_dataset *calib, const gos_data
 	r->strategy = opts->strategy;
 	snprintf(r->model, sizeof r->model, "%s", m->name ? m->name : "model");
 	int rc = -1;
-	const float **fin = malloc(sizeof *fin);
+	const float **fin = gos_malloc(sizeof *fin);
 	if (!fin)
 		goto done;
 	if (gos_cost_target_load(&c->t, opts->target, d))
@@ -998,7 +999,7 @@ int gos_search_run(const gos_module *m, const gos_dataset *calib, const gos_data
 		goto done;
 	r->seconds_final = c->clock - tf;
 	/* hypervolume of everything evaluated, in (latency ratio, proxy) up to (1, 1) */
-	double *f = malloc(sizeof *f * (size_t)(2 * r->n_cand + 2));
+	double *f = gos_malloc(sizeof *f * (size_t)(2 * r->n_cand + 2));
 	if (f) {
 		int nf = 0;
 		for (int i = 0; i < r->n_cand; i++)

@@ -17,6 +17,7 @@
  * only and is no model output. When any of that fails, the region is
  * empty and the reader gathers its kept channels instead. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -119,9 +120,9 @@ int gos_synth_chan_region(const gos_module *m, int ni, gos_synth_chan *r, gos_di
 		return 0;
 	r->C = C;
 	int *def = NULL, *uses = NULL;
-	char *want = calloc((size_t)m->n_val + 1, 1), *in_s = calloc((size_t)m->n_node + 1, 1);
-	r->nodes = malloc(sizeof(int) * (size_t)(m->n_node + 1));
-	r->leaf = malloc(sizeof(int) * (size_t)(m->n_node + 1));
+	char *want = gos_calloc((size_t)m->n_val + 1, 1), *in_s = gos_calloc((size_t)m->n_node + 1, 1);
+	r->nodes = gos_malloc(sizeof(int) * (size_t)(m->n_node + 1));
+	r->leaf = gos_malloc(sizeof(int) * (size_t)(m->n_node + 1));
 	if (!want || !in_s || !r->nodes || !r->leaf || gos_pass_def_use(m, &def, &uses, d)) {
 		if (!want || !in_s || !r->nodes || !r->leaf)
 			gos_error(d, m->nodes[ni].loc, "out of memory");
@@ -221,7 +222,7 @@ static int gather_weight(gos_module *m, int v, int a, const int64_t *keep, int64
 		inner *= shape[i];
 	int64_t C = shape[a];
 	shape[a] = nk;
-	float *g = malloc(sizeof(float) * (size_t)(outer * nk * inner));
+	float *g = gos_malloc(sizeof(float) * (size_t)(outer * nk * inner));
 	if (!g)
 		return -1;
 	for (int64_t o = 0; o < outer; o++)
@@ -518,8 +519,8 @@ int gos_synth_chan_const(const gos_module *m, const gos_synth_chan *r, int64_t c
 	if (!r->shrink)
 		return 0;
 	/* constant per region value, filled from the leaves up */
-	float *cv = malloc(sizeof(float) * (size_t)(m->n_val + 1));
-	char *known = calloc((size_t)m->n_val + 1, 1);
+	float *cv = gos_malloc(sizeof(float) * (size_t)(m->n_val + 1));
+	char *known = gos_calloc((size_t)m->n_val + 1, 1);
 	int ok = cv && known;
 	for (int i = r->n - 1; i >= 0 && ok; i--) { /* ascending node order */
 		const gos_node *n = &m->nodes[r->nodes[i]];
@@ -544,7 +545,7 @@ int gos_synth_chan_const(const gos_module *m, const gos_synth_chan *r, int64_t c
 			break;
 		}
 		const gos_stmt *s = &n->stmts[0];
-		float *v = malloc(sizeof(float) * (size_t)(s->n_ins + 1));
+		float *v = gos_malloc(sizeof(float) * (size_t)(s->n_ins + 1));
 		ok = v && const_ins(m, n, s, c, cv, v);
 		if (ok) {
 			cv[y] = v[s->result];

@@ -9,6 +9,7 @@
  * B' are refitted by least squares on the calibration batch from the
  * depthwise outputs Z to the original outputs. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <lapacke.h>
 #include <stdlib.h>
@@ -71,13 +72,13 @@ int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_cal
 	gos_synth_contraction_of(m, ni, &cv);
 	const float *w = m->vals[cv.w].data;
 	int64_t C = sh.C, K = sh.K, rs = sh.R * sh.S, kk = K < rs ? K : rs;
-	float *f = malloc(sizeof(float) * (size_t)(C * rs));
-	float *a = malloc(sizeof(float) * (size_t)(K * C));
-	float *b = calloc((size_t)K, sizeof(float));
-	double *mc = malloc(sizeof(double) * (size_t)(K * rs));
-	double *u = malloc(sizeof(double) * (size_t)(K * kk)), *sv = malloc(sizeof(double) * (size_t)kk);
-	double *vt = malloc(sizeof(double) * (size_t)(kk * rs)), *sup = malloc(sizeof(double) * (size_t)kk);
-	double *ls = malloc(sizeof(double) * (size_t)((C + 1) * K));
+	float *f = gos_malloc(sizeof(float) * (size_t)(C * rs));
+	float *a = gos_malloc(sizeof(float) * (size_t)(K * C));
+	float *b = gos_calloc((size_t)K, sizeof(float));
+	double *mc = gos_malloc(sizeof(double) * (size_t)(K * rs));
+	double *u = gos_malloc(sizeof(double) * (size_t)(K * kk)), *sv = gos_malloc(sizeof(double) * (size_t)kk);
+	double *vt = gos_malloc(sizeof(double) * (size_t)(kk * rs)), *sup = gos_malloc(sizeof(double) * (size_t)kk);
+	double *ls = gos_malloc(sizeof(double) * (size_t)((C + 1) * K));
 	gos_synth_data sd = {0};
 	int rc = -1;
 	if (!f || !a || !b || !mc || !u || !sv || !vt || !sup || !ls) {
@@ -124,7 +125,7 @@ int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_cal
 	}
 	if (have) {
 		gos_synth_map mp = {C, NULL, features, &ft};
-		double *wd = malloc(sizeof(double) * (size_t)(K * C + K));
+		double *wd = gos_malloc(sizeof(double) * (size_t)(K * C + K));
 		if (wd) {
 			for (int64_t i = 0; i < K * C; i++)
 				wd[i] = a[i];

@@ -4,6 +4,7 @@
  * equations, cblas_dsyrk and LAPACKE_dposv), the reconstruction error
  * over the whole batch (blocks of positions, cblas_dgemm). */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -65,10 +66,10 @@ int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t c
 
 int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double *a)
 {
-	double *mu = calloc((size_t)(nf + nk + 1), sizeof(double)), *ym = mu + nf;
-	double *g = malloc(sizeof(double) * (size_t)(nf * nf + 1));
-	double *g2 = malloc(sizeof(double) * (size_t)(nf * nf + 1));
-	double *rhs = malloc(sizeof(double) * (size_t)(nf * nk + 1));
+	double *mu = gos_calloc((size_t)(nf + nk + 1), sizeof(double)), *ym = mu + nf;
+	double *g = gos_malloc(sizeof(double) * (size_t)(nf * nf + 1));
+	double *g2 = gos_malloc(sizeof(double) * (size_t)(nf * nf + 1));
+	double *rhs = gos_malloc(sizeof(double) * (size_t)(nf * nk + 1));
 	int rc = -1;
 	if (!mu || !g || !g2 || !rhs || rows < 1)
 		goto done;
@@ -165,9 +166,9 @@ int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const i
 		          (long long)rows, (long long)(nf + 1));
 		return -1;
 	}
-	double *f = malloc(sizeof(double) * (size_t)(rows * nf + 1));
-	double *y = malloc(sizeof(double) * (size_t)(rows * nk + 1));
-	double *pb = malloc(sizeof(double) * (size_t)(BLOCK * (D + K)));
+	double *f = gos_malloc(sizeof(double) * (size_t)(rows * nf + 1));
+	double *y = gos_malloc(sizeof(double) * (size_t)(rows * nk + 1));
+	double *pb = gos_malloc(sizeof(double) * (size_t)(BLOCK * (D + K)));
 	int rc = -1;
 	if (!f || !y || !pb) {
 		gos_error(d, loc, "%s: out of memory", what);
@@ -205,7 +206,7 @@ double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, co
 {
 	int64_t nf = mp->nf, D = sd->D, K = sd->K;
 	int ident = !mp->a && !mp->feat;
-	double *pb = malloc(sizeof(double) * (size_t)(BLOCK * (D + nf + 2 * K)));
+	double *pb = gos_malloc(sizeof(double) * (size_t)(BLOCK * (D + nf + 2 * K)));
 	if (!pb)
 		return -1;
 	double *fb = ident ? pb : pb + BLOCK * D, *yb = pb + BLOCK * (D + nf), *ob = yb + BLOCK * K;
@@ -229,7 +230,7 @@ double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, co
 
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx)
 {
-	double *patch = malloc(sizeof(double) * (size_t)(sd->D + 2 * sd->K));
+	double *patch = gos_malloc(sizeof(double) * (size_t)(sd->D + 2 * sd->K));
 	if (!patch)
 		return -1;
 	double *yk = patch + sd->D, *yp = yk + sd->K, num = 0, den = 0;

@@ -5,6 +5,7 @@
  *   Y[i..] = f(W1[..], W2[..])   =>   Y = data(...)
  * gos_synth_exact repeats it, so whole chains fold. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,20 +62,20 @@ int gos_synth_fold_derive(gos_module *m, int ni, int param, const gos_synth_cali
 	sub->n_output = 0;
 	for (int j = 0; j < n_out; j++)
 		gos_module_add_output(sub, n->out[j]);
-	gos_tensor *ins = NULL, *outs = calloc((size_t)n_out, sizeof *outs);
+	gos_tensor *ins = NULL, *outs = gos_calloc((size_t)n_out, sizeof *outs);
 	int n_in = 0;
 	if (!outs || gos_pass_dce(sub, d) < 0 || gos_module_materialize(sub, d))
 		goto done;
 	for (int v = 0; v < sub->n_val; v++)
 		n_in += sub->vals[v].kind == GOS_VAL_INPUT;
-	ins = calloc((size_t)n_in + 1, sizeof *ins);
+	ins = gos_calloc((size_t)n_in + 1, sizeof *ins);
 	if (!ins)
 		goto done;
 	for (int v = 0, k = 0; v < sub->n_val; v++)
 		if (sub->vals[v].kind == GOS_VAL_INPUT) {
 			ins[k].rank = sub->vals[v].rank;
 			memcpy(ins[k].shape, sub->vals[v].shape, sizeof ins[k].shape);
-			ins[k].data = calloc((size_t)gos_numel(ins[k].rank, ins[k].shape), sizeof(float));
+			ins[k].data = gos_calloc((size_t)gos_numel(ins[k].rank, ins[k].shape), sizeof(float));
 			if (!ins[k++].data)
 				goto done;
 		}

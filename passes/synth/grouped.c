@@ -8,6 +8,7 @@
  * the calibration batch from the group's input channels to its outputs;
  * exact (W' = the diagonal blocks of W) when W is block-diagonal. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 
@@ -68,10 +69,10 @@ int gos_synth_grouped_derive(gos_module *m, int ni, int g, const gos_synth_calib
 	gos_synth_contraction_of(m, ni, &cv);
 	const float *w = m->vals[cv.w].data;
 	int64_t K = sh.K, kg = K / g, rs = sh.R * sh.S, per = sh.C / g * rs, full = sh.C * rs;
-	float *nw = malloc(sizeof(float) * (size_t)(K * per));
-	float *nb = calloc((size_t)K, sizeof(float));
-	double *a = malloc(sizeof(double) * (size_t)((per + 1) * kg));
-	int *ks = malloc(sizeof(int) * (size_t)kg);
+	float *nw = gos_malloc(sizeof(float) * (size_t)(K * per));
+	float *nb = gos_calloc((size_t)K, sizeof(float));
+	double *a = gos_malloc(sizeof(double) * (size_t)((per + 1) * kg));
+	int *ks = gos_malloc(sizeof(int) * (size_t)kg);
 	gos_synth_data sd = {0};
 	int rc = -1;
 	if (!nw || !nb || !a || !ks) {
@@ -112,7 +113,7 @@ int gos_synth_grouped_derive(gos_module *m, int ni, int g, const gos_synth_calib
 	}
 	if (have) {
 		/* the grouped weight as a dense one, zero outside the groups */
-		double *wd = calloc((size_t)(K * full + K), sizeof(double));
+		double *wd = gos_calloc((size_t)(K * full + K), sizeof(double));
 		gos_synth_map mp = {full, NULL, NULL, NULL};
 		if (wd) {
 			for (int64_t k = 0; k < K; k++) {

@@ -13,6 +13,7 @@
  * min || [Z 1] [W2 B']^T - Y || over the node's outputs (gos_synth_solve),
  * which can only improve on the SVD truncation. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -30,11 +31,11 @@ static int weight_svd(const float *w, int64_t K, int64_t D, double **u, double *
                       double **vt)
 {
 	int64_t kk = K < D ? K : D;
-	double *a = malloc(sizeof(double) * (size_t)(K * D));
-	*u = malloc(sizeof(double) * (size_t)(K * kk));
-	*sv = malloc(sizeof(double) * (size_t)kk);
-	*vt = malloc(sizeof(double) * (size_t)(kk * D));
-	double *super = malloc(sizeof(double) * (size_t)(kk + 1));
+	double *a = gos_malloc(sizeof(double) * (size_t)(K * D));
+	*u = gos_malloc(sizeof(double) * (size_t)(K * kk));
+	*sv = gos_malloc(sizeof(double) * (size_t)kk);
+	*vt = gos_malloc(sizeof(double) * (size_t)(kk * D));
+	double *super = gos_malloc(sizeof(double) * (size_t)(kk + 1));
 	int rc = -1;
 	if (a && *u && *sv && *vt && super) {
 		for (int64_t i = 0; i < K * D; i++)
@@ -104,8 +105,8 @@ static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, c
 {
 	enum { B = 1024 };
 	int64_t rows = sd->total, D = sd->D, K = sd->K;
-	double *w1d = malloc(sizeof(double) * (size_t)(r * D + K * r));
-	double *pb = malloc(sizeof(double) * (size_t)(B * (D + 2 * K + r)));
+	double *w1d = gos_malloc(sizeof(double) * (size_t)(r * D + K * r));
+	double *pb = gos_malloc(sizeof(double) * (size_t)(B * (D + 2 * K + r)));
 	double num = 0, den = 0;
 	if (!w1d || !pb) {
 		free(w1d);
@@ -172,9 +173,9 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 	int64_t r0 = gos_synth_num_rank(sv, kk, K, D);
 	*exact = r >= r0;
 	int rc = -1;
-	float *w1 = malloc(sizeof(float) * (size_t)(r * D));
-	float *w2 = malloc(sizeof(float) * (size_t)(K * r));
-	float *b2 = calloc((size_t)K, sizeof(float));
+	float *w1 = gos_malloc(sizeof(float) * (size_t)(r * D));
+	float *w2 = gos_malloc(sizeof(float) * (size_t)(K * r));
+	float *b2 = gos_calloc((size_t)K, sizeof(float));
 	double *pm = NULL, *yr = NULL, *z = NULL, *w1d = NULL, *ab = NULL;
 	gos_synth_data sd = {0};
 	if (!w1 || !w2 || !b2) {
@@ -205,11 +206,11 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 		int64_t rows_max = (1 << 24) / D; /* patches stay within 128 MB */
 		rows_max = rows_max > GOS_SYNTH_FIT_ROWS ? GOS_SYNTH_FIT_ROWS : rows_max < 4096 ? 4096 : rows_max;
 		int64_t rows = total < rows_max ? total : rows_max;
-		pm = malloc(sizeof(double) * (size_t)(rows * D + 1));
-		yr = malloc(sizeof(double) * (size_t)(rows * K + 1));
-		z = malloc(sizeof(double) * (size_t)(rows * r + 1));
-		w1d = malloc(sizeof(double) * (size_t)(r * D));
-		ab = malloc(sizeof(double) * (size_t)((r + 1) * K));
+		pm = gos_malloc(sizeof(double) * (size_t)(rows * D + 1));
+		yr = gos_malloc(sizeof(double) * (size_t)(rows * K + 1));
+		z = gos_malloc(sizeof(double) * (size_t)(rows * r + 1));
+		w1d = gos_malloc(sizeof(double) * (size_t)(r * D));
+		ab = gos_malloc(sizeof(double) * (size_t)((r + 1) * K));
 		if (!pm || !yr || !z || !w1d || !ab) {
 			gos_error(d, loc, "out of memory");
 			goto done;

@@ -14,6 +14,7 @@
  * over the channel alone at the output's own position, the affine a
  * statement that is affine in its one data input per channel. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -86,8 +87,8 @@ static int affine_of(const gos_module *m, int ni, double *a, double *b)
 	int64_t C = yb->shape[1];
 	int N = s->n_ins;
 	/* lin[i]: instruction i depends on X; per channel, value = ca * X + cb */
-	char *lin = calloc((size_t)N, 1);
-	double *ca = malloc(sizeof(double) * (size_t)N), *cb = malloc(sizeof(double) * (size_t)N);
+	char *lin = gos_calloc((size_t)N, 1);
+	double *ca = gos_malloc(sizeof(double) * (size_t)N), *cb = gos_malloc(sizeof(double) * (size_t)N);
 	int ok = lin && ca && cb;
 	for (int i = 0; i < N && ok; i++) { /* structure first */
 		const gos_ins *x = &s->ins[i];
@@ -309,10 +310,10 @@ int gos_synth_merge_derive(gos_module *m, int ni, int param, const gos_synth_cal
 	int64_t K1 = ch.c1.K, K2 = ch.c2.K;
 	const gos_value *w1v = &m->vals[ch.c1.w];
 	int64_t D = gos_numel(w1v->rank, w1v->shape) / K1;
-	double *w1 = malloc(sizeof(double) * (size_t)(K1 * D)), *w2 = malloc(sizeof(double) * (size_t)(K2 * K1));
-	double *a = malloc(sizeof(double) * (size_t)K1), *cc = malloc(sizeof(double) * (size_t)K1);
-	double *w = malloc(sizeof(double) * (size_t)(K2 * D)), *t = malloc(sizeof(double) * (size_t)K1);
-	float *wf = malloc(sizeof(float) * (size_t)(K2 * D)), *bf = malloc(sizeof(float) * (size_t)K2);
+	double *w1 = gos_malloc(sizeof(double) * (size_t)(K1 * D)), *w2 = gos_malloc(sizeof(double) * (size_t)(K2 * K1));
+	double *a = gos_malloc(sizeof(double) * (size_t)K1), *cc = gos_malloc(sizeof(double) * (size_t)K1);
+	double *w = gos_malloc(sizeof(double) * (size_t)(K2 * D)), *t = gos_malloc(sizeof(double) * (size_t)K1);
+	float *wf = gos_malloc(sizeof(float) * (size_t)(K2 * D)), *bf = gos_malloc(sizeof(float) * (size_t)K2);
 	int rc = -1;
 	if (!w1 || !w2 || !a || !cc || !w || !t || !wf || !bf) {
 		gos_error(d, loc, "out of memory");

@@ -14,6 +14,7 @@
  * The rule recognises the form by evaluating the node's index
  * expressions and its mask at sample points, not by the operator's name. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -295,7 +296,7 @@ int gos_synth_phase_derive(gos_module *m, int ni, int param, const gos_synth_cal
 	}
 	int np = (int)(f.st[0] * f.st[1]), zv[64];
 	int first = m->n_node, rc = -1;
-	float *wp = malloc(sizeof(float) * (size_t)(f.K * f.C * f.R * f.S));
+	float *wp = gos_malloc(sizeof(float) * (size_t)(f.K * f.C * f.R * f.S));
 	if (!wp) {
 		gos_error(d, loc, "out of memory");
 		return -1;

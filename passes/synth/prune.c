@@ -17,6 +17,7 @@
  * channels' patches (gos_synth_lsq). Exact, with W' and B' the original
  * rows, when every dropped channel's filters are zero. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -60,11 +61,11 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 	int64_t K = sd->K, D = sd->D, cap = ((int64_t)1 << 25) / (K * C);
 	cap = cap > 8192 ? 8192 : cap < 1024 ? 1024 : cap;
 	int64_t rows = sd->total < cap ? sd->total : cap, B = 256;
-	double *g = calloc((size_t)(C * C), sizeof(double)), *t = calloc((size_t)C, sizeof(double));
-	double *pb = malloc(sizeof(double) * (size_t)(B * (D + K) + K * D));
-	double *z = malloc(sizeof(double) * (size_t)(C * B * K)); /* [C][B K] */
-	double *a = malloc(sizeof(double) * (size_t)(C * C)), *beta = malloc(sizeof(double) * (size_t)C);
-	int64_t *idx = malloc(sizeof(int64_t) * (size_t)C);
+	double *g = gos_calloc((size_t)(C * C), sizeof(double)), *t = gos_calloc((size_t)C, sizeof(double));
+	double *pb = gos_malloc(sizeof(double) * (size_t)(B * (D + K) + K * D));
+	double *z = gos_malloc(sizeof(double) * (size_t)(C * B * K)); /* [C][B K] */
+	double *a = gos_malloc(sizeof(double) * (size_t)(C * C)), *beta = gos_malloc(sizeof(double) * (size_t)C);
+	int64_t *idx = gos_malloc(sizeof(int64_t) * (size_t)C);
 	int rc = -1;
 	if (!g || !t || !pb || !z || !a || !beta || !idx) {
 		gos_error(d, sd->node->loc, "prune: out of memory");
@@ -194,12 +195,12 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 	}
 	int64_t K = cv.K, D = C * per, nf = (int64_t)c * per;
 	const float *w = m->vals[cv.w].data, *b = cv.b >= 0 ? m->vals[cv.b].data : NULL;
-	char *drop = calloc((size_t)C, 1);
-	int64_t *keep = malloc(sizeof(int64_t) * (size_t)C), *live = malloc(sizeof(int64_t) * (size_t)C);
-	double *energy = calloc((size_t)C, sizeof(double)), *scale = calloc((size_t)C, sizeof(double));
-	float *nw = malloc(sizeof(float) * (size_t)(K * nf));
-	float *nb = calloc((size_t)K, sizeof(float));
-	double *a = malloc(sizeof(double) * (size_t)((nf + 1) * K));
+	char *drop = gos_calloc((size_t)C, 1);
+	int64_t *keep = gos_malloc(sizeof(int64_t) * (size_t)C), *live = gos_malloc(sizeof(int64_t) * (size_t)C);
+	double *energy = gos_calloc((size_t)C, sizeof(double)), *scale = gos_calloc((size_t)C, sizeof(double));
+	float *nw = gos_malloc(sizeof(float) * (size_t)(K * nf));
+	float *nb = gos_calloc((size_t)K, sizeof(float));
+	double *a = gos_malloc(sizeof(double) * (size_t)((nf + 1) * K));
 	gos_synth_data sd = {0};
 	gos_synth_chan r = {0};
 	int rc = -1;
@@ -285,7 +286,7 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 	}
 	if (have) {
 		gos_synth_map mp = {nf, NULL, features, &ft};
-		double *wd = malloc(sizeof(double) * (size_t)(K * nf + K));
+		double *wd = gos_malloc(sizeof(double) * (size_t)(K * nf + K));
 		if (wd) {
 			for (int64_t i = 0; i < K * nf; i++)
 				wd[i] = nw[i];

@@ -10,6 +10,7 @@
  * least squares on the calibration batch from the k_h x 1 outputs (the
  * m k_w values each output position reads) to the original outputs. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <lapacke.h>
 #include <stdlib.h>
@@ -45,10 +46,10 @@ static int svd(const gos_module *m, int ni, const shape *sh, double **u, double 
 	gos_synth_contraction_of(m, ni, &cv);
 	const float *w = m->vals[cv.w].data;
 	int64_t rows = sh->C * sh->R, cols = sh->K * sh->S, kk = rows < cols ? rows : cols;
-	double *a = malloc(sizeof(double) * (size_t)(rows * cols)), *sup = malloc(sizeof(double) * (size_t)kk);
-	*u = malloc(sizeof(double) * (size_t)(rows * kk));
-	*sv = malloc(sizeof(double) * (size_t)kk);
-	*vt = malloc(sizeof(double) * (size_t)(kk * cols));
+	double *a = gos_malloc(sizeof(double) * (size_t)(rows * cols)), *sup = gos_malloc(sizeof(double) * (size_t)kk);
+	*u = gos_malloc(sizeof(double) * (size_t)(rows * kk));
+	*sv = gos_malloc(sizeof(double) * (size_t)kk);
+	*vt = gos_malloc(sizeof(double) * (size_t)(kk * cols));
 	int rc = -1;
 	if (a && sup && *u && *sv && *vt) {
 		for (int64_t k = 0; k < sh->K; k++)
@@ -128,10 +129,10 @@ int gos_synth_separable_derive(gos_module *m, int ni, int mm, const gos_synth_ca
 	}
 	*exact = mm >= r0;
 	int64_t K = sh.K, cols = sh.K * sh.S, nf = mm * sh.S;
-	float *a = malloc(sizeof(float) * (size_t)(mm * sh.C * sh.R));
-	float *g = malloc(sizeof(float) * (size_t)(K * nf));
-	float *b = calloc((size_t)K, sizeof(float));
-	double *ls = malloc(sizeof(double) * (size_t)((nf + 1) * K));
+	float *a = gos_malloc(sizeof(float) * (size_t)(mm * sh.C * sh.R));
+	float *g = gos_malloc(sizeof(float) * (size_t)(K * nf));
+	float *b = gos_calloc((size_t)K, sizeof(float));
+	double *ls = gos_malloc(sizeof(double) * (size_t)((nf + 1) * K));
 	double *am = NULL;
 	gos_synth_data sd = {0};
 	int rc = -1;
@@ -160,7 +161,7 @@ int gos_synth_separable_derive(gos_module *m, int ni, int mm, const gos_synth_ca
 		goto done;
 	/* the k_h x 1 stage as a map from the patch: Z[(j, s)] reads (c, r, s) */
 	int64_t D = sh.C * sh.R * sh.S;
-	am = calloc((size_t)(nf * D + K * nf + K), sizeof(double));
+	am = gos_calloc((size_t)(nf * D + K * nf + K), sizeof(double));
 	if (!am) {
 		gos_error(d, loc, "out of memory");
 		goto done;

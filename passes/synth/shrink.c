@@ -9,6 +9,7 @@
  * the kept taps to the original outputs; exact (W' = the kept taps of W,
  * no data needed) when every dropped tap of W is zero. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -97,10 +98,10 @@ static int derive(gos_module *m, int ni, int mode, const gos_synth_calib *c, int
 	gos_synth_contraction_of(m, ni, &cv);
 	const float *w = m->vals[cv.w].data;
 	int64_t nf = sh.C * sh.nr * sh.ns, K = sh.K;
-	float *nw = malloc(sizeof(float) * (size_t)(K * nf));
-	float *nb = calloc((size_t)K, sizeof(float));
-	double *a = malloc(sizeof(double) * (size_t)((nf + 1) * K));
-	double *wd = malloc(sizeof(double) * (size_t)((nf + 1) * K));
+	float *nw = gos_malloc(sizeof(float) * (size_t)(K * nf));
+	float *nb = gos_calloc((size_t)K, sizeof(float));
+	double *a = gos_malloc(sizeof(double) * (size_t)((nf + 1) * K));
+	double *wd = gos_malloc(sizeof(double) * (size_t)((nf + 1) * K));
 	gos_synth_data sd = {0};
 	int rc = -1;
 	if (!nw || !nb || !a || !wd) {

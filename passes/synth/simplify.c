@@ -11,6 +11,7 @@
  * plain contraction form (gos_pass_plain_contraction) is left as it is,
  * since the fast kernels need that form. */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -116,9 +117,9 @@ static int simplify_stmt(gos_module *m, const gos_node *n, gos_stmt *s)
 	int N = s->n_ins;
 	/* at most one new constant per instruction */
 	gos_ins *out = GOS_NEWN(m->arena, gos_ins, 2 * N);
-	int *map = malloc(sizeof(int) * (size_t)N), *live = calloc((size_t)N, sizeof(int));
-	int *kind = malloc(sizeof(int) * (size_t)N), *to = malloc(sizeof(int) * (size_t)N);
-	float *rc = malloc(sizeof(float) * (size_t)N);
+	int *map = gos_malloc(sizeof(int) * (size_t)N), *live = gos_calloc((size_t)N, sizeof(int));
+	int *kind = gos_malloc(sizeof(int) * (size_t)N), *to = gos_malloc(sizeof(int) * (size_t)N);
+	float *rc = gos_malloc(sizeof(float) * (size_t)N);
 	int ok = out && map && live && kind && to && rc;
 	if (ok) {
 		/* forwarding chains resolve to an instruction that stays */

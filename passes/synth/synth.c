@@ -2,6 +2,7 @@
  * applying candidates, and what rules share (reading a contraction from a
  * node's structure, splicing new nodes in, calibration captures). */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -278,8 +279,8 @@ int gos_synth_plan_init(gos_synth_plan *pl, const gos_node *node, int64_t D)
 		for (int j = 0; j < s->n_red; j++)
 			red[a][j] = co[rank + j];
 	}
-	pl->cix = malloc(sizeof(int64_t) * (size_t)(xb->rank * D + 1));
-	pl->coff = malloc(sizeof(int64_t) * (size_t)(D + 1));
+	pl->cix = gos_malloc(sizeof(int64_t) * (size_t)(xb->rank * D + 1));
+	pl->coff = gos_malloc(sizeof(int64_t) * (size_t)(D + 1));
 	if (!pl->cix || !pl->coff) {
 		gos_synth_plan_free(pl);
 		return -1;
@@ -437,7 +438,7 @@ int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d)
 		return -1;
 	}
 	int old = m->nodes[ni].out[0];
-	gos_node *tmp = malloc(sizeof *tmp * (size_t)cnt);
+	gos_node *tmp = gos_malloc(sizeof *tmp * (size_t)cnt);
 	if (!tmp) {
 		gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
 		return -1;
@@ -570,7 +571,7 @@ static int list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_synt
 	gos_capture acts = {0};
 	gos_synth_calib cc = {0, NULL, NULL};
 	if (have_calib && !c->acts) {
-		const char **names = calloc((size_t)(2 * m->n_node) + 1, sizeof *names);
+		const char **names = gos_calloc((size_t)(2 * m->n_node) + 1, sizeof *names);
 		int nn = 0;
 		for (int i = ni < 0 ? 0 : ni; names && i < (ni < 0 ? m->n_node : ni + 1); i++) {
 			int any = 0, vals[16];
@@ -601,7 +602,7 @@ static int list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_synt
 			for (int k = 0; k < np && !rc; k++) {
 				if (n == cap) {
 					cap = cap ? 2 * cap : 16;
-					gos_synth_cand *nv = realloc(v, sizeof *v * (size_t)cap);
+					gos_synth_cand *nv = gos_realloc(v, sizeof *v * (size_t)cap);
 					if (!nv) {
 						gos_error(d, (gos_loc){m->name, 0, 0}, "out of memory");
 						rc = -1;
@@ -644,7 +645,7 @@ static gos_module *apply(const gos_module *m0, const char *spec, const gos_synth
 	gos_module *m = gos_module_clone(m0);
 	if (m) /* diagnostics outlive the copy: they name the caller's module */
 		m->name = m0->name;
-	char *list = strdup(spec);
+	char *list = gos_strdup(spec);
 	if (!m || !list || gos_module_materialize(m, d)) {
 		if (!m || !list)
 			gos_error(d, loc, "out of memory");

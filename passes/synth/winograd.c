@@ -14,6 +14,7 @@
  * output size and padding work. The form is read from the node's
  * structure (gos_synth_contraction_of, gos_synth_conv_geometry). */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +99,7 @@ int gos_synth_winograd_derive(gos_module *m, int ni, int mt, const gos_synth_cal
 	const double *at = mt == 2 ? &at2[0][0] : &at4[0][0];
 	int64_t K = cv.K, C = cv.C, TP = (cv.P + mt - 1) / mt, TQ = (cv.Q + mt - 1) / mt;
 	/* U[e, f, k, c] = G g[k, c] G^T, in double, stored as f32 */
-	float *u = malloc(sizeof(float) * (size_t)(A * A * K * C));
+	float *u = gos_malloc(sizeof(float) * (size_t)(A * A * K * C));
 	float btf[36], atf[24];
 	if (!u) {
 		gos_error(d, loc, "out of memory");

@@ -14,6 +14,7 @@
  * reader gathers X' when another node needs them. The result equals the
  * original up to float rounding (the folded sum is rounded once). */
 #include "passes/synth/synth.h"
+#include "support/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -97,7 +98,7 @@ int gos_synth_zerochan_params(const gos_module *m, int ni, int *vals, int max)
 	int64_t C, per;
 	if (max < 1 || !gos_synth_chan_of(m, ni, &cv, &C, &per))
 		return 0;
-	char *drop = malloc((size_t)C);
+	char *drop = gos_malloc((size_t)C);
 	gos_diags tmp;
 	gos_diags_init(&tmp);
 	int64_t n = drop ? removable(m, ni, drop, NULL, &tmp) : 0;
@@ -124,11 +125,11 @@ int gos_synth_zerochan_derive(gos_module *m, int ni, int param, const gos_synth_
 		return -1;
 	}
 	int64_t K = cv.K, D = C * per;
-	char *drop = malloc((size_t)C);
-	double *fold = calloc((size_t)K, sizeof(double));
-	int64_t *keep = malloc(sizeof(int64_t) * (size_t)C);
-	float *nw = malloc(sizeof(float) * (size_t)(K * D));
-	float *nb = malloc(sizeof(float) * (size_t)K);
+	char *drop = gos_malloc((size_t)C);
+	double *fold = gos_calloc((size_t)K, sizeof(double));
+	int64_t *keep = gos_malloc(sizeof(int64_t) * (size_t)C);
+	float *nw = gos_malloc(sizeof(float) * (size_t)(K * D));
+	float *nb = gos_malloc(sizeof(float) * (size_t)K);
 	gos_synth_chan r = {0};
 	int rc = -1;
 	if (!drop || !fold || !keep || !nw || !nb) {
