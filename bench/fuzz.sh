@@ -2,7 +2,8 @@
 # bench/fuzz.sh [SECONDS_PER_TARGET] -- builds the libFuzzer targets of
 # fuzz/ (clang-14, ASan + UBSan, GOS_FUZZ=ON) in their own build directory
 # ($GOS_FUZZ_BUILD, default build-fuzz), runs each target for the given
-# time (default 60 s), $GOS_FUZZ_PAR targets at a time (default: the
+# time (default 60 s; $GOS_FUZZ_TARGETS, default all, picks which to run, and
+# the table keeps the last row of the others), $GOS_FUZZ_PAR targets at a time (default: the
 # number of cores; one libFuzzer process each), on seeds gathered by
 # scripts/fuzz-corpus.sh, and rewrites the "Last run" section of
 # docs/fuzzing.md (between its fuzz.sh markers): per target the
@@ -19,6 +20,7 @@ SECS=${1:-60}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=${GOS_FUZZ_BUILD:-$SRC/build-fuzz}
 TARGETS="gos gir onnx onnx_struct safetensors npy npz idx target costmodel profile"
+RUN=${GOS_FUZZ_TARGETS:-$TARGETS} # the ones to run now; the table keeps the others' last rows
 JOBS=${GOS_FUZZ_JOBS:-2}
 PAR=${GOS_FUZZ_PAR:-$(nproc)}
 
@@ -82,7 +84,10 @@ fuzz_one() {
 
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 T0=$(date +%s)
-for t in $TARGETS; do
+for t in $RUN; do
+	case " $TARGETS " in *" $t "*) ;; *) echo "fuzz.sh: no target '$t' (of: $TARGETS)" >&2; exit 1 ;; esac
+done
+for t in $RUN; do
 	while [ "$(jobs -rp | wc -l)" -ge "$PAR" ]; do
 		wait -n
 	done
@@ -94,7 +99,8 @@ WALL=$(( ($(date +%s) - T0 + 30) / 60 ))
 ROWS="" TOTAL_CRASH=0
 for t in $TARGETS; do
 	logs="$B/fuzz-logs/$t"
-	ROWS="$ROWS$(cat "$logs/row" 2>/dev/null || echo "| $t | $SECS | - | - | - | - | did not finish |")
+	when=$(date -u -r "$logs/row" '+%Y-%m-%d %H:%M' 2>/dev/null || echo -)
+	ROWS="$ROWS$(cat "$logs/row" 2>/dev/null || echo "| $t | $SECS | - | - | - | - | did not finish |") $when |
 "
 	TOTAL_CRASH=$((TOTAL_CRASH + $(cat "$logs/crashes" 2>/dev/null || echo 1)))
 done
@@ -103,14 +109,14 @@ DOC="$SRC/docs/fuzzing.md"
 SECTION="$B/fuzz-last-run.md"
 cat > "$SECTION" <<SEC
 <!-- fuzz.sh: begin (bench/fuzz.sh rewrites this section) -->
-\`bench/fuzz.sh $SECS\`, started $START, $WALL minutes on $(nproc) cores
+\`bench/fuzz.sh $SECS\`${GOS_FUZZ_TARGETS:+ (GOS_FUZZ_TARGETS=\"$RUN\"; the other rows are from their last run)}, started $START, $WALL minutes on $(nproc) cores
 ($PAR targets at a time, one libFuzzer process each). Executions are
 summed over restarts after a crash; cov (edges) and ft (features) are
 libFuzzer's last figures; corpus is the number of inputs kept
 (the corpora of earlier runs in $(basename "$B")/fuzz-corpus/ carry over).
 
-| target | seconds | executions | edges (cov) | features (ft) | corpus | crashes |
-|---|---|---|---|---|---|---|
+| target | seconds | executions | edges (cov) | features (ft) | corpus | crashes | finished (UTC) |
+|---|---|---|---|---|---|---|---|
 $ROWS<!-- fuzz.sh: end -->
 SEC
 if grep -q '<!-- fuzz.sh: begin' "$DOC" && grep -q '<!-- fuzz.sh: end' "$DOC"; then

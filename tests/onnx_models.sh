@@ -47,7 +47,15 @@ for d in "$gen"/*/; do
 done
 backends=interp,host,armv8
 command -v qemu-aarch64 >/dev/null || { backends=interp,host; echo "onnx_models: no qemu-aarch64: armv8 not run"; }
-"$runner" --backends=interp,host "${small[@]}" || failed=1
+# every case must run: an unsupported one is a failure here
+"$runner" --backends=interp,host "${small[@]}" >"$gen/small.log" 2>&1 || failed=1
+cat "$gen/small.log"
+if ! tail -1 "$gen/small.log" | grep -q " 0 skipped"; then
+	echo "FAIL: cases skipped (unsupported)"; failed=1
+fi
+if [ "$(grep -c ' passed ' "$gen/small.log")" -ne ${#small[@]} ]; then
+	echo "FAIL: $(grep -c ' passed ' "$gen/small.log") of ${#small[@]} cases passed"; failed=1
+fi
 "$runner" --backends=$backends --scale-tol=1e-3 "$gen/mobilenet_v2" "$gen/resnet18" || failed=1
 
 # gos-import: .gos + weights == .onnx, bit for bit

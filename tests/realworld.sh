@@ -7,7 +7,8 @@
 #   - with it, the compiled host code and the reference interpreter
 #     (gos-run --input-shape) agree with ONNX Runtime within 1e-4 of the
 #     output's scale on the same random input;
-#   - gos-cost predict takes --input-shape too (and fails without it).
+#   - gos-cost predict takes --input-shape too (and fails without it), also
+#     with --proxy (which passes it to gosc).
 # Skipped without /usr/bin/python3 + onnx or without onnxruntime-node.
 set -u
 build=$(cd "${1:?}" && pwd) src=$(cd "${2:?}" && pwd) || exit 1
@@ -59,6 +60,9 @@ np.save('$m.in/x.input.npy', np.random.default_rng(7).normal(0, 1, [int(v) for v
 		fail "$m: gos-cost predict --input-shape: $(cat $m.cost)"
 	! "$build/gos-cost" predict -target=pi3 $m.onnx >/dev/null 2>&1 ||
 		fail "$m: gos-cost predicted with the symbolic dimensions unset"
+	"$build/gos-cost" predict --proxy --runs 3 --input-shape x=$shape $m.onnx >$m.proxy 2>&1 &&
+		grep -q "^$m.onnx,[0-9.e+-]*$" $m.proxy ||
+		fail "$m: gos-cost predict --proxy --input-shape: $(cat $m.proxy)"
 	echo "$m x=$shape: host $(grep -o 'max_abs_err=[^ ]* scale=[^ ]*' $m.cmp), interpreter $(grep -o 'max_abs_err=[^ ]*' $m.icmp)"
 done
 [ $fails -eq 0 ] && echo "realworld: all passed"

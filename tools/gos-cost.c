@@ -525,7 +525,7 @@ static int cmd_predict(opts *o)
 			gos_diags d;
 			gos_diags_init(&d);
 			double med, lo;
-			if (gos_cost_proxy_measure(gosc, o->in[i], o->runs, &med, &lo, &d) == 0) {
+			if (gos_cost_proxy_measure(gosc, o->in[i], &load_opts, o->runs, &med, &lo, &d) == 0) {
 				if (o->proxy_min)
 					printf("%s,%.6g,%.6g\n", o->in[i], med, lo);
 				else

@@ -870,7 +870,8 @@ int main(int argc, char **argv)
 	o.use[B_INTERP] = 1;
 	o.qemu = "qemu-aarch64";
 	char *gosc = NULL;
-	const char *paths[64];
+	/* the case paths, gathered at the front of argv (n_paths < i always) */
+	char **paths = argv;
 	int n_paths = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -912,8 +913,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "gos-onnx-test: error: unknown option '%s'\n", a);
 			usage(stderr);
 			return 1;
-		} else if (n_paths < 64) {
-			paths[n_paths++] = a;
+		} else {
+			paths[n_paths++] = argv[i];
 		}
 	}
 	if (!n_paths || o.sample < 1) {

@@ -6,7 +6,7 @@
  * importer's own operators (frontend/onnx/onnx_ops.gos) through
  * gos_oplib_apply; initializers become weights holding their data
  * (GOS_INIT_DATA); integer tensors (shapes, axes, pads) are folded at
- * import. Supported opsets: 1..17 of the default domain (semantics of each
+ * import. Supported opsets: 1..19 of the default domain (semantics of each
  * operator follow the version the model imports). Built without protobuf-c
  * every entry point reports "built without ONNX support". */
 #ifndef GOS_ONNX_H

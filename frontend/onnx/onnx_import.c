@@ -854,9 +854,9 @@ gos_module *gos_onnx_load(const char *path, gos_onnx_options *opt, gos_diags *d)
 		if (!o->domain || !o->domain[0] || !strcmp(o->domain, "ai.onnx"))
 			I->opset = o->has_version ? (int)o->version : 1;
 	}
-	if (I->opset == 0 || I->opset > 17) {
+	if (I->opset == 0 || I->opset > 19) {
 		opt->unsupported = 1;
-		gos_error(d, loc, "ONNX opset %d is not supported (supported: 1 to 17)", I->opset);
+		gos_error(d, loc, "ONNX opset %d is not supported (supported: 1 to 19)", I->opset);
 		goto done;
 	}
 	I->base_dir = dir_of(I->a, path);

@@ -1,5 +1,5 @@
 /* onnx_ops.c -- the mapping of ONNX operators (default domain, opsets
- * 1..17) to prelude operators (frontend/prelude.gos) and the importer's
+ * 1..19) to prelude operators (frontend/prelude.gos) and the importer's
  * own (frontend/onnx/onnx_ops.gos). One function per ONNX operator, the
  * table at the end. Each function reads the attributes it understands
  * (the caller rejects any other attribute), checks what the mapping cannot
@@ -716,6 +716,8 @@ static int emit_pad(onnx_imp *I, int x, const int64_t *pads, const char *mode, d
 		op = "pad_reflect";
 	else if (!strcmp(mode, "edge"))
 		op = "pad_edge";
+	else if (!strcmp(mode, "wrap"))
+		op = "pad_wrap";
 	else
 		return onnx_unsup(I, "attribute 'mode' = \"%s\" is not supported", mode);
 	int need_back = r != 4;
@@ -735,8 +737,11 @@ static int pool(onnx_imp *I, int is_max)
 	if (sp < 1 || sp > 3)
 		return onnx_unsup(I, "%d-D input: only 1-D, 2-D and 3-D pooling is supported", xr);
 	window w;
-	if (read_window(I, sp, xs + 2, NULL, is_max, 1, &w))
+	if (read_window(I, sp, xs + 2, NULL, is_max || I->opset >= 19, 1, &w))
 		return -1;
+	for (int k = 0; !is_max && k < sp; k++)
+		if (w.dil[k] != 1)
+			return onnx_unsup(I, "AveragePool with dilations other than 1 is not supported");
 	int x = onnx_in_value(I, 0);
 	if (x < 0)
 		return -1;
@@ -1269,10 +1274,35 @@ static int op_pad(onnx_imp *I)
 		if (onnx_has_in(I, 2) && const_scalar(I, 2, "the constant_value input", &value))
 			return -1;
 	}
+	if (I->opset >= 18 && onnx_has_in(I, 3)) { /* axes: pads name those axes only */
+		int64_t axes[MAXR], sel[2 * MAXR] = {0};
+		int na, seen[MAXR] = {0};
+		if (const_ints(I, 3, "the axes input", axes, MAXR, &na))
+			return -1;
+		if (n != 2 * na)
+			return onnx_err(I, "pads has %d values for %d axes", n, na);
+		for (int j = 0; j < na; j++) {
+			int a;
+			if (norm_axis(I, axes[j], xr, "axis", &a))
+				return -1;
+			if (seen[a]++)
+				return onnx_err(I, "axis %lld is repeated in the axes input", (long long)axes[j]);
+			sel[a] = pads[j], sel[xr + a] = pads[na + j];
+		}
+		memcpy(pads, sel, sizeof sel);
+		n = 2 * xr;
+	}
 	if (n != 2 * xr)
 		return onnx_err(I, "pads has %d values for rank %d", n, xr);
-	if (strcmp(mode, "constant") && strcmp(mode, "reflect") && strcmp(mode, "edge"))
+	if (strcmp(mode, "constant") && strcmp(mode, "reflect") && strcmp(mode, "edge") &&
+	    (strcmp(mode, "wrap") || I->opset < 19))
 		return onnx_unsup(I, "attribute 'mode' = \"%s\" is not supported", mode);
+	/* wrap beyond one period: numpy (the ONNX reference) and ONNX Runtime
+	 * give different results */
+	for (int k = 0; !strcmp(mode, "wrap") && k < xr; k++)
+		if (pads[k] > xs[k] || pads[xr + k] > xs[k])
+			return onnx_unsup(I, "mode \"wrap\" with pads larger than the dimension (%lld "
+			                  "of axis %d)", (long long)xs[k], k);
 	int x = onnx_in_value(I, 0);
 	if (x < 0)
 		return -1;
@@ -1326,7 +1356,7 @@ static int reduce(onnx_imp *I, int kind)
 {
 	int64_t xs[MAXR], axes[MAXR], keepdims, noop = 0;
 	int n, xr = onnx_in_shape(I, 0, xs);
-	int axes_input = kind == R_SUM && I->opset >= 13;
+	int axes_input = (kind == R_SUM && I->opset >= 13) || I->opset >= 18;
 	if (xr < 0 || onnx_attr_int(I, "keepdims", 1, &keepdims) ||
 	    read_axes(I, axes_input, axes, &n) ||
 	    (axes_input && onnx_attr_int(I, "noop_with_empty_axes", 0, &noop)))
@@ -2132,6 +2162,24 @@ static int op_split(onnx_imp *I)
 	int outs = (int)I->node->n_output;
 	if (outs < 1 || outs > 64)
 		return onnx_unsup(I, "%d outputs", outs);
+	int64_t num = -1;
+	if (I->opset >= 18 && onnx_attr(I, "num_outputs") &&
+	    onnx_attr_int(I, "num_outputs", -1, &num))
+		return -1;
+	if (num >= 0) { /* opset 18: chunks of ceil(dim / num), the last one smaller */
+		if (n >= 0)
+			return onnx_err(I, "the split input and attribute 'num_outputs' are both given");
+		if (num != outs)
+			return onnx_err(I, "attribute 'num_outputs' is %lld but the node has %d outputs",
+			                (long long)num, outs);
+		int64_t chunk = (xs[ax] + num - 1) / num;
+		if (chunk * (num - 1) >= xs[ax])
+			return onnx_err(I, "dimension %lld does not split into %d non-empty parts",
+			                (long long)xs[ax], outs);
+		n = outs;
+		for (int k = 0; k < outs; k++)
+			split[k] = k < outs - 1 ? chunk : xs[ax] - chunk * (outs - 1);
+	}
 	if (n < 0) {
 		if (xs[ax] % outs)
 			return onnx_err(I, "dimension %lld does not split into %d equal parts",
@@ -2173,6 +2221,37 @@ static int op_split(onnx_imp *I)
 	return 0;
 }
 
+/* Tile of a rank-r value (r > 4) one repeated axis at a time: each step
+ * views the value as [1, before, axis, after], tiles the axis with tile4
+ * and views the result at rank r again. Returns the final value (named
+ * as the node's output) or -1. */
+static int tile_by_axis(onnx_imp *I, int x, int r, const int64_t *xs, const int64_t *reps)
+{
+	int64_t cur[MAXR];
+	memcpy(cur, xs, sizeof cur);
+	int last = -1;
+	for (int k = 0; k < r; k++)
+		if (reps[k] > 1)
+			last = k;
+	for (int k = 0; k <= last && x >= 0; k++) {
+		if (reps[k] == 1)
+			continue;
+		int64_t s4[4] = {1, 1, cur[k], 1}, r4[4] = {1, 1, reps[k], 1};
+		for (int j = 0; j < k; j++)
+			s4[1] *= cur[j];
+		for (int j = k + 1; j < r; j++)
+			s4[3] *= cur[j];
+		int x4 = onnx_reshape(I, x, 4, s4, onnx_tmp_name(I, "in4d"));
+		onnx_attrs A = {0};
+		onnx_attrs_int(&A, "reps", 4, r4);
+		int y = x4 < 0 ? -1 : onnx_apply(I, "tile4", onnx_tmp_name(I, "tile4d"), 1, &x4, &A);
+		cur[k] *= reps[k];
+		x = y < 0 ? -1 : onnx_reshape(I, y, r, cur, k == last ? out_name(I)
+		                                                   : onnx_tmp_name(I, "tiled"));
+	}
+	return x;
+}
+
 static int op_tile(onnx_imp *I)
 {
 	int64_t xs[MAXR], reps[MAXR];
@@ -2195,7 +2274,14 @@ static int op_tile(onnx_imp *I)
 	int64_t s4[4], r4[4];
 	int map[4];
 	int x = onnx_in_value(I, 0);
-	if (x < 0 || view4(I, xr, xs, ident, s4, map))
+	if (x < 0)
+		return -1;
+	int lead = 0; /* leading repeats of 1, which a 4-D view merges */
+	while (lead < xr && ident[lead])
+		lead++;
+	if (xr > 4 && lead < xr - 3)
+		return onnx_set_out(I, 0, tile_by_axis(I, x, xr, xs, reps));
+	if (view4(I, xr, xs, ident, s4, map))
 		return -1;
 	for (int j = 0; j < 4; j++)
 		r4[j] = map[j] < 0 ? 1 : reps[map[j]];
@@ -2422,7 +2508,8 @@ static int resize_coord(const char *ctm, int64_t in, int64_t out, int64_t sn, in
 
 /* Resize (opset 10+) and Upsample (7..9): modes nearest (every
  * nearest_mode) and linear, every coordinate_transformation_mode but
- * tf_crop_and_resize, scales or sizes (and axes, opset 18), one axis at a
+ * tf_crop_and_resize, scales or sizes (and axes and keep_aspect_ratio_policy,
+ * opset 18), one axis at a
  * time (linear is separable). Whole factors where the source index is
  * floor(dest / factor) take upsample4. */
 static int resize(onnx_imp *I, int upsample)
@@ -2483,9 +2570,10 @@ static int resize(onnx_imp *I, int upsample)
 		                  "and \"linear\")", mode);
 	if (antialias && lin)
 		return onnx_unsup(I, "antialias = 1 is not supported");
-	if (strcmp(policy, "stretch"))
-		return onnx_unsup(I, "keep_aspect_ratio_policy \"%s\" is not supported (only "
-		                  "\"stretch\")", policy);
+	int not_larger = !strcmp(policy, "not_larger"), not_smaller = !strcmp(policy, "not_smaller");
+	if (!not_larger && !not_smaller && strcmp(policy, "stretch"))
+		return onnx_err(I, "keep_aspect_ratio_policy \"%s\" is not one of \"stretch\", "
+		                "\"not_larger\", \"not_smaller\"", policy);
 	/* with axes (opset 18), scales and sizes name those axes only */
 	int want = na >= 0 ? na : xr;
 	if ((n >= 0 && n != want) || (ns >= 0 && ns != want) || (n < 0 && ns < 0))
@@ -2509,9 +2597,26 @@ static int resize(onnx_imp *I, int upsample)
 		else
 			sc[ax] = scales[j];
 	}
+	/* keep_aspect_ratio_policy (opset 18, with sizes): one scale for the
+	 * given axes, the least (not_larger) or greatest (not_smaller) of
+	 * size / input, and each size round(scale * input) */
+	int64_t pn = 0, pd = 1;
+	for (int k = 0; ns >= 0 && (not_larger || not_smaller) && k < xr; k++) {
+		if (!given[k] || sz[k] < 1)
+			continue;
+		/* sz/xs < pn/pd, as integers (sizes and shapes are far below 2^31) */
+		int less = sz[k] * pd < pn * xs[k];
+		if (!pn || (not_larger ? less : !less && sz[k] * pd != pn * xs[k]))
+			pn = sz[k], pd = xs[k];
+	}
 	int64_t out[MAXR], sn[MAXR], sd[MAXR];
 	for (int k = 0; k < xr; k++) {
-		if (ns >= 0) {
+		if (ns >= 0 && pn && given[k]) {
+			out[k] = (2 * pn * xs[k] + pd) / (2 * pd); /* round half up */
+			sn[k] = pn, sd[k] = pd;
+			if (out[k] < 1)
+				return onnx_err(I, "keep_aspect_ratio_policy makes dimension %d empty", k);
+		} else if (ns >= 0) {
 			if (sz[k] < 1)
 				return onnx_err(I, "size %lld of dimension %d must be at least 1",
 				                (long long)sz[k], k);
@@ -2533,7 +2638,9 @@ static int resize(onnx_imp *I, int upsample)
 	for (int k = 0; k < xr; k++) {
 		if (resize_coord(ctm, xs[k], out[k], sn[k], sd[k], &ca[k], &cb[k], &cd[k]))
 			return onnx_unsup(I, "coordinate_transformation_mode \"%s\" is not supported", ctm);
-		ident[k] = out[k] == xs[k] && ca[k] == cd[k] && cb[k] == 0;
+		/* scale 1 is the identity in every mode, as in ONNX Runtime (the
+		 * definition would shift tf_half_pixel_for_nn's ceil by one) */
+		ident[k] = out[k] == xs[k] && (sn[k] == sd[k] || (ca[k] == cd[k] && cb[k] == 0));
 		all_ident &= ident[k];
 		/* nearest by a whole factor f where every mode gives floor(p / f) */
 		int64_t f = sd[k] == 1 ? sn[k] : 0;

@@ -316,11 +316,14 @@ int gos_cost_predict(const gos_module *m, const gos_cost_target *t,
 /* ---- proxy measurement (proxy.c) ----------------------------------- */
 
 /* Compiles model_path for the host with the gosc executable at gosc
- * (`gosc MODEL -target=host -emit=exe -o TMP`), runs the runner with
+ * (`gosc MODEL -target=host -emit=exe -o TMP`, with `-input-shape` for
+ * each shape of o when o is not NULL), runs the runner with
  * `--random-inputs --bench runs` and stores its median_ms in *median_ms
  * and, if min_ms is not NULL, its min_ms there. Returns 0, or -1 with an
  * error in d (compile or run failure, no timings in its output). */
-int gos_cost_proxy_measure(const char *gosc, const char *model_path, int runs,
-                           double *median_ms, double *min_ms, gos_diags *d);
+struct gos_load_options;
+int gos_cost_proxy_measure(const char *gosc, const char *model_path,
+                           const struct gos_load_options *o, int runs, double *median_ms,
+                           double *min_ms, gos_diags *d);
 
 #endif

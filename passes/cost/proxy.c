@@ -1,6 +1,7 @@
 /* proxy.c -- the proxy measurement of OneProxy: compile the model for
  * this machine with gosc, time it with the generated runner. */
 #include "passes/cost/cost.h"
+#include "frontend/frontend.h"
 #include "support/spawn.h"
 
 #include <errno.h>
@@ -27,8 +28,9 @@ static const char *first_lines(const char *path, char *buf, size_t n)
 	return buf;
 }
 
-int gos_cost_proxy_measure(const char *gosc, const char *model_path, int runs,
-                           double *median_ms, double *min_ms, gos_diags *d)
+int gos_cost_proxy_measure(const char *gosc, const char *model_path,
+                           const gos_load_options *lo_opts, int runs, double *median_ms,
+                           double *min_ms, gos_diags *d)
 {
 	gos_loc loc = {model_path, 0, 0};
 	const char *tmpdir = getenv("TMPDIR");
@@ -44,8 +46,22 @@ int gos_cost_proxy_measure(const char *gosc, const char *model_path, int runs,
 	snprintf(outarg, sizeof outarg, "%s", exe);
 	snprintf(runs_s, sizeof runs_s, "%d", runs > 0 ? runs : 10);
 	int result = -1;
-	char *cargv[] = {(char *)gosc, (char *)model_path, "-target=host", "-emit=exe",
-	                 "-o", outarg, NULL};
+	/* gosc MODEL -target=host -emit=exe -o EXE [-input-shape NAME=D0,..]... */
+	enum { FIXED = 6 };
+	char *cargv[FIXED + 2 * GOS_MAX_INPUT_SHAPES + 1] = {
+		(char *)gosc, (char *)model_path, "-target=host", "-emit=exe", "-o", outarg};
+	char shape_s[GOS_MAX_INPUT_SHAPES][256 + 24 * GOS_MAX_RANK];
+	int na = FIXED;
+	for (int k = 0; lo_opts && k < lo_opts->n_shapes; k++) {
+		const gos_input_shape *is = &lo_opts->shapes[k];
+		size_t n = (size_t)snprintf(shape_s[k], sizeof shape_s[k], "%s=", is->name);
+		for (int j = 0; j < is->rank && n < sizeof shape_s[k]; j++)
+			n += (size_t)snprintf(shape_s[k] + n, sizeof shape_s[k] - n, "%s%lld",
+			                      j ? "," : "", (long long)is->dims[j]);
+		cargv[na++] = "-input-shape";
+		cargv[na++] = shape_s[k];
+	}
+	cargv[na] = NULL;
 	int st = gos_spawn_logged(cargv, log);
 	if (st != 0) {
 		gos_error(d, loc, "proxy: `%s %s -target=host -emit=exe` failed (status %d): %s",

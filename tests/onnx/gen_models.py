@@ -413,8 +413,8 @@ def semantics(out_dir):
     single(out_dir, "sem_reducemean_rank5_last", "ReduceMean", [[2, 3, 2, 4, 6]], None, 13,
            {"axes": [-1]})
     # Resize: linear and nearest with every coordinate_transformation_mode
-    # (but tf_crop_and_resize; half_pixel_symmetric and axes
-    # are opset 18-19, which the importer does not take yet), every nearest_mode, scales and sizes
+    # (but tf_crop_and_resize), every nearest_mode, scales and sizes; opset 18's axes
+    # and opset 19's half_pixel_symmetric
     empty = ("", None)
     for ctm, opset in [("half_pixel", 13), ("pytorch_half_pixel", 13), ("align_corners", 13),
                        ("asymmetric", 13)]:
@@ -432,6 +432,37 @@ def semantics(out_dir):
     single(out_dir, "sem_resize_linear_3d", "Resize", [[2, 5, 3]], None, 13,
            {"mode": "linear", "coordinate_transformation_mode": "align_corners"},
            [empty, ("scales", np.array([1, 2.0, 1.5], np.float32))])
+    for tag, sc in [("up", [1, 1, 1.5, 2]), ("down", [1, 1, 0.6, 0.5])]:
+        single(out_dir, "sem_resize_linear_half_pixel_symmetric_%s" % tag, "Resize",
+               [[1, 2, 5, 6]], None, 19,
+               {"mode": "linear", "coordinate_transformation_mode": "half_pixel_symmetric"},
+               [empty, ("scales", np.array(sc, np.float32))])
+    single(out_dir, "sem_resize_nearest_half_pixel_symmetric", "Resize", [[1, 2, 5, 4]], None, 19,
+           {"mode": "nearest", "coordinate_transformation_mode": "half_pixel_symmetric"},
+           [empty, empty, ("sizes", np.array([1, 2, 8, 7], np.int64))])
+    single(out_dir, "sem_resize_linear_axes_opset18", "Resize", [[1, 3, 4, 5]], None, 18,
+           {"mode": "linear", "axes": [3, 2]}, [empty, ("scales", np.array([2.0, 1.5], np.float32))])
+    single(out_dir, "sem_resize_nearest_axes_sizes_opset18", "Resize", [[2, 3, 4, 5]], None, 18,
+           {"mode": "nearest", "axes": [3]}, [empty, empty, ("sizes", np.array([9], np.int64))])
+    for pol, sz in [("not_larger", [9, 7]), ("not_smaller", [6, 11])]:
+        single(out_dir, "sem_resize_policy_%s_opset18" % pol, "Resize", [[1, 2, 4, 5]], None, 18,
+               {"mode": "nearest", "keep_aspect_ratio_policy": pol, "axes": [2, 3]},
+               [empty, empty, ("sizes", np.array(sz, np.int64))])
+    # the rest of opset 18/19: axes inputs, num_outputs, Pad wrap
+    single(out_dir, "sem_reducemax_axes_input_opset18", "ReduceMax", [[2, 3, 4, 5]], None, 18,
+           {"keepdims": 0}, [("axes", np.array([1, -1], np.int64))])
+    single(out_dir, "sem_reducemean_noaxes_opset18", "ReduceMean", [[2, 3, 4]], None, 18)
+    single(out_dir, "sem_split_num_outputs_opset18", "Split", [[2, 7, 3]], None, 18,
+           {"axis": 1, "num_outputs": 3}, n_out=3)
+    single(out_dir, "sem_pad_axes_opset18", "Pad", [[1, 2, 3, 4]], None, 18, {"mode": "reflect"},
+           [("pads", np.array([1, 2, 0, 1], np.int64)), empty, ("axes", np.array([3, 2], np.int64))])
+    single(out_dir, "sem_pad_wrap_opset19", "Pad", [[1, 2, 3, 4]], None, 19, {"mode": "wrap"},
+           [("pads", np.array([0, 1, 2, 4, 0, 2, 3, 1], np.int64))])
+    # Tile: rank 5 with the leading axes repeated (no 4-D view), and rank 6
+    single(out_dir, "sem_tile_rank5_lead", "Tile", [[2, 1, 3, 2, 2]], None, 13, None,
+           [("reps", np.array([2, 3, 1, 1, 2], np.int64))])
+    single(out_dir, "sem_tile_rank6", "Tile", [[1, 2, 1, 2, 3, 1]], None, 13, None,
+           [("reps", np.array([3, 1, 2, 1, 1, 4], np.int64))])
     single(out_dir, "sem_upsample_linear_opset9", "Upsample", [[1, 2, 3, 4]], None, 9,
            {"mode": "linear"}, [("scales", np.array([1, 1, 2, 3], np.float32))])
 
