@@ -2604,9 +2604,9 @@ static int resize(onnx_imp *I, int upsample)
 	for (int k = 0; ns >= 0 && (not_larger || not_smaller) && k < xr; k++) {
 		if (!given[k] || sz[k] < 1)
 			continue;
-		/* sz/xs < pn/pd, as integers (sizes and shapes are far below 2^31) */
-		int less = sz[k] * pd < pn * xs[k];
-		if (!pn || (not_larger ? less : !less && sz[k] * pd != pn * xs[k]))
+		/* sz/xs against pn/pd, as integers (sizes and shapes are far below 2^31) */
+		int64_t l = sz[k] * pd, r = pn * xs[k];
+		if (!pn || (not_larger ? l < r : l > r))
 			pn = sz[k], pd = xs[k];
 	}
 	int64_t out[MAXR], sn[MAXR], sd[MAXR];
