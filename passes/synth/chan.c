@@ -14,8 +14,12 @@
  *     residual adds, pooling, depthwise filters); its activation inputs
  *     are walked in turn;
  * and every value on the way is read by region nodes (or the reader)
- * only and is no model output. When any of that fails, the region is
- * empty and the reader gathers its kept channels instead. */
+ * only and is no model output. With side branches allowed (prune), a
+ * value may also be read by a side branch: per-channel nodes reading
+ * only that value (a squeeze-excite block's global pool) down to
+ * contractions that read the channels as their input channels (its first
+ * FC), which then lose those weight columns. When any of that fails, the
+ * region is empty and the reader gathers its kept channels instead. */
 #include "passes/synth/synth.h"
 #include "support/alloc.h"
 
@@ -111,7 +115,41 @@ static int per_channel(const gos_module *m, const gos_node *n, int64_t C)
 	return 1;
 }
 
-int gos_synth_chan_region(const gos_module *m, int ni, gos_synth_chan *r, gos_diags *d)
+/* Whether node q, a reader of region value v (C channels), can join as
+ * a side branch (see the top); marks it and its branch in side[]
+ * (GOS_SYNTH_CHAN_PER + 1 or GOS_SYNTH_CHAN_SIDE + 1). */
+static int side_join(const gos_module *m, int q, int v, int64_t C, const int *uses,
+                     const char *in_s, char *side, int depth)
+{
+	if (side[q])
+		return 1;
+	if (in_s[q] || depth > 8)
+		return 0;
+	gos_synth_contraction qc;
+	int64_t Cq, per;
+	if (gos_synth_chan_of(m, q, &qc, &Cq, &per) && qc.x == v && Cq == C &&
+	    (qc.b < 0 || m->vals[qc.b].data)) {
+		side[q] = GOS_SYNTH_CHAN_SIDE + 1;
+		return 1;
+	}
+	const gos_node *n = &m->nodes[q];
+	if (!per_channel(m, n, C))
+		return 0;
+	for (int j = 0; j < n->n_in; j++)
+		if (m->vals[n->in[j]].kind != GOS_VAL_WEIGHT && n->in[j] != v)
+			return 0;
+	int u = n->out[0];
+	if (m->vals[u].kind != GOS_VAL_TEMP || uses[u] >= 1000)
+		return 0;
+	side[q] = GOS_SYNTH_CHAN_PER + 1;
+	for (int q2 = q + 1; q2 < m->n_node; q2++)
+		for (int j = 0; j < m->nodes[q2].n_in; j++)
+			if (m->nodes[q2].in[j] == u && !side_join(m, q2, u, C, uses, in_s, side, depth + 1))
+				return 0;
+	return 1;
+}
+
+int gos_synth_chan_region(const gos_module *m, int ni, int sides, gos_synth_chan *r, gos_diags *d)
 {
 	memset(r, 0, sizeof *r);
 	gos_synth_contraction cv;
@@ -121,13 +159,15 @@ int gos_synth_chan_region(const gos_module *m, int ni, gos_synth_chan *r, gos_di
 	r->C = C;
 	int *def = NULL, *uses = NULL;
 	char *want = gos_calloc((size_t)m->n_val + 1, 1), *in_s = gos_calloc((size_t)m->n_node + 1, 1);
+	char *side = gos_calloc((size_t)m->n_node + 1, 1);
 	r->nodes = gos_malloc(sizeof(int) * (size_t)(m->n_node + 1));
 	r->leaf = gos_malloc(sizeof(int) * (size_t)(m->n_node + 1));
-	if (!want || !in_s || !r->nodes || !r->leaf || gos_pass_def_use(m, &def, &uses, d)) {
-		if (!want || !in_s || !r->nodes || !r->leaf)
+	if (!want || !in_s || !side || !r->nodes || !r->leaf || gos_pass_def_use(m, &def, &uses, d)) {
+		if (!want || !in_s || !side || !r->nodes || !r->leaf)
 			gos_error(d, m->nodes[ni].loc, "out of memory");
 		free(want);
 		free(in_s);
+		free(side);
 		gos_synth_chan_free(r);
 		return -1;
 	}
@@ -142,21 +182,23 @@ int gos_synth_chan_region(const gos_module *m, int ni, gos_synth_chan *r, gos_di
 		if (!hit)
 			continue;
 		int v = n->out[0];
-		/* every reader of v is in the region; v is no model output */
+		/* every reader of v is in the region (or a side branch); v is no
+		 * model output */
 		if (n->n_out != 1 || uses[v] >= 1000)
 			ok = 0;
 		for (int q = p + 1; q < m->n_node && ok; q++)
-			for (int j = 0; j < m->nodes[q].n_in; j++)
-				if (m->nodes[q].in[j] == v && !in_s[q])
+			for (int j = 0; j < m->nodes[q].n_in && ok; j++)
+				if (m->nodes[q].in[j] == v && !in_s[q] &&
+				    !(sides && side_join(m, q, v, C, uses, in_s, side, 0)))
 					ok = 0;
 		if (!ok)
 			break;
 		gos_synth_contraction pc;
 		if (gos_synth_contraction_of(m, p, &pc) && pc.K == C && m->vals[pc.w].data &&
 		    (pc.b < 0 || m->vals[pc.b].data)) {
-			r->leaf[r->n] = 1;
+			r->leaf[r->n] = GOS_SYNTH_CHAN_LEAF;
 		} else if (per_channel(m, n, C)) {
-			r->leaf[r->n] = 0;
+			r->leaf[r->n] = GOS_SYNTH_CHAN_PER;
 			for (int j = 0; j < n->n_in; j++) {
 				int u = n->in[j];
 				if (m->vals[u].kind == GOS_VAL_WEIGHT)
@@ -171,15 +213,26 @@ int gos_synth_chan_region(const gos_module *m, int ni, gos_synth_chan *r, gos_di
 		in_s[p] = 1;
 		r->nodes[r->n++] = p;
 	}
-	/* every wanted value was reached (it is defined before its readers) */
+	/* every wanted value was reached (it is defined before its readers),
+	 * and no side branch is part of the walk */
 	for (int v = 0; v < m->n_val && ok; v++)
 		if (want[v] && (def[v] < 0 || !in_s[def[v]]))
 			ok = 0;
+	for (int q = 0; q < m->n_node && ok; q++)
+		if (side[q] && in_s[q])
+			ok = 0;
+	for (int q = 0; q < m->n_node && ok; q++)
+		if (side[q]) {
+			r->nodes[r->n] = q;
+			r->leaf[r->n++] = side[q] - 1;
+			r->n_side++;
+		}
 	if (!ok)
-		r->n = 0;
+		r->n = r->n_side = 0;
 	r->shrink = ok && r->n > 0;
 	free(want);
 	free(in_s);
+	free(side);
 	free(def);
 	free(uses);
 	return 0;
@@ -187,10 +240,17 @@ int gos_synth_chan_region(const gos_module *m, int ni, gos_synth_chan *r, gos_di
 
 void gos_synth_chan_free(gos_synth_chan *r)
 {
+	for (int i = 0; i < r->n && r->side_w; i++)
+		free(r->side_w[i]);
+	for (int i = 0; i < r->n && r->side_b; i++)
+		free(r->side_b[i]);
+	free(r->side_w);
+	free(r->side_b);
 	free(r->nodes);
 	free(r->leaf);
 	r->nodes = r->leaf = NULL;
-	r->n = 0;
+	r->side_w = r->side_b = NULL;
+	r->n = r->n_side = 0;
 }
 
 double gos_synth_rewritten_flops(const gos_module *m, int ni, const gos_synth_rule *rule)
@@ -201,7 +261,7 @@ double gos_synth_rewritten_flops(const gos_module *m, int ni, const gos_synth_ru
 	gos_synth_chan r;
 	gos_diags tmp;
 	gos_diags_init(&tmp);
-	if (!gos_synth_chan_region(m, ni, &r, &tmp))
+	if (!gos_synth_chan_region(m, ni, rule->derive == gos_synth_prune_derive, &r, &tmp))
 		for (int i = 0; i < r.n; i++)
 			f += gos_node_flops(&m->nodes[r.nodes[i]]);
 	gos_synth_chan_free(&r);
@@ -235,11 +295,71 @@ static int gather_weight(gos_module *m, int v, int a, const int64_t *keep, int64
 	return nv;
 }
 
+/* Side reader i of r reads only the channels keep[nk]: its weight keeps
+ * those columns (or r->side_w[i], with bias r->side_b[i]) and its first
+ * reduction runs over nk. Returns 0 or -1. */
+static int shrink_side(gos_module *m, const gos_synth_chan *r, int i, const int64_t *keep,
+                       int64_t nk, gos_diags *d)
+{
+	gos_synth_contraction cv;
+	int64_t C, per;
+	int ni = r->nodes[i];
+	gos_loc loc = m->nodes[ni].loc;
+	if (!gos_synth_chan_of(m, ni, &cv, &C, &per)) {
+		gos_error(d, loc, "internal error: side reader '%s'", m->nodes[ni].name);
+		return -1;
+	}
+	const float *sw = r->side_w ? r->side_w[i] : NULL, *sb = r->side_b ? r->side_b[i] : NULL;
+	int wv, bv = cv.b;
+	if (sw) {
+		int64_t ws[GOS_MAX_RANK];
+		memcpy(ws, m->vals[cv.w].shape, sizeof ws);
+		ws[1] = nk;
+		wv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.pruned", m->vals[cv.w].name),
+		                      m->vals[cv.w].rank, ws, sw);
+	} else {
+		wv = gather_weight(m, cv.w, 1, keep, nk, "pruned");
+	}
+	if (wv >= 0 && sb && cv.b >= 0)
+		bv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.pruned", m->vals[cv.b].name), 1,
+		                      &cv.K, sb);
+	gos_node *n = &m->nodes[ni];
+	gos_stmt *st = GOS_NEWN(m->arena, gos_stmt, n->n_stmt);
+	int64_t *ext = st ? GOS_NEWN(m->arena, int64_t, n->stmts[0].n_red) : NULL;
+	if (wv < 0 || (bv < 0) != (cv.b < 0) || !ext) {
+		gos_error(d, loc, "out of memory");
+		return -1;
+	}
+	memcpy(st, n->stmts, sizeof(gos_stmt) * (size_t)n->n_stmt);
+	memcpy(ext, n->stmts[0].red_extent, sizeof(int64_t) * (size_t)n->stmts[0].n_red);
+	ext[0] = nk;
+	st[0].red_extent = ext;
+	n->stmts = st;
+	for (int j = 0; j < n->n_in; j++) {
+		int v = n->in[j];
+		if (v == cv.x) {
+			n->bufs[j].shape[1] = nk;
+			continue;
+		}
+		int nv = v == cv.w ? wv : v == cv.b ? bv : v;
+		n->in[j] = nv;
+		n->bufs[j].value = nv;
+		memcpy(n->bufs[j].shape, m->vals[nv].shape, sizeof n->bufs[j].shape);
+	}
+	return 0;
+}
+
 /* Shrinks every region node of r to the channels keep[nk] (in place). */
 static int shrink_region(gos_module *m, const gos_synth_chan *r, const int64_t *keep, int64_t nk,
                          gos_diags *d)
 {
+	/* side readers first, while their input still has C channels */
+	for (int i = 0; i < r->n; i++)
+		if (r->leaf[i] == GOS_SYNTH_CHAN_SIDE && shrink_side(m, r, i, keep, nk, d))
+			return -1;
 	for (int i = 0; i < r->n; i++) {
+		if (r->leaf[i] == GOS_SYNTH_CHAN_SIDE)
+			continue;
 		gos_node *n = &m->nodes[r->nodes[i]];
 		gos_loc loc = n->loc;
 		for (int j = 0; j < n->n_in; j++) {
@@ -516,7 +636,7 @@ static int const_ins(const gos_module *m, const gos_node *n, const gos_stmt *s, 
 
 int gos_synth_chan_const(const gos_module *m, const gos_synth_chan *r, int64_t c, float *val)
 {
-	if (!r->shrink)
+	if (!r->shrink || r->n_side)
 		return 0;
 	/* constant per region value, filled from the leaves up */
 	float *cv = gos_malloc(sizeof(float) * (size_t)(m->n_val + 1));

@@ -175,6 +175,78 @@ static void features(const double *patch, double *f, const void *ctx)
 		memcpy(f + j * ft->per, patch + ft->keep[j] * ft->per, sizeof(double) * (size_t)ft->per);
 }
 
+/* Whether every side reader of r has zero weights on the channels
+ * drop[] marks (then removing them changes nothing). */
+static int sides_ignore(const gos_module *m, const gos_synth_chan *r, const char *drop)
+{
+	for (int i = 0; i < r->n; i++) {
+		gos_synth_contraction cv;
+		int64_t C, per;
+		if (r->leaf[i] != GOS_SYNTH_CHAN_SIDE || !gos_synth_chan_of(m, r->nodes[i], &cv, &C, &per))
+			continue;
+		const float *w = m->vals[cv.w].data;
+		for (int64_t k = 0; k < cv.K; k++)
+			for (int64_t ch = 0; ch < C; ch++)
+				for (int64_t q = 0; drop[ch] && q < per; q++)
+					if (w[(k * C + ch) * per + q] != 0)
+						return 0;
+	}
+	return 1;
+}
+
+/* Refits every side reader of region r (chan.c) on the kept channels
+ * keep[nk] of its input, towards its recorded results, by least squares
+ * (r->side_w, r->side_b); with too few positions for that, it keeps
+ * those columns of its weight. Returns 0 or -1. */
+static int refit_sides(const gos_module *m, gos_synth_chan *r, const gos_synth_calib *cal,
+                       const int64_t *keep, int64_t nk, gos_diags *d)
+{
+	if (!r->n_side)
+		return 0;
+	r->side_w = gos_calloc((size_t)r->n, sizeof(float *));
+	r->side_b = gos_calloc((size_t)r->n, sizeof(float *));
+	if (!r->side_w || !r->side_b) {
+		gos_error(d, m->nodes[r->nodes[0]].loc, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < r->n; i++) {
+		if (r->leaf[i] != GOS_SYNTH_CHAN_SIDE)
+			continue;
+		gos_synth_data sd;
+		if (gos_synth_data_get(m, r->nodes[i], cal, &sd, d))
+			return -1;
+		int64_t K = sd.K, per = sd.D / r->C, nf = nk * per;
+		double *a = NULL;
+		int rc = -1;
+		if (sd.total < nf + 1) {
+			rc = 0; /* too few positions: the kept columns */
+			goto next;
+		}
+		a = gos_malloc(sizeof(double) * (size_t)((nf + 1) * K));
+		r->side_w[i] = gos_malloc(sizeof(float) * (size_t)(K * nf));
+		r->side_b[i] = gos_malloc(sizeof(float) * (size_t)K);
+		if (!a || !r->side_w[i] || !r->side_b[i]) {
+			gos_error(d, sd.node->loc, "out of memory");
+			goto next;
+		}
+		fit ft = {keep, nk, per};
+		if (gos_synth_lsq(&sd, features, &ft, (int)nf, NULL, (int)K, a, "prune", d))
+			goto next;
+		for (int64_t k = 0; k < K; k++) {
+			for (int64_t f = 0; f < nf; f++)
+				r->side_w[i][k * nf + f] = (float)a[f * K + k];
+			r->side_b[i][k] = (float)a[nf * K + k];
+		}
+		rc = 0;
+	next:
+		free(a);
+		gos_synth_data_free(&sd);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *cal, int *exact,
                            double *err, gos_diags *d)
 {
@@ -301,7 +373,18 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 			goto done;
 		}
 	}
-	if (gos_synth_chan_region(m, ni, &r, d))
+	if (gos_synth_chan_region(m, ni, 1, &r, d))
+		goto done;
+	if (r.n_side && !sides_ignore(m, &r, drop)) {
+		/* the side branches read the dropped channels: refitted, not
+		 * exact; without data the reader gathers its channels instead */
+		if (*exact && !have) {
+			gos_synth_chan_free(&r);
+			r.shrink = 0;
+		}
+		*exact = 0;
+	}
+	if (have && r.shrink && refit_sides(m, &r, cal, keep, nk, d))
 		goto done;
 	rc = gos_synth_chan_rewrite(m, ni, &r, keep, nk, nw, nb, "pruned", d);
 done:

@@ -334,18 +334,35 @@ int gos_synth_chan_of(const gos_module *m, int ni, gos_synth_contraction *cv, in
  * (chan.c explains which): per-channel nodes (batchnorm, activations,
  * residual adds, pooling) down to the contractions that produce the
  * channels (leaves). */
+/* What a region node is to the reader's input channels. */
+enum {
+	GOS_SYNTH_CHAN_PER = 0,  /* per-channel: its channels shrink */
+	GOS_SYNTH_CHAN_LEAF = 1, /* produces the channels: loses output rows */
+	GOS_SYNTH_CHAN_SIDE = 2, /* another contraction reading them as its
+	                            input channels (an SE block's first FC
+	                            after the pool): loses weight columns */
+};
 typedef struct gos_synth_chan {
 	int64_t C;    /* channels of the reader's input */
-	int n;        /* region nodes, in descending node order */
+	int n;        /* region nodes: the walk back from the reader in
+	                 descending node order, then the side branches */
+	int n_side;   /* of them, side-branch nodes (the last n_side) */
 	int *nodes;
-	int *leaf;    /* leaf[i]: nodes[i] is a producing contraction */
+	int *leaf;    /* leaf[i]: GOS_SYNTH_CHAN_PER, _LEAF or _SIDE */
+	float **side_w; /* [n] or NULL: for a _SIDE reader, its refitted weight
+	                   ([K][nk][..]) and bias; NULL: the kept columns */
+	float **side_b;
 	int shrink;   /* 1: the region can lose channels (no other reader needs
 	                 them); 0 (n == 0): the reader must gather them */
 } gos_synth_chan;
 
-/* Fills r for reader ni (r->C == 0 when ni is no channel reader).
- * Returns 0 or -1 (out of memory). Free with gos_synth_chan_free. */
-int gos_synth_chan_region(const gos_module *m, int ni, gos_synth_chan *r, gos_diags *d);
+/* Fills r for reader ni (r->C == 0 when ni is no channel reader). With
+ * sides, values of the region may also be read by side branches:
+ * per-channel nodes (a global pool) ending in contractions that read
+ * the channels as input channels; they lose the channels as well, which
+ * changes their results (not exact). Returns 0 or -1 (out of memory).
+ * Free with gos_synth_chan_free. */
+int gos_synth_chan_region(const gos_module *m, int ni, int sides, gos_synth_chan *r, gos_diags *d);
 void gos_synth_chan_free(gos_synth_chan *r);
 /* FLOPs of every node rule r rewrites at node ni: node ni's, and for the
  * channel rules (prune, zerochan) those of the region they shrink too.

@@ -29,7 +29,7 @@ static int64_t removable(const gos_module *m, int ni, char *drop, double *fold, 
 	if (!gos_synth_chan_of(m, ni, &cv, &C, &per))
 		return 0;
 	gos_synth_chan r;
-	if (gos_synth_chan_region(m, ni, &r, d))
+	if (gos_synth_chan_region(m, ni, 0, &r, d))
 		return -1;
 	const gos_ins *lx = &m->nodes[ni].stmts[0].ins[0];
 	/* whether the reader ever reads padding: not for a convolution with
@@ -166,7 +166,7 @@ int gos_synth_zerochan_derive(gos_module *m, int ni, int param, const gos_synth_
 			goto done;
 		}
 	}
-	if (gos_synth_chan_region(m, ni, &r, d))
+	if (gos_synth_chan_region(m, ni, 0, &r, d))
 		goto done;
 	rc = gos_synth_chan_rewrite(m, ni, &r, keep, nk, nw, nb, "zerochan", d);
 done:

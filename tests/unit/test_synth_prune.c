@@ -4,8 +4,10 @@
  * relu -> conv, zero output rows folded into the consumer's bias, a
  * residual add, a shared producer read twice); every candidate verifies;
  * prune's error falls as c grows, is ~0 when the dropped channels are
- * zero and equals the error measured by running the rewritten module; bad
- * requests give clear errors. */
+ * zero and equals the error measured by running the rewritten module;
+ * through a squeeze-excite block the pool and its first FC lose the
+ * channels too (exact when they ignore them); bad requests give clear
+ * errors. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,6 +47,18 @@ static const char shared_fmt[] =
 	"  h = conv2d(r, param[5, 8, 3, 3], param[5]; pad = 1);\n"
 	"  g = conv2d(r, param[4, 8, 1, 1], param[4]);\n"
 	"  output y = h;\n  output z = g;\n}\n";
+
+/* a squeeze-excite block between producer and reader (pad unused) */
+static const char se_fmt[] =
+	"model se {\n  input x: f32[1, 4, 6, 6];\n  weights seed %d;\n"
+	"  a = conv2d(x, param[16, 4, 1, 1], param[16]);\n"
+	"  r = relu(a);\n"
+	"  p = global_avgpool(r);\n"
+	"  f = relu(conv2d(p, param[4, 16, 1, 1], param[4]));\n"
+	"  g = sigmoid(conv2d(f, param[16, 4, 1, 1], param[16]));\n"
+	"  s = mul(r, g);\n"
+	"  h = conv2d(s, param[6, 16, 1, 1], param[6]; pad = %d);\n"
+	"  output y = h;\n}\n";
 
 static gos_module *load_fmt(const char *fmt, int seed, int extra)
 {
@@ -455,6 +469,68 @@ static void test_prune_zero_dropped(void **state)
 	gos_module_free(m);
 }
 
+/* prune through a squeeze-excite block: the producer, the pool, the
+ * block's first FC (a side reader: weight columns) and second FC (output
+ * rows) lose the channels; with the dropped channels zero in both
+ * readers the result is exact; with random weights the candidate
+ * verifies and stays close. */
+static void test_prune_squeeze_excite(void **state)
+{
+	(void)state;
+	gos_module *m = load_fmt(se_fmt, 14, 0);
+	int64_t numel = input_numel(m), n = 32;
+	float *x = random_inputs(n, numel, 9);
+	const float *in[1] = {x};
+	gos_synth_calib c = {n, in, NULL};
+	gos_diags d;
+	gos_diags_init(&d);
+	int fc1 = -1;
+	for (int i = 0; i < m->n_node; i++)
+		if (m->vals[m->nodes[i].in[0]].shape[1] == 16 && m->vals[m->nodes[i].out[0]].shape[1] == 4)
+			fc1 = i;
+	assert_true(fc1 >= 0);
+	gos_synth_chan r;
+	assert_int_equal(gos_synth_chan_region(m, node_of(m, "h"), 1, &r, &d), 0);
+	assert_true(r.shrink);
+	assert_int_equal(r.n_side, 2); /* the pool and the first FC */
+	gos_synth_chan_free(&r);
+	assert_int_equal(gos_synth_chan_region(m, node_of(m, "h"), 0, &r, &d), 0);
+	assert_false(r.shrink); /* without side branches: a gather */
+	gos_synth_chan_free(&r);
+	/* random weights: fitted, smaller, close */
+	gos_module *a = gos_synth_apply(m, "h/prune:c=8", &c, &d);
+	if (!a || gos_verify(a, &d)) {
+		gos_diags_render(&d, stderr);
+		fail_msg("se: h/prune:c=8");
+	}
+	assert_int_equal(chans(a, "a"), 8);
+	assert_int_equal(chans(a, "p"), 8);
+	assert_int_equal(chans(a, "g"), 8);
+	int64_t n0, n1;
+	float *y0 = run_all(m, n, x, &n0), *y1 = run_all(a, n, x, &n1);
+	assert_int_equal(n0, n1);
+	assert_true(rel_max(y0, y1, n0) < 0.5);
+	free(y0);
+	free(y1);
+	gos_module_free(a);
+	/* dropped channels ignored by both readers: exact */
+	gos_value *wh = weight_of(m, "h", 1), *wf = &m->vals[m->nodes[fc1].in[1]];
+	wf->init = GOS_INIT_DATA;
+	for (int64_t ch = 1; ch < 16; ch += 2) {
+		zero_in(wh, ch);
+		zero_in(wf, ch);
+	}
+	a = check_equal(m, "h/prune:c=8", &c);
+	assert_int_equal(chans(a, "a"), 8);
+	gos_module_free(a);
+	a = check_equal(m, "h/prune:c=8", NULL); /* exact: no data needed */
+	assert_int_equal(chans(a, "p"), 8);
+	gos_module_free(a);
+	free(x);
+	gos_diags_free(&d);
+	gos_module_free(m);
+}
+
 /* Bad requests: c out of range, no calibration data, zerochan where
  * nothing is zero. */
 static void test_bad_requests(void **state)
@@ -514,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_zerochan_shared),
 		cmocka_unit_test(test_prune_fitted),
 		cmocka_unit_test(test_prune_zero_dropped),
+		cmocka_unit_test(test_prune_squeeze_excite),
 		cmocka_unit_test(test_bad_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
