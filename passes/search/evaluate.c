@@ -171,55 +171,101 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		free(spec);
 		return cm;
 	}
-	/* sequential error correction: node after node (heavy nodes are kept in
-	 * module order), each fitted fitted on what the model built so far feeds
-	 * it, towards the original's result */
-	gos_module *cur = gos_module_clone(c->base);
-	if (!cur)
-		return NULL;
-	cur->name = c->base->name;
-	for (int i = 0; i < c->r->n_node && cur; i++) {
-		if (!g[i])
-			continue;
-		const gos_search_node *sn = &c->r->node[i];
-		const gos_search_opt *op = &sn->opt[g[i]];
-		gos_capture mixed = {0};
-		gos_capture now = {0};
-		gos_synth_calib cal = c->fit;
-		if (!op->exact) {
-			const gos_node *on = &c->base->nodes[sn->node];
-			const char *xname = c->base->vals[on->in[0]].name;
-			const char *yname = c->base->vals[on->out[0]].name;
-			gos_engine_opts eo = engine_opts(c);
-			const float *in[1] = {c->in};
-			int yk = -1;
-			for (int k = 0; k < c->fit_acts.n; k++)
-				if (!strcmp(c->fit_acts.names[k], yname))
-					yk = k;
-			if (yk < 0 || gos_capture_run(cur, 1, &xname, &eo, c->n_fit, in, &now, d)) {
-				gos_module_free(cur);
-				return NULL;
-			}
-			/* X from the candidate so far, Y the original's */
-			char *nm[2] = {now.names[0], c->fit_acts.names[yk]};
-			gos_tensor tt[2] = {now.t[0], c->fit_acts.t[yk]};
-			mixed.n = 2;
-			mixed.names = nm;
-			mixed.t = tt;
-			cal.acts = &mixed;
-			gos_module *next = gos_synth_apply(cur, op->spec, &cal, d);
-			gos_capture_free(&now);
-			gos_module_free(cur);
-			cur = next;
-		} else {
+	/* sequential error correction: node after node in module order, each
+	 * fitted replacement fitted on what the model built so far feeds it,
+	 * and each plain contraction after the first fitted replacement that
+	 * keeps its operator refitted on it too, towards the original's result */
+	const gos_module *b = c->base;
+	gos_capture orig = {0}; /* the original's results of those contractions */
+	const char **names = gos_malloc(sizeof *names * (size_t)(b->n_node + 1));
+	int *heavy = gos_malloc(sizeof *heavy * (size_t)(b->n_node + 1));
+	gos_module *cur = names && heavy ? gos_module_clone(b) : NULL;
+	gos_engine_opts eo = engine_opts(c);
+	const float *in[1] = {c->in};
+	int nn = 0, first = -1;
+	if (!cur) {
+		gos_error(d, (gos_loc){b->name, 0, 0}, "out of memory");
+		goto fail;
+	}
+	cur->name = b->name;
+	for (int p = 0; p < b->n_node; p++)
+		heavy[p] = -1;
+	for (int i = 0; i < c->r->n_node; i++) {
+		heavy[c->r->node[i].node] = i;
+		if (g[i] && !c->r->node[i].opt[g[i]].exact && first < 0)
+			first = c->r->node[i].node;
+	}
+	for (int p = first + 1; first >= 0 && p < b->n_node; p++) {
+		gos_synth_contraction cv;
+		if ((heavy[p] < 0 || !g[heavy[p]]) && gos_synth_contraction_of(b, p, &cv) && cv.b >= 0)
+			names[nn++] = b->vals[b->nodes[p].out[0]].name;
+	}
+	if (nn && gos_capture_run(b, nn, names, &eo, c->n_fit, in, &orig, d))
+		goto fail;
+	for (int p = 0; p < b->n_node && cur; p++) {
+		int i = heavy[p], refit = 0;
+		const gos_search_opt *op = i >= 0 && g[i] ? &c->r->node[i].opt[g[i]] : NULL;
+		const char *yname = b->vals[b->nodes[p].out[0]].name;
+		const gos_capture *ys = op ? &c->fit_acts : &orig;
+		int yk = -1;
+		for (int k = 0; k < ys->n; k++)
+			if (!strcmp(ys->names[k], yname))
+				yk = k;
+		if (op && op->exact) {
 			gos_module *next = gos_synth_apply(cur, op->spec, NULL, d);
 			gos_module_free(cur);
 			cur = next;
+			if (cur)
+				cur->name = b->name;
+			continue;
 		}
+		if (!op && (first < 0 || p <= first || yk < 0))
+			continue;
+		/* the node in cur (names of kept nodes do not change) */
+		int q = -1;
+		for (int k = 0; k < cur->n_node && q < 0; k++)
+			if (!strcmp(cur->nodes[k].name, b->nodes[p].name))
+				q = k;
+		if (q < 0 || yk < 0) {
+			if (!op)
+				continue;
+			gos_error(d, (gos_loc){b->name, 0, 0}, "internal error: no activations of '%s'", yname);
+			goto fail;
+		}
+		const char *xname = cur->vals[cur->nodes[q].in[0]].name;
+		gos_capture now = {0};
+		if (gos_capture_run(cur, 1, &xname, &eo, c->n_fit, in, &now, d))
+			goto fail;
+		/* X from the candidate so far, Y the original's */
+		char *nm[2] = {now.names[0], ys->names[yk]};
+		gos_tensor tt[2] = {now.t[0], ys->t[yk]};
+		gos_capture mixed = {2, nm, tt};
+		gos_synth_calib cal = c->fit;
+		cal.acts = &mixed;
+		if (op) {
+			gos_module *next = gos_synth_apply(cur, op->spec, &cal, d);
+			gos_module_free(cur);
+			cur = next;
+		} else {
+			double err;
+			refit = gos_synth_refit(cur, q, &cal, &err, d);
+		}
+		gos_capture_free(&now);
+		if (refit)
+			goto fail;
 		if (cur)
-			cur->name = c->base->name;
+			cur->name = b->name;
 	}
+	gos_capture_free(&orig);
+	free(names);
+	free(heavy);
 	return cur;
+fail:
+	gos_capture_free(&orig);
+	free(names);
+	free(heavy);
+	gos_module_free(cur);
+	return NULL;
 }
 
 int gos_search_score(gos_search_ctx *c, const gos_module *cm, const gos_dataset *ds,

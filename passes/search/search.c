@@ -93,13 +93,16 @@ static int job_pool(void *ctx, int j, void *out)
 		double err = v[i].exact ? 0 : v[i].err;
 		if (!v[i].exact && !(err >= 0 && err < 0.9))
 			continue;
-		/* fitted candidates another fitted one beats in FLOPs and error
-		 * are not worth a derivation */
+		/* fitted candidates another fitted one beats in FLOPs saved and
+		 * error are not worth a derivation (saved, not left: a channel
+		 * rule's FLOPs count the producers it shrinks too) */
 		int dom = 0;
-		for (int k = 0; k < n && !v[i].exact && !dom; k++)
+		double si = v[i].flops_before - v[i].flops_after;
+		for (int k = 0; k < n && !v[i].exact && !dom; k++) {
+			double sk = v[k].flops_before - v[k].flops_after;
 			dom = k != i && !v[k].exact && searchable(v[k].rule) && v[k].err >= 0 &&
-			      v[k].flops_after <= v[i].flops_after && v[k].err <= err &&
-			      (v[k].flops_after < v[i].flops_after || v[k].err < err);
+			      sk >= si && v[k].err <= err && (sk > si || v[k].err < err);
+		}
 		if (dom)
 			continue;
 		gos_module *cm = gos_synth_apply(c->base, v[i].name, &c->fit, &tmp);
@@ -899,15 +902,28 @@ static int check_data(gos_search_ctx *c, const gos_dataset *calib, const gos_dat
 	return 0;
 }
 
-/* The fit half's activations of every heavy node's input and result. */
+/* The fit half's activations of every heavy node's input and result,
+ * and of the side readers its pruning refits (a squeeze-excite FC). */
 static int record_fit(gos_search_ctx *c, gos_diags *d)
 {
-	const char *names[2 * GOS_SEARCH_MAX_NODES];
+	enum { MAX_NAMES = 8 * GOS_SEARCH_MAX_NODES };
+	const char *names[MAX_NAMES];
 	int nn = 0;
+	const gos_module *b = c->base;
 	for (int k = 0; k < c->r->n_node; k++) {
-		const gos_node *n = &c->base->nodes[c->r->node[k].node];
-		names[nn++] = c->base->vals[n->in[0]].name;
-		names[nn++] = c->base->vals[n->out[0]].name;
+		const gos_node *n = &b->nodes[c->r->node[k].node];
+		names[nn++] = b->vals[n->in[0]].name;
+		names[nn++] = b->vals[n->out[0]].name;
+		gos_synth_chan r;
+		if (gos_synth_chan_region(b, c->r->node[k].node, 1, &r, d))
+			return -1;
+		for (int i = 0; i < r.n && nn + 2 <= MAX_NAMES; i++)
+			if (r.leaf[i] == GOS_SYNTH_CHAN_SIDE) {
+				const gos_node *sn = &b->nodes[r.nodes[i]];
+				names[nn++] = b->vals[sn->in[0]].name;
+				names[nn++] = b->vals[sn->out[0]].name;
+			}
+		gos_synth_chan_free(&r);
 	}
 	gos_engine_opts eo = {"host", c->o->threads, -1};
 	const float *in[1] = {c->in};

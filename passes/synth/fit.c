@@ -284,3 +284,82 @@ int gos_synth_conv2d(gos_module *m, const char *name, int x, int w, int b,
 	gos_oplib_free(lib);
 	return k == 1 ? out[0] : -1;
 }
+
+int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err, gos_diags *d)
+{
+	*err = -1;
+	gos_synth_contraction cv;
+	if (!gos_synth_contraction_of(m, ni, &cv) || cv.b < 0 || !m->vals[cv.w].data ||
+	    !m->vals[cv.b].data)
+		return 0;
+	gos_synth_data sd;
+	if (gos_synth_data_get(m, ni, c, &sd, d))
+		return -1;
+	int64_t K = sd.K, D = sd.D;
+	int64_t rows = sd.total < GOS_SYNTH_FIT_ROWS ? sd.total : GOS_SYNTH_FIT_ROWS;
+	gos_loc loc = m->nodes[ni].loc;
+	if (rows < 4 * (D + 1)) {
+		gos_synth_data_free(&sd);
+		return 0;
+	}
+	double *a = gos_malloc(sizeof(double) * (size_t)((D + 1) * K));
+	double *wd = gos_malloc(sizeof(double) * (size_t)((D + 1) * K));
+	float *w = gos_malloc(sizeof(float) * (size_t)(K * D)), *b = gos_malloc(sizeof(float) * (size_t)K);
+	int rc = -1;
+	if (!a || !wd || !w || !b) {
+		gos_error(d, loc, "out of memory");
+		goto done;
+	}
+	if (gos_synth_lsq(&sd, NULL, NULL, (int)D, NULL, (int)K, a, "refit", d))
+		goto done;
+	gos_synth_map mp = {D, NULL, NULL, NULL};
+	const float *w0 = m->vals[cv.w].data, *b0 = m->vals[cv.b].data;
+	for (int64_t i = 0; i < K * D; i++)
+		wd[i] = w0[i];
+	for (int64_t k = 0; k < K; k++)
+		wd[K * D + k] = b0[k];
+	double before = gos_synth_error_map(&sd, &mp, wd, wd + K * D);
+	for (int64_t k = 0; k < K; k++) {
+		for (int64_t f = 0; f < D; f++)
+			wd[k * D + f] = w[k * D + f] = (float)a[f * K + k];
+		wd[K * D + k] = b[k] = (float)a[D * K + k];
+	}
+	double after = gos_synth_error_map(&sd, &mp, wd, wd + K * D);
+	if (before < 0 || after < 0) {
+		gos_error(d, loc, "out of memory");
+		goto done;
+	}
+	rc = 0;
+	if (!(after < before)) {
+		*err = before;
+		goto done;
+	}
+	int64_t ws[GOS_MAX_RANK]; /* (adding values may move m->vals) */
+	memcpy(ws, m->vals[cv.w].shape, sizeof ws);
+	int wrank = m->vals[cv.w].rank;
+	const char *bn = gos_arena_printf(m->arena, "%s.refit", m->vals[cv.b].name);
+	int wv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.refit", m->vals[cv.w].name), wrank,
+	                          ws, w);
+	int bv = wv < 0 || !bn ? -1 : gos_synth_weight(m, bn, 1, &K, b);
+	if (bv < 0) {
+		gos_error(d, loc, "out of memory");
+		rc = -1;
+		goto done;
+	}
+	gos_node *n = &m->nodes[ni];
+	for (int j = 0; j < n->n_in; j++) {
+		int nv = n->in[j] == cv.w ? wv : n->in[j] == cv.b ? bv : -1;
+		if (nv < 0)
+			continue;
+		n->in[j] = nv;
+		n->bufs[j].value = nv;
+	}
+	*err = after;
+done:
+	gos_synth_data_free(&sd);
+	free(a);
+	free(wd);
+	free(w);
+	free(b);
+	return rc;
+}

@@ -269,6 +269,13 @@ int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, 
  * Returns 0 or -1 with an error naming `what`. */
 int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx, int nf,
                   const int *ks, int nk, double *a, const char *what, gos_diags *d);
+/* Refits the weight and bias of plain contraction ni of m (with a bias)
+ * by least squares from its input to its result as recorded in c (for
+ * sequential error correction: the candidate's own input, the original's
+ * result). The new weights replace the old ones when they lower the
+ * relative error on c; *err gets the error after (-1: not refitted, with
+ * fewer than 4 positions per coefficient or no bias). Returns 0 or -1. */
+int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err, gos_diags *d);
 /* Relative MSE ||pred - Y||^2 / ||Y||^2 over every output position of
  * the batch, or -1 when out of memory. */
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx);

@@ -6,8 +6,9 @@
  * prune's error falls as c grows, is ~0 when the dropped channels are
  * zero and equals the error measured by running the rewritten module;
  * through a squeeze-excite block the pool and its first FC lose the
- * channels too (exact when they ignore them); bad requests give clear
- * errors. */
+ * channels too (exact when they ignore them); gos_synth_refit restores
+ * a perturbed convolution from the original's results; bad requests
+ * give clear errors. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -531,6 +532,52 @@ static void test_prune_squeeze_excite(void **state)
 	gos_module_free(m);
 }
 
+/* gos_synth_refit: h's weights perturbed, refitted towards the
+ * original's result recorded on a batch, give the original back; with
+ * too few positions it leaves the node alone. */
+static void test_refit(void **state)
+{
+	(void)state;
+	gos_module *m = load_fmt(chain_fmt, 15, 1);
+	gos_module *a = gos_module_clone(m);
+	gos_value *w = weight_of(a, "h", 1);
+	gos_rng rng;
+	gos_rng_seed(&rng, 3);
+	for (int64_t i = 0; i < gos_numel(w->rank, w->shape); i++)
+		w->data[i] += (float)(0.2 * (gos_rng_uniform(&rng) - 0.5));
+	int64_t numel = input_numel(m), n = 16;
+	float *x = random_inputs(n, numel, 21);
+	const float *in[1] = {x};
+	gos_synth_calib c = {n, in, NULL};
+	assert_true(measured_err(m, a, &c) > 1e-3);
+	/* h's input from a (equal to m's), its result from m */
+	const char *names[2] = {m->vals[m->nodes[node_of(m, "h")].in[0]].name,
+	                        m->vals[m->nodes[node_of(m, "h")].out[0]].name};
+	gos_engine_opts o = {"interp", 2, -1};
+	gos_capture cm;
+	gos_diags d;
+	gos_diags_init(&d);
+	assert_int_equal(gos_capture_run(m, 2, names, &o, n, in, &cm, &d), 0);
+	c.acts = &cm;
+	double err;
+	assert_int_equal(gos_synth_refit(a, node_of(a, "h"), &c, &err, &d), 0);
+	assert_true(err >= 0 && err < 1e-8);
+	assert_int_equal(gos_verify(a, &d), 0);
+	c.acts = NULL;
+	assert_true(measured_err(m, a, &c) < 1e-8);
+	gos_module_free(a);
+	/* 2 samples x 64 positions < 4 x 145 coefficients: unchanged */
+	gos_synth_calib c2 = {2, in, NULL};
+	a = gos_module_clone(m);
+	assert_int_equal(gos_synth_refit(a, node_of(a, "h"), &c2, &err, &d), 0);
+	assert_true(err == -1);
+	gos_module_free(a);
+	gos_capture_free(&cm);
+	free(x);
+	gos_diags_free(&d);
+	gos_module_free(m);
+}
+
 /* Bad requests: c out of range, no calibration data, zerochan where
  * nothing is zero. */
 static void test_bad_requests(void **state)
@@ -591,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_prune_fitted),
 		cmocka_unit_test(test_prune_zero_dropped),
 		cmocka_unit_test(test_prune_squeeze_excite),
+		cmocka_unit_test(test_refit),
 		cmocka_unit_test(test_bad_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
