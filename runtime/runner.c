@@ -27,7 +27,8 @@
  * With --profile the model also runs N times (--runs, default 20) through
  * its profiling entry GOS_MODEL_RUN_PROFILE, interleaved with N runs of
  * the plain entry; a per-node table goes to stdout and, with =FILE.csv,
- * the CSV that `gos-cost fit --profile` reads (docs/cost-models.md).
+ * the CSV that `gos-cost fit --profile` reads (docs/cost-models.md),
+ * written by profile.h (beside this file; names quoted per RFC 4180).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -39,6 +40,7 @@
 #include <time.h>
 
 #include GOS_MODEL_H
+#include "profile.h"
 
 #define GOS_CAT2(a, b) a##b
 #define GOS_CAT(a, b) GOS_CAT2(a, b)
@@ -401,16 +403,15 @@ static void profile_report(FILE *csv, long runs, const double *med, const double
 	printf("%-32s %-22s %-11s %10s %10s %10s %8s %6s\n", "node", "op", "kind", "median_ms",
 	       "min_ms", "MFLOP", "GFLOP/s", "share%");
 	if (csv)
-		fprintf(csv, "model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\n");
+		gos_profile_csv_header(csv);
 	for (int i = 0; i < N_NODE; i++) {
 		double gf = med[i] > 0 ? node_flops[i] / med[i] / 1e6 : 0;
 		double share = sum > 0 ? 100 * med[i] / sum : 0;
 		printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6.2f\n", node_names[i],
 		       node_ops[i], node_kinds[i], med[i], lo[i], node_flops[i] / 1e6, gf, share);
 		if (csv)
-			fprintf(csv, "%s,%s,%s,%s,%ld,%.6f,%.6f,%.0f,%.4f,%.3f\n", M(MODEL_NAME),
-			        node_names[i], node_ops[i], node_kinds[i], runs, med[i], lo[i],
-			        node_flops[i], gf, share);
+			gos_profile_csv_row(csv, M(MODEL_NAME), node_names[i], node_ops[i],
+			                    node_kinds[i], runs, med[i], lo[i], node_flops[i], gf, share);
 	}
 	double gf = whole > 0 ? flops / whole / 1e6 : 0;
 	printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6.2f\n", "(sum of nodes)", "-", "-",
@@ -420,8 +421,8 @@ static void profile_report(FILE *csv, long runs, const double *med, const double
 	printf("sum_of_node_medians_ms=%.4f whole_run_median_ms=%.4f ratio=%.4f\n", sum, whole,
 	       whole > 0 ? sum / whole : 0);
 	if (csv)
-		fprintf(csv, "%s,(total),-,-,%ld,%.6f,%.6f,%.0f,%.4f,100\n", M(MODEL_NAME), runs, whole,
-		        whole_lo, flops, gf);
+		gos_profile_csv_row(csv, M(MODEL_NAME), "(total)", "-", "-", runs, whole, whole_lo,
+		                    flops, gf, 100);
 }
 
 static void usage(FILE *f, const char *argv0)

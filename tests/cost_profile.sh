@@ -3,7 +3,8 @@
 # fitted on per-node profile CSVs recover a known per-node law, apply to a
 # model not profiled, compete with whole-network samples; and bad profile
 # CSVs (another model, unknown nodes, missing columns, negative or NaN
-# times, empty file, no total row) fail with file:line and exit 1.
+# times, empty file, no total row, an unterminated quote) fail with
+# file:line and exit 1; RFC 4180 quoted fields read as plain ones.
 # The profiles are synthetic (tests/profile.sh reads back real ones of the
 # runner): nodes and kinds from gos-opt -O1 + predict --per-op, times
 # from the law median = a_kind * analytic_ms + b_kind, which the fit must
@@ -103,6 +104,24 @@ bad "NaN time" "x4.csv:3:1: .*non-negative" "$T/x4.csv"
 bad "empty file" "x5.csv: error: empty profile" "$T/x5.csv"
 grep -v '(total)' "$P" > "$T/x6.csv"
 bad "no total row" "x6.csv:[0-9]+:1: error: no \\(total\\) row" "$T/x6.csv"
+# RFC 4180 quoting: quoted fields (a "" quote in a field the fit ignores,
+# a comma and a line break inside one, blanks around fields) read as the
+# plain file; an unterminated quote or text after a closing quote fails
+# at file:line:col
+awk -F, -v OFS=, 'NR == 1 { print; next }
+	{ for (i = 1; i <= NF; i++) $i = " \"" $i "\" " } NR == 2 { $3 = "\"conv, \"\"fused\"\"\n(3x3)\"" }
+	{ print }' "$P" > "$T/q1.csv"
+"$GC" fit -target=$TGT --profile "$T/q1.csv" -o "$T/q1.model" "$T/net_a.gos" 2> "$T/err" ||
+	fail "quoted profile: $(cat "$T/err")"
+"$GC" fit -target=$TGT --profile "$P" -o "$T/q0.model" "$T/net_a.gos" 2> /dev/null || fail "plain profile"
+cmp -s "$T/q0.model" "$T/q1.model" || fail "quoted profile fits another model than the plain one"
+awk -F, -v OFS=, 'NR == 3 { $2 = "\"c2" } { print }' "$P" > "$T/x7.csv"
+bad "unterminated quote" "x7.csv:3:7: error: unterminated quoted field" "$T/x7.csv"
+awk -F, -v OFS=, 'NR == 2 { $2 = "\"c1\"x" } { print }' "$P" > "$T/x8.csv"
+bad "text after a quote" "x8.csv:2:11: error: text after the closing quote" "$T/x8.csv"
+# the quoted row 2 spans two lines: the unknown node of the next row is on line 4
+awk -F, -v OFS=, 'NR == 2 { $3 = "\"conv\n2d\"" } NR == 3 { $2 = "nosuchnode" } { print }' "$P" > "$T/x9.csv"
+bad "line after a two-line row" "x9.csv:4:1: error: no node 'nosuchnode'" "$T/x9.csv"
 "$GC" fit -target=$TGT --profile "$P" --profile "$P" -o "$T/bad.model" "$T/net_a.gos" 2> "$T/err"
 [ $? = 1 ] && grep -q "2 --profile files but 1 MODELs" "$T/err" || fail "profile/model count: $(cat "$T/err")"
 [ ! -e "$T/bad.model" ] || fail "a failed fit wrote its model file"

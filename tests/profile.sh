@@ -6,7 +6,8 @@
 # one row per node of `gos-opt` (same names, in order), the CSV columns
 # of `gos-cost fit --profile`, which reads it back; the sum of node
 # medians near the whole-run median (host only: qemu times mean nothing);
-# outputs of a profiled run equal a plain run's; the plain entry point
+# outputs of a profiled run equal a plain run's; node names with commas,
+# quotes and line breaks are quoted (RFC 4180); the plain entry point
 # has no profiling calls. Bad --profile / --runs arguments exit 1 and
 # leave no file behind.
 set -u
@@ -76,6 +77,25 @@ for f in "$T"/o4/*.npy; do [ -e "$T/o3/${f##*/}" ] || fail "gos-run --profile wr
 "$B/gosc" "$M" -O1 -weights=external -threads=2 -emit=exe -o "$T/tinyx" || fail "gosc -weights=external"
 "$T/tinyx" --random-inputs --profile="$T/x.csv" --runs 5 > /dev/null || fail "external weights --profile"
 check_csv "$T/x.csv" 5
+
+# ---- names that need CSV quoting (ONNX node names may hold anything) ---------
+# node c2 renamed to `c2, "odd"` + line break + `line`: the CSV quotes it
+# (RFC 4180), gos-cost fit --profile reads it back
+sed 's/^node c2 = /node "c2, \\"odd\\"\\nline" = /' "$T/tiny.gir" > "$T/odd.gir"
+grep -q '^node "c2, ' "$T/odd.gir" || fail "sed did not rename c2"
+oddcheck() { # CSV
+	grep -q "^tiny,$(printf '"c2, ""odd""')\$" "$1" && grep -q '^line",conv2d+relu,' "$1" ||
+		fail "$1: the odd name is not quoted: $(cat "$1")"
+	"$B/gos-cost" fit -target=host --profile "$1" -o "$T/odd.model" "$T/odd.gir" 2> "$T/fit.err" ||
+		fail "gos-cost fit --profile $1 (quoted name): $(cat "$T/fit.err")"
+	grep -q "$nn nodes" "$T/fit.err" || fail "fit did not read $nn nodes of $1: $(cat "$T/fit.err")"
+}
+"$B/gosc" "$T/odd.gir" -O1 -emit=exe -o "$T/odd" || fail "gosc odd.gir"
+"$T/odd" --random-inputs --profile="$T/odd.csv" --runs 3 > /dev/null || fail "runner --profile, odd name"
+oddcheck "$T/odd.csv"
+"$B/gos-run" "$T/odd.gir" --random-inputs --profile="$T/odd2.csv" --runs 3 > /dev/null ||
+	fail "gos-run --profile, odd name"
+oddcheck "$T/odd2.csv"
 
 # ---- the runner under qemu (armv8, pi3-armv7) -------------------------------
 for tg in armv8:aarch64-linux-gnu-gcc:qemu-aarch64 pi3-armv7:arm-linux-gnueabihf-gcc:qemu-arm; do

@@ -15,6 +15,7 @@
 #include "frontend/frontend.h"
 #include "passes/cost/cost.h"
 #include "passes/passes.h"
+#include "runtime/profile.h"
 #include "support/tensorio.h"
 
 static void usage(FILE *f)
@@ -337,7 +338,7 @@ static int profile_run(gos_module *m, const char *target, gos_target *t, long ru
 	printf("%-32s %-22s %-11s %10s %10s %10s %8s %6s\n", "node", "op", "kind", "median_ms",
 	       "min_ms", "MFLOP", "GFLOP/s", "share%");
 	if (csv)
-		fprintf(csv, "model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\n");
+		gos_profile_csv_header(csv);
 	for (int i = 0; i < p.n; i++) {
 		const gos_node *n = &m->nodes[i];
 		double f = gos_cost_node_flops(n), med = p.median_ms[i];
@@ -346,8 +347,8 @@ static int profile_run(gos_module *m, const char *target, gos_target *t, long ru
 		printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6.2f\n", n->name, n->op, kind, med,
 		       p.min_ms[i], f / 1e6, gf, share);
 		if (csv)
-			fprintf(csv, "%s,%s,%s,%s,%ld,%.6f,%.6f,%.0f,%.4f,%.3f\n", mn, n->name, n->op, kind,
-			        p.runs, med, p.min_ms[i], f, gf, share);
+			gos_profile_csv_row(csv, mn, n->name, n->op, kind, p.runs, med, p.min_ms[i], f, gf,
+			                    share);
 	}
 	double w = p.whole_median_ms, gf = w > 0 ? flops / w / 1e6 : 0;
 	printf("%-32s %-22s %-11s %10.4f %10.4f %10.3f %8.2f %6.2f\n", "(sum of nodes)", "-", "-",
@@ -357,8 +358,8 @@ static int profile_run(gos_module *m, const char *target, gos_target *t, long ru
 	printf("sum_of_node_medians_ms=%.4f whole_run_median_ms=%.4f ratio=%.4f\n", sum, w,
 	       w > 0 ? sum / w : 0);
 	if (csv)
-		fprintf(csv, "%s,(total),-,-,%ld,%.6f,%.6f,%.0f,%.4f,100\n", mn, p.runs, w,
-		        p.whole_min_ms, flops, gf);
+		gos_profile_csv_row(csv, mn, "(total)", "-", "-", p.runs, w, p.whole_min_ms, flops, gf,
+		                    100);
 	rc = 0;
 done:
 	gos_profile_free(&p);

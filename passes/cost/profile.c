@@ -3,7 +3,9 @@
  *   model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share
  * (columns in any order, others ignored), one row per profiled node, a
  * last row whose node is "(total)"; blank lines and lines starting with
- * # are skipped. Nothing in the file is trusted: every error names
+ * # are skipped. Fields are RFC 4180: one in double quotes may hold
+ * commas, line breaks and "" for a quote (runtime/profile.h writes them
+ * so); blanks around a field are dropped. Nothing in the file is trusted: every error names
  * file:line. */
 #include "passes/cost/cost.h"
 #include "support/alloc.h"
@@ -41,28 +43,122 @@ static int nonneg_number(const char *s, double *v)
 	return isfinite(*v) && *v >= 0;
 }
 
-/* Splits line (modified) at commas into at most max trimmed fields that
- * point into line; returns the field count (fields past max are dropped). */
-static int split(char *line, char **f, int max)
+/* One CSV record: its fields, unquoted, NUL-terminated, in buf. */
+typedef struct prof_rec {
+	char *buf;            /* field texts back to back (malloc'd, grows) */
+	size_t len, cap;      /* bytes used / allocated in buf */
+	size_t off[MAX_FIELDS]; /* where field i starts in buf */
+	int nf;               /* fields kept (at most MAX_FIELDS; more are dropped) */
+	int line;             /* line the record starts on */
+	int blank;            /* an empty line or a # comment, not a record */
+} prof_rec;
+
+/* Appends c to r->buf. Returns 0, or -1 out of memory. */
+static int rec_put(prof_rec *r, char c)
 {
-	int n = 0;
-	char *p = line;
-	for (;;) {
-		char *c = strchr(p, ',');
-		if (c)
-			*c = 0;
-		while (isspace((unsigned char)*p))
-			p++;
-		char *e = p + strlen(p);
-		while (e > p && isspace((unsigned char)e[-1]))
-			*--e = 0;
-		if (n < max)
-			f[n++] = p;
-		if (!c)
-			break;
-		p = c + 1;
+	if (r->len == r->cap) {
+		size_t nc = r->cap ? 2 * r->cap : 256;
+		char *nb = gos_realloc(r->buf, nc);
+		if (!nb)
+			return -1;
+		r->buf = nb;
+		r->cap = nc;
 	}
-	return n;
+	r->buf[r->len++] = c;
+	return 0;
+}
+
+/* Ends the field whose text starts at buf[start]: trailing blanks
+ * dropped unless quoted, NUL-terminated, recorded if fewer than
+ * MAX_FIELDS came before. Returns 0 or -1 (out of memory). */
+static int rec_end_field(prof_rec *r, size_t start, int quoted)
+{
+	while (!quoted && r->len > start && isspace((unsigned char)r->buf[r->len - 1]))
+		r->len--;
+	if (rec_put(r, 0))
+		return -1;
+	if (r->nf < MAX_FIELDS)
+		r->off[r->nf++] = start;
+	return 0;
+}
+
+/* Reads the record at text[*pos] (RFC 4180: fields split at commas; a
+ * field in double quotes may hold commas, line breaks and "" for a quote;
+ * blanks around a field are dropped, inside quotes kept; a line ends at
+ * LF, a CR before it is a blank) up to the end of its last line. Needs
+ * text without NUL bytes and *line = the line before the record.
+ * Guarantees on 0: *pos past the record, *line its last line, r->line
+ * its first, r->blank set for an empty or # line (no fields). Returns -1
+ * with a file:line:col error in d on an unterminated quote, text after a
+ * closing quote, or out of memory. */
+static int read_record(const char *file, const char *text, size_t len, size_t *pos, int *line,
+                       prof_rec *r, gos_diags *d)
+{
+	size_t p = *pos, ls = p; /* ls: where the current line starts */
+	r->len = 0;
+	r->nf = 0;
+	r->line = ++*line;
+	r->blank = 0;
+	size_t q = p;
+	while (q < len && text[q] != '\n' && isspace((unsigned char)text[q]))
+		q++;
+	if (q == len || text[q] == '\n' || text[q] == '#') {
+		const char *nl = memchr(text + p, '\n', len - p);
+		*pos = nl ? (size_t)(nl - text) + 1 : len;
+		r->blank = 1;
+		return 0;
+	}
+	for (;;) { /* one field per turn, p at its first byte */
+		while (p < len && (text[p] == ' ' || text[p] == '\t'))
+			p++;
+		size_t start = r->len;
+		if (p < len && text[p] == '"') {
+			gos_loc open = {file, *line, (int)(p - ls + 1)};
+			for (p++;; p++) {
+				if (p == len) {
+					gos_error(d, open, "unterminated quoted field (the quote opened "
+					          "here is never closed)");
+					return -1;
+				}
+				if (text[p] == '"' && (p + 1 == len || text[p + 1] != '"'))
+					break;
+				if (text[p] == '"')
+					p++; /* "" is one quote */
+				if (text[p] == '\n') {
+					++*line;
+					ls = p + 1;
+				}
+				if (rec_put(r, text[p]))
+					goto oom;
+			}
+			p++; /* the closing quote */
+			while (p < len && text[p] != '\n' && text[p] != ',' &&
+			       isspace((unsigned char)text[p]))
+				p++;
+			if (p < len && text[p] != ',' && text[p] != '\n') {
+				gos_error(d, (gos_loc){file, *line, (int)(p - ls + 1)}, "text after the "
+				          "closing quote of a field (a quote inside a quoted field is "
+				          "written \"\")");
+				return -1;
+			}
+			if (rec_end_field(r, start, 1))
+				goto oom;
+		} else {
+			for (; p < len && text[p] != ',' && text[p] != '\n'; p++)
+				if (rec_put(r, text[p]))
+					goto oom;
+			if (rec_end_field(r, start, 0))
+				goto oom;
+		}
+		if (p == len || text[p] == '\n')
+			break;
+		p++; /* the comma */
+	}
+	*pos = p < len ? p + 1 : len;
+	return 0;
+oom:
+	gos_error(d, (gos_loc){file, r->line, 1}, "out of memory");
+	return -1;
 }
 
 int gos_cost_profile_parse(const char *file, const char *text, size_t len,
@@ -74,32 +170,26 @@ int gos_cost_profile_parse(const char *file, const char *text, size_t len,
 	*nrows = 0;
 	*total = 0;
 	int cap = 0, lineno = 0, col[PROF_NCOL], have_header = 0, have_total = 0, need = 0;
-	char *line = NULL;
+	prof_rec rec = {0};
+	const char *nul = memchr(text, 0, len);
+	if (nul) {
+		for (const char *c = text; c < nul; c++)
+			lineno += *c == '\n';
+		gos_error(d, (gos_loc){file, lineno + 1, 1}, "NUL byte in the profile (not a text "
+		          "CSV file)");
+		goto fail;
+	}
 	size_t pos = 0;
 	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		lineno++;
-		free(line);
-		line = gos_malloc(n + 1);
-		if (!line) {
-			gos_error(d, (gos_loc){file, lineno, 1}, "out of memory");
+		if (read_record(file, text, len, &pos, &lineno, &rec, d))
 			goto fail;
-		}
-		memcpy(line, text + pos, n);
-		line[n] = 0; /* a NUL inside the line ends it */
-		pos += n + (nl != NULL);
-		size_t k = strlen(line);
-		while (k > 0 && line[k - 1] == '\r')
-			line[--k] = 0;
-		const char *sp = line;
-		while (isspace((unsigned char)*sp))
-			sp++;
-		if (!*sp || *sp == '#')
+		if (rec.blank)
 			continue;
 		char *fl[MAX_FIELDS];
-		int nf = split(line, fl, MAX_FIELDS);
-		gos_loc loc = {file, lineno, 1};
+		int nf = rec.nf;
+		for (int c = 0; c < nf; c++)
+			fl[c] = rec.buf + rec.off[c];
+		gos_loc loc = {file, rec.line, 1};
 		if (!have_header) {
 			for (int j = 0; j < PROF_NCOL; j++) {
 				col[j] = -1;
@@ -168,8 +258,8 @@ int gos_cost_profile_parse(const char *file, const char *text, size_t len,
 		(*rows)[(*nrows)++] = (gos_cost_prof_node){r->v[v].kind, r->v[v].ms, !r->v[v].fused,
 		                                           med};
 	}
-	free(line);
-	line = NULL;
+	free(rec.buf);
+	rec.buf = NULL;
 	if (!have_header) {
 		gos_error(d, (gos_loc){file, 0, 0}, "empty profile (expected a header and one row "
 		          "per node)");
@@ -181,7 +271,7 @@ int gos_cost_profile_parse(const char *file, const char *text, size_t len,
 	}
 	return 0;
 fail:
-	free(line);
+	free(rec.buf);
 	free(*rows);
 	*rows = NULL;
 	*nrows = 0;

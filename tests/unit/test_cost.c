@@ -648,6 +648,90 @@ static void test_kinds_flops_liveness(void **state)
 	gos_module_free(m);
 }
 
+/* Profile CSVs are RFC 4180: a quoted node name may hold commas, quotes
+ * ("") and line breaks; any field may be quoted, blanks around a field are
+ * dropped; a row spanning lines keeps the line count right for the
+ * errors after it; an unterminated quote, text after a closing quote and
+ * a NUL byte are errors at file:line(:col). */
+static void test_profile_parse_quoted(void **state)
+{
+	(void)state;
+	static const char *odd =
+		"gir 1\n"
+		"model \"m,1\"\n"
+		"input %x : f32[1,4]\n"
+		"node \"a,\\\"b\\\"\\nc\" = relu(X=%x) -> (Y=%y : f32[1,4]) {\n"
+		"  Y[n:1, j:4] = {\n"
+		"    %0 = load X[n, j]\n"
+		"    %1 = const 0\n"
+		"    %2 = max %0, %1\n"
+		"  } -> %2\n"
+		"}\n"
+		"node flat = flatten(X=%y) -> (Y=%z : f32[1,4]) {\n"
+		"  Y[n:1, j:4] = {\n"
+		"    %0 = load X[n, j]\n"
+		"  } -> %0\n"
+		"}\n"
+		"output %z\n";
+	gos_module *m = parse_gir(odd);
+	assert_string_equal(m->nodes[0].name, "a,\"b\"\nc");
+	gos_cost_target t;
+	gos_cost_target_default(&t);
+	gos_cost_report r;
+	gos_diags d;
+	gos_diags_init(&d);
+	assert_int_equal(gos_cost_analyze(m, &t, &r, &d), 0);
+	const char *csv = "model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\r\n"
+	                  "\"m,1\",\"a,\"\"b\"\"\nc\",relu,elementwise,20,0.5,0.4,4,0,50\r\n"
+	                  " \"m,1\" , flat ,\"flat, \"\"moved\"\"\", datamove ,20,\"0.25\",0.2,0,0,25\n"
+	                  "\"m,1\",(total),-,-,20,1,0.9,4,0,100\n";
+	gos_cost_prof_node *rows;
+	int n;
+	double total;
+	assert_int_equal(gos_cost_profile_parse("q.csv", csv, strlen(csv), m, &r, &rows, &n,
+	                                        &total, &d), 0);
+	assert_int_equal(n, 2);
+	assert_float_equal(rows[0].measured_ms, 0.5, 0);
+	assert_int_equal(rows[0].kind, r.v[0].kind);
+	assert_float_equal(rows[1].measured_ms, 0.25, 0);
+	assert_float_equal(total, 1, 0);
+	free(rows);
+	assert_int_equal(d.n_errors, 0);
+	static const char nul_row[] = "model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\n"
+	                              "\"m,1\",flat,f,datamove,20,0.1\0,0.1,0,0,1\n";
+	struct { const char *text; size_t len; int line, col; const char *msg; } bad[] = {
+		/* the quote opened on line 3 never closes */
+		{"model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\n"
+		 "\"m,1\",flat,f,datamove,20,0.1,0.1,0,0,1\n"
+		 "\"m,1\",\"a,b,relu,elementwise,20,0.1,0.1,0,0,1\n",
+		 0, 3, 7, "unterminated quoted field"},
+		{"model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\n"
+		 "\"m,1\"x,flat,f,datamove,20,0.1,0.1,0,0,1\n",
+		 0, 2, 6, "text after the closing quote"},
+		/* the row of line 2 spans lines 2-3: the bad row is line 4 */
+		{"model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\n"
+		 "\"m,1\",\"a,\"\"b\"\"\nc\",relu,elementwise,20,0.5,0.4,4,0,50\n"
+		 "\"m,1\",\"no such\",relu,elementwise,20,0.5,0.4,4,0,50\n",
+		 0, 4, 1, "no node 'no such'"},
+		{nul_row, sizeof nul_row - 1, 2, 1, "NUL byte"},
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		gos_diags_free(&d);
+		gos_diags_init(&d);
+		size_t len = bad[k].len ? bad[k].len : strlen(bad[k].text);
+		assert_int_equal(gos_cost_profile_parse("bad.csv", bad[k].text, len, m, &r, &rows, &n,
+		                                        &total, &d), -1);
+		assert_null(rows);
+		assert_int_equal(d.n_errors, 1);
+		if (d.v[0].loc.line != bad[k].line || d.v[0].loc.col != bad[k].col ||
+		    !strstr(d.v[0].msg, bad[k].msg))
+			fail_msg("case %zu: %d:%d: %s", k, d.v[0].loc.line, d.v[0].loc.col, d.v[0].msg);
+	}
+	gos_diags_free(&d);
+	gos_cost_report_free(&r);
+	gos_module_free(m);
+}
+
 static void test_roofline(void **state)
 {
 	(void)state;
@@ -809,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_fit_chooses_family),
 		cmocka_unit_test(test_fit_fold_unknown),
 		cmocka_unit_test(test_fit_profile),
+		cmocka_unit_test(test_profile_parse_quoted),
 		cmocka_unit_test(test_model_file_round_trip),
 		cmocka_unit_test(test_kinds_flops_liveness),
 		cmocka_unit_test(test_roofline),
