@@ -130,9 +130,12 @@ static double cross_entropy(const float *z, int64_t rows, int K, const int32_t *
 	return rows ? loss / (double)rows : 0;
 }
 
+/* Engines that run the calibration halves (a few hundred samples):
+ * compiling dominates, so no optimisation (about half the time per
+ * candidate of -O2, the same results up to rounding). */
 static gos_engine_opts engine_opts(const gos_search_ctx *c)
 {
-	gos_engine_opts eo = {"host", c->o->threads, -1};
+	gos_engine_opts eo = {"host", c->o->threads, 0};
 	return eo;
 }
 
@@ -166,7 +169,9 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 			return NULL;
 		}
 		gos_search_spec(c, g, spec, GOS_SEARCH_MAX_NODES * 400);
-		gos_module *cm = spec[0] ? gos_synth_apply(c->base, spec, &c->fit, d)
+		gos_synth_calib quick = c->fit; /* fits and errors on fewer positions */
+		quick.max_rows = GOS_SEARCH_QUICK_ROWS;
+		gos_module *cm = spec[0] ? gos_synth_apply(c->base, spec, &quick, d)
 		                         : gos_module_clone(c->base);
 		free(spec);
 		return cm;
@@ -316,7 +321,8 @@ int gos_search_score(gos_search_ctx *c, const gos_module *cm, const gos_dataset 
 	free(pred);
 	gos_capture_free(&cap);
 	if (ds) {
-		gos_engine *e = gos_engine_new(cm, &eo, d);
+		gos_engine_opts full = {"host", c->o->threads, -1};
+		gos_engine *e = gos_engine_new(cm, &full, d);
 		gos_eval_result er;
 		if (!e || gos_eval_run(e, ds, NULL, &er, d)) {
 			gos_engine_free(e);

@@ -34,6 +34,10 @@ typedef struct gos_search_rec {
 	double elapsed, stop;
 } gos_search_rec;
 
+/* Positions the fits of a candidate's quick build use (the candidates
+ * the search scores; the final checks' builds use the synthesis default). */
+#define GOS_SEARCH_QUICK_ROWS 8192
+
 /* Monotonic wall time in seconds. */
 double gos_search_now(void);
 /* The spec of genome g for gos_synth_apply ("" when it keeps every node). */

@@ -156,8 +156,11 @@ static int job_pool(void *ctx, int j, void *out)
 	return 0;
 }
 
-/* Stage 1: the nodes some searchable rule applies to, by predicted time,
- * until 97% of their time (or max_nodes), in module order. */
+/* Stage 1: the nodes some searchable rule applies to, by the predicted
+ * time their rules can reach (their own, plus for a channel reader the
+ * producers pruning shrinks with it: a block's projection carries its
+ * expansion, depthwise and squeeze-excite), until 97% of their own time
+ * (or max_nodes), in module order. */
 static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 {
 	gos_search_result *r = c->r;
@@ -170,18 +173,36 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 		return -1;
 	}
 	int nn = c->base->n_node, *order = gos_malloc(sizeof *order * (size_t)(nn + 1)), no = 0;
-	double total = 0;
-	for (int i = 0; order && i < nn; i++) {
+	double total = 0, *reach = gos_calloc((size_t)(nn + 1), sizeof *reach);
+	for (int i = 0; order && reach && i < nn; i++) {
 		int any = 0, vals[16];
 		for (const gos_synth_rule *ru = gos_synth_rules; ru->name && !any; ru++)
 			any = searchable(ru) && ru->params(c->base, i, vals, 16) > 0;
-		if (any && rep.v[i].live) {
-			order[no++] = i;
-			total += rep.v[i].ms;
+		if (!any || !rep.v[i].live)
+			continue;
+		order[no++] = i;
+		total += rep.v[i].ms;
+		reach[i] = rep.v[i].ms;
+		gos_synth_chan cr;
+		if (gos_synth_chan_region(c->base, i, 1, &cr, d)) {
+			free(order);
+			free(reach);
+			gos_cost_report_free(&rep);
+			return -1;
 		}
+		for (int k = 0; k < cr.n; k++)
+			reach[i] += rep.v[cr.nodes[k]].ms;
+		gos_synth_chan_free(&cr);
+	}
+	if (!order || !reach) {
+		free(order);
+		free(reach);
+		gos_cost_report_free(&rep);
+		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
+		return -1;
 	}
 	for (int a = 1; a < no; a++)
-		for (int b = a; b > 0 && rep.v[order[b]].ms > rep.v[order[b - 1]].ms; b--) {
+		for (int b = a; b > 0 && reach[order[b]] > reach[order[b - 1]]; b--) {
 			int t = order[b];
 			order[b] = order[b - 1];
 			order[b - 1] = t;
@@ -211,6 +232,7 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 		sn->opt[0].flops_ratio = 1;
 	}
 	free(order);
+	free(reach);
 	gos_cost_report_free(&rep);
 	if (!r->n_node) {
 		gos_error(d, (gos_loc){c->base->name, 0, 0},
@@ -925,7 +947,7 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 			}
 		gos_synth_chan_free(&r);
 	}
-	gos_engine_opts eo = {"host", c->o->threads, -1};
+	gos_engine_opts eo = {"host", c->o->threads, 0}; /* (as the candidates') */
 	const float *in[1] = {c->in};
 	if (gos_capture_run(c->base, nn, names, &eo, c->n_fit, in, &c->fit_acts, d))
 		return -1;

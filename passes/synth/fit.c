@@ -27,6 +27,9 @@ int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
 	sd->K = cv.K;
 	sd->D = gos_numel(m->vals[cv.w].rank, m->vals[cv.w].shape) / cv.K;
 	sd->total = c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / cv.K;
+	int64_t cap = c->max_rows > 0 ? c->max_rows : GOS_SYNTH_FIT_ROWS;
+	sd->fit_rows = sd->total < cap ? sd->total : cap;
+	sd->err_rows = c->max_rows > 0 && c->max_rows < sd->total ? c->max_rows : sd->total;
 	if (gos_synth_activation(m, m->vals[cv.x].name, c, &sd->x, &sd->xown, d) ||
 	    gos_synth_activation(m, m->vals[cv.y].name, c, &sd->y, &sd->yown, d)) {
 		gos_synth_data_free(sd);
@@ -158,7 +161,7 @@ int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const i
                       double *a, const char *what, gos_diags *d)
 {
 	gos_loc loc = sd->node->loc;
-	int64_t rows = sd->total < GOS_SYNTH_FIT_ROWS ? sd->total : GOS_SYNTH_FIT_ROWS;
+	int64_t rows = sd->fit_rows;
 	int64_t nf = mp->nf, D = sd->D, K = sd->K;
 	int ident = !mp->a && !mp->feat;
 	if (rows < nf + 1) {
@@ -211,9 +214,9 @@ double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, co
 		return -1;
 	double *fb = ident ? pb : pb + BLOCK * D, *yb = pb + BLOCK * (D + nf), *ob = yb + BLOCK * K;
 	double num = 0, den = 0;
-	for (int64_t g0 = 0; g0 < sd->total; g0 += BLOCK) {
-		int64_t nb = sd->total - g0 < BLOCK ? sd->total - g0 : BLOCK;
-		map_rows(sd, mp, g0, nb, sd->total, pb, fb, yb);
+	for (int64_t g0 = 0; g0 < sd->err_rows; g0 += BLOCK) {
+		int64_t nb = sd->err_rows - g0 < BLOCK ? sd->err_rows - g0 : BLOCK;
+		map_rows(sd, mp, g0, nb, sd->err_rows, pb, fb, yb);
 		for (int64_t i = 0; i < nb; i++)
 			for (int64_t k = 0; k < K; k++)
 				ob[i * K + k] = b ? b[k] : 0;
@@ -234,7 +237,8 @@ double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void
 	if (!patch)
 		return -1;
 	double *yk = patch + sd->D, *yp = yk + sd->K, num = 0, den = 0;
-	for (int64_t g = 0; g < sd->total; g++) {
+	for (int64_t i = 0; i < sd->err_rows; i++) {
+		int64_t g = sd->err_rows == sd->total ? i : i * sd->total / sd->err_rows;
 		gos_synth_data_row(sd, g, patch, yk);
 		pred(patch, yp, ctx);
 		for (int64_t k = 0; k < sd->K; k++) {
@@ -296,7 +300,7 @@ int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err
 	if (gos_synth_data_get(m, ni, c, &sd, d))
 		return -1;
 	int64_t K = sd.K, D = sd.D;
-	int64_t rows = sd.total < GOS_SYNTH_FIT_ROWS ? sd.total : GOS_SYNTH_FIT_ROWS;
+	int64_t rows = sd.fit_rows;
 	gos_loc loc = m->nodes[ni].loc;
 	if (rows < 4 * (D + 1)) {
 		gos_synth_data_free(&sd);

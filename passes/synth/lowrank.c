@@ -97,14 +97,14 @@ int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max)
 }
 
 /* Relative MSE of the pair (w1 [r][D], w2 [K][r], b2) against the
- * recorded outputs over every output position of the calibration batch,
+ * recorded outputs over sd's error positions (every one by default),
  * in blocks of positions (two cblas_dgemm each), or -1 when out of
  * memory. */
 static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, const float *w2,
                          const float *b2)
 {
 	enum { B = 1024 };
-	int64_t rows = sd->total, D = sd->D, K = sd->K;
+	int64_t rows = sd->err_rows, D = sd->D, K = sd->K;
 	double *w1d = gos_malloc(sizeof(double) * (size_t)(r * D + K * r));
 	double *pb = gos_malloc(sizeof(double) * (size_t)(B * (D + 2 * K + r)));
 	double num = 0, den = 0;
@@ -121,7 +121,8 @@ static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, c
 	for (int64_t g0 = 0; g0 < rows; g0 += B) {
 		int64_t nb = rows - g0 < B ? rows - g0 : B;
 		for (int64_t i = 0; i < nb; i++)
-			gos_synth_data_row(sd, g0 + i, pb + i * D, yb + i * K);
+			gos_synth_data_row(sd, rows == sd->total ? g0 + i : (g0 + i) * sd->total / rows,
+			                   pb + i * D, yb + i * K);
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)r, (blasint)D,
 		            1.0, pb, (blasint)D, w1d, (blasint)D, 0.0, zb, (blasint)r);
 		for (int64_t i = 0; i < nb * r; i++)
@@ -205,6 +206,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 	if (!*exact) {
 		int64_t rows_max = (1 << 24) / D; /* patches stay within 128 MB */
 		rows_max = rows_max > GOS_SYNTH_FIT_ROWS ? GOS_SYNTH_FIT_ROWS : rows_max < 4096 ? 4096 : rows_max;
+		rows_max = rows_max > sd.fit_rows ? sd.fit_rows : rows_max;
 		int64_t rows = total < rows_max ? total : rows_max;
 		pm = gos_malloc(sizeof(double) * (size_t)(rows * D + 1));
 		yr = gos_malloc(sizeof(double) * (size_t)(rows * K + 1));

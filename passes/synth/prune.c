@@ -60,6 +60,7 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 	 * rows * K * C^2) */
 	int64_t K = sd->K, D = sd->D, cap = ((int64_t)1 << 25) / (K * C);
 	cap = cap > 8192 ? 8192 : cap < 1024 ? 1024 : cap;
+	cap = cap > sd->fit_rows ? sd->fit_rows : cap;
 	int64_t rows = sd->total < cap ? sd->total : cap, B = 256;
 	double *g = gos_calloc((size_t)(C * C), sizeof(double)), *t = gos_calloc((size_t)C, sizeof(double));
 	double *pb = gos_malloc(sizeof(double) * (size_t)(B * (D + K) + K * D));
@@ -196,8 +197,9 @@ static int sides_ignore(const gos_module *m, const gos_synth_chan *r, const char
 
 /* Refits every side reader of region r (chan.c) on the kept channels
  * keep[nk] of its input, towards its recorded results, by least squares
- * (r->side_w, r->side_b); with too few positions for that, it keeps
- * those columns of its weight. Returns 0 or -1. */
+ * (r->side_w, r->side_b); with too few positions for that, or when
+ * cal->acts lacks its activations, it keeps those columns of its
+ * weight. Returns 0 or -1. */
 static int refit_sides(const gos_module *m, gos_synth_chan *r, const gos_synth_calib *cal,
                        const int64_t *keep, int64_t nk, gos_diags *d)
 {
@@ -211,6 +213,12 @@ static int refit_sides(const gos_module *m, gos_synth_chan *r, const gos_synth_c
 	}
 	for (int i = 0; i < r->n; i++) {
 		if (r->leaf[i] != GOS_SYNTH_CHAN_SIDE)
+			continue;
+		/* given recorded activations (a search), only from them: the
+		 * side reader of a rewritten module keeps its kept columns */
+		const gos_node *sn = &m->nodes[r->nodes[i]];
+		if (cal->acts && (!gos_synth_recorded(m, m->vals[sn->in[0]].name, cal) ||
+		                  !gos_synth_recorded(m, m->vals[sn->out[0]].name, cal)))
 			continue;
 		gos_synth_data sd;
 		if (gos_synth_data_get(m, r->nodes[i], cal, &sd, d))
@@ -316,7 +324,7 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 	int64_t nlive = 0;
 	for (int64_t j = 0; j < nk; j++)
 		nlive += energy[keep[j]] > 0;
-	int64_t fit_rows = sd.total < GOS_SYNTH_FIT_ROWS ? sd.total : GOS_SYNTH_FIT_ROWS;
+	int64_t fit_rows = sd.fit_rows;
 	if (*exact) {
 		for (int64_t k = 0; k < K; k++) {
 			for (int64_t j = 0; j < nk; j++)

@@ -467,15 +467,35 @@ int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d)
 	return 0;
 }
 
+/* The entry of c->acts holding value `name` of m with m's shape on c's
+ * samples, or -1 (absent, or recorded before a rewrite changed it). */
+static int recorded(const gos_module *m, const char *name, const gos_synth_calib *c)
+{
+	int v = gos_module_find_value(m, name);
+	if (v < 0 || !c->acts)
+		return -1;
+	int64_t want = c->n * gos_numel(m->vals[v].rank, m->vals[v].shape);
+	for (int k = 0; k < c->acts->n; k++)
+		if (!strcmp(c->acts->names[k], name) &&
+		    gos_numel(c->acts->t[k].rank, c->acts->t[k].shape) == want)
+			return k;
+	return -1;
+}
+
+int gos_synth_recorded(const gos_module *m, const char *name, const gos_synth_calib *c)
+{
+	return recorded(m, name, c) >= 0;
+}
+
 int gos_synth_activation(const gos_module *m, const char *name, const gos_synth_calib *c,
                          const float **x, int *owned, gos_diags *d)
 {
-	for (int k = 0; c->acts && k < c->acts->n; k++)
-		if (!strcmp(c->acts->names[k], name)) {
-			*x = c->acts->t[k].data;
-			*owned = 0;
-			return 0;
-		}
+	int k = recorded(m, name, c);
+	if (k >= 0) {
+		*x = c->acts->t[k].data;
+		*owned = 0;
+		return 0;
+	}
 	const char *names[1] = {name};
 	gos_engine_opts eo = {"host", 0, -1};
 	gos_capture cap;
@@ -569,7 +589,7 @@ static int list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_synt
 	int have_calib = c && c->n > 0;
 	/* one recording of the inputs and results of every node a rule applies to */
 	gos_capture acts = {0};
-	gos_synth_calib cc = {0, NULL, NULL};
+	gos_synth_calib cc = {0, NULL, NULL, 0};
 	if (have_calib && !c->acts) {
 		const char **names = gos_calloc((size_t)(2 * m->n_node) + 1, sizeof *names);
 		int nn = 0;

@@ -32,6 +32,9 @@ typedef struct gos_synth_calib {
 	int64_t n;
 	const float *const *in;
 	const gos_capture *acts;
+	int64_t max_rows; /* 0: fits use up to GOS_SYNTH_FIT_ROWS positions and
+	                     errors every position; else both at most this
+	                     many, spread evenly (a search's quick builds) */
 } gos_synth_calib;
 
 typedef struct gos_synth_rule gos_synth_rule;
@@ -232,6 +235,8 @@ typedef struct gos_synth_data {
 	const float *x, *y;     /* recorded X and Y, c->n samples each */
 	int xown, yown;         /* whether gos_synth_data_free frees them */
 	int64_t total;          /* output positions: c->n * batch * spatial */
+	int64_t fit_rows;       /* positions least-squares fits use */
+	int64_t err_rows;       /* positions errors are measured on */
 	int64_t D, K;           /* reduction size, output channels */
 	gos_synth_plan plan;    /* how rows are gathered */
 } gos_synth_data;
@@ -321,11 +326,13 @@ int gos_synth_weight(gos_module *m, const char *base, int rank, const int64_t *s
                      const float *data);
 
 /* Value `name` of m recorded on calibration data c: from c->acts when
- * it holds it (*owned = 0), else recorded now on host code (*owned = 1:
+ * it holds it with m's shape (*owned = 0), else recorded now on host code (*owned = 1:
  * the caller frees *x). *x holds c->n samples of the value, concatenated.
  * Returns 0 or -1. */
 int gos_synth_activation(const gos_module *m, const char *name, const gos_synth_calib *c,
                          const float **x, int *owned, gos_diags *d);
+/* Whether c->acts holds value `name` of m, with m's shape. */
+int gos_synth_recorded(const gos_module *m, const char *name, const gos_synth_calib *c);
 
 /* ---- the channel rules' shared part (passes/synth/chan.c) ------------- */
 

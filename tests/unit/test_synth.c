@@ -230,7 +230,7 @@ static void test_lowrank_fitted(void **state)
 	int64_t numel = input_numel(m), n = 6;
 	float *x = random_inputs(n, numel, 42);
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL};
+	gos_synth_calib c = {n, in, NULL, 0};
 	int k = gos_synth_list(m, -1, &c, &v, &d);
 	assert_true(k >= 2);
 	for (int i = 0; i < k; i++) {
@@ -409,7 +409,7 @@ static void test_fitted_rules(void **state)
 		int64_t numel = input_numel(m), n = 5;
 		float *x = random_inputs(n, numel, 77 + mi);
 		const float *in[1] = {x};
-		gos_synth_calib c = {n, in, NULL};
+		gos_synth_calib c = {n, in, NULL, 0};
 		gos_diags d;
 		gos_diags_init(&d);
 		gos_synth_cand *v;
@@ -500,7 +500,7 @@ static void test_rank_deficient(void **state)
 	int64_t numel = input_numel(m), n = 4;
 	float *x = random_inputs(n, numel, 21);
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL};
+	gos_synth_calib c = {n, in, NULL, 0};
 	gos_diags d;
 	gos_diags_init(&d);
 	gos_synth_cand *v;
