@@ -739,9 +739,9 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 	return rc;
 }
 
-/* The final checks: front members not ruled out by the proxy batch,
- * rebuilt with sequential error correction and measured on eval; the
- * fastest within max_drop found by bisection along latency is chosen.
+/* The final checks: front members rebuilt with sequential error
+ * correction and measured on eval; the fastest within max_drop found by
+ * bisection along latency is chosen.
  * With a latency target, up to final_checks members spread over latency,
  * those meeting it first, most accurate by the proxy first; the first
  * within max_drop is chosen. A check starts only when the last one's
@@ -765,10 +765,14 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 		objectives(c, &r->cand[i], &f[2 * i]);
 	if (gos_nsga2_rank(f, n, rank, crowd))
 		goto done;
+	double thr = o->latency_ms > 0 ? o->latency_ms : o->speedup > 0 ? r->base_ms / o->speedup : 0;
+	/* with a latency target, members the proxy batch rules out are not
+	 * checked; bisection takes every member (sequential error correction
+	 * recovers far more than the proxy's independent fits suggest) */
 	for (int i = 0; i < n; i++)
 		if (rank[i] == 0 && r->cand[i].ok) {
 			r->cand[i].front = 1;
-			if (r->cand[i].agree >= 100 - 3 * o->max_drop - 1)
+			if (thr <= 0 || !eval || r->cand[i].agree >= 100 - 3 * o->max_drop - 1)
 				fr[nf++] = i;
 		}
 	for (int a = 1; a < nf; a++)
@@ -777,7 +781,6 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 			fr[q] = fr[q - 1];
 			fr[q - 1] = t;
 		}
-	double thr = o->latency_ms > 0 ? o->latency_ms : o->speedup > 0 ? r->base_ms / o->speedup : 0;
 	/* bisection (below) needs every member; checking in order, the
 	 * final_checks members spread over latency */
 	int nk = thr > 0 && nf > o->final_checks ? o->final_checks : nf;
