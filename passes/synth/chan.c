@@ -17,8 +17,10 @@
  * only and is no model output. With side branches allowed (prune), a
  * value may also be read by a side branch: per-channel nodes reading
  * only that value (a squeeze-excite block's global pool) down to
- * contractions that read the channels as their input channels (its first
- * FC), which then lose those weight columns. When any of that fails, the
+ * contractions that read their channels as input channels (its first
+ * FC), which then lose those weight columns. A contraction reading a
+ * region value directly is no side branch (its loss would not show in
+ * the reader's error). When any of that fails, the
  * region is empty and the reader gathers its kept channels instead. */
 #include "passes/synth/synth.h"
 #include "support/alloc.h"
@@ -127,7 +129,10 @@ static int side_join(const gos_module *m, int q, int v, int64_t C, const int *us
 		return 0;
 	gos_synth_contraction qc;
 	int64_t Cq, per;
-	if (gos_synth_chan_of(m, q, &qc, &Cq, &per) && qc.x == v && Cq == C &&
+	/* a contraction joins only behind a per-channel node (a pool): a
+	 * convolution reading the region value itself (a residual stream's
+	 * next block) would lose columns the reader's error does not see */
+	if (depth > 0 && gos_synth_chan_of(m, q, &qc, &Cq, &per) && qc.x == v && Cq == C &&
 	    (qc.b < 0 || m->vals[qc.b].data)) {
 		side[q] = GOS_SYNTH_CHAN_SIDE + 1;
 		return 1;
