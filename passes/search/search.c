@@ -11,6 +11,8 @@
 #include "support/alloc.h"
 #include "passes/search/internal.h"
 
+#include <cblas.h>
+
 void gos_search_opts_default(gos_search_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -959,8 +961,8 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 	return 0;
 }
 
-int gos_search_run(const gos_module *m, const gos_dataset *calib, const gos_dataset *eval,
-                   const gos_search_opts *opts, gos_search_result *r, gos_diags *d)
+static int search_run(const gos_module *m, const gos_dataset *calib, const gos_dataset *eval,
+                      const gos_search_opts *opts, gos_search_result *r, gos_diags *d)
 {
 	memset(r, 0, sizeof *r);
 	r->chosen = -1;
@@ -1083,4 +1085,17 @@ void gos_search_result_free(gos_search_result *r)
 	gos_module_free(r->adapted);
 	free(r->cand);
 	memset(r, 0, sizeof *r);
+}
+
+int gos_search_run(const gos_module *m, const gos_dataset *calib, const gos_dataset *eval,
+                   const gos_search_opts *opts, gos_search_result *r, gos_diags *d)
+{
+	/* OpenBLAS's sums depend on its thread count, and every process (each
+	 * MPI rank, a rerun with the same seed) must fit the same weights:
+	 * one BLAS thread for the search, the caller's count restored */
+	int bt = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	int rc = search_run(m, calib, eval, opts, r, d);
+	openblas_set_num_threads(bt);
+	return rc;
 }
