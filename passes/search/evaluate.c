@@ -183,7 +183,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 	 * result, on the fit half (both halves were tried: no better on the
 	 * Fashion-MNIST ResNet and MobileNet, twice the time per check) */
 	const gos_module *b = c->base;
-	int64_t n_all = c->n_fit;
+	int64_t n_cal = c->n_fit;
 	gos_capture orig = {0}; /* the original's activations the fits need */
 	const char **names = gos_malloc(sizeof *names * (size_t)(b->n_node + c->fit_acts.n + 1));
 	int *heavy = gos_malloc(sizeof *heavy * (size_t)(b->n_node + 1));
@@ -216,7 +216,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		if (!dup && gos_synth_contraction_of(b, p, &cv) && cv.b >= 0)
 			names[nn++] = y;
 	}
-	if (first >= 0 && gos_capture_run(b, nn, names, &eo, n_all, in, &orig, d))
+	if (first >= 0 && gos_capture_run(b, nn, names, &eo, n_cal, in, &orig, d))
 		goto fail;
 	for (int p = 0; p < b->n_node && cur; p++) {
 		int i = heavy[p], refit = 0;
@@ -250,7 +250,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		}
 		const char *xname = cur->vals[cur->nodes[q].in[0]].name;
 		gos_capture now = {0};
-		if (gos_capture_run(cur, 1, &xname, &eo, n_all, in, &now, d))
+		if (gos_capture_run(cur, 1, &xname, &eo, n_cal, in, &now, d))
 			goto fail;
 		/* X from the candidate so far, Y the original's; then the
 		 * original's activations, for the side readers a pruning refits
@@ -274,7 +274,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 			tt[2 + k] = orig.t[k];
 		}
 		gos_capture mixed = {nm_n, nm, tt};
-		gos_synth_calib cal = {n_all, in, &mixed, 0};
+		gos_synth_calib cal = {n_cal, in, &mixed, 0};
 		if (op) {
 			gos_module *next = gos_synth_apply(cur, op->spec, &cal, d);
 			gos_module_free(cur);
