@@ -159,6 +159,15 @@ int gos_search_proxy_init(gos_search_ctx *c, gos_diags *d)
 	return 0;
 }
 
+/* The entry of cap recording value `name`, or -1. */
+static int find_act(const gos_capture *cap, const char *name)
+{
+	for (int k = 0; k < cap->n; k++)
+		if (!strcmp(cap->names[k], name))
+			return k;
+	return -1;
+}
+
 gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corrected,
                              gos_diags *d)
 {
@@ -184,8 +193,8 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 	 * Fashion-MNIST ResNet and MobileNet, twice the time per check) */
 	const gos_module *b = c->base;
 	int64_t n_cal = c->n_fit;
-	gos_capture orig = {0}; /* the original's activations the fits need */
-	const char **names = gos_malloc(sizeof *names * (size_t)(b->n_node + c->fit_acts.n + 1));
+	gos_capture orig = {0}; /* the original's results c->fit_acts lacks */
+	const char **names = gos_malloc(sizeof *names * (size_t)(b->n_node + 1));
 	int *heavy = gos_malloc(sizeof *heavy * (size_t)(b->n_node + 1));
 	gos_module *cur = names && heavy ? gos_module_clone(b) : NULL;
 	gos_engine_opts eo = engine_opts(c);
@@ -203,30 +212,26 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		if (g[i] && !c->r->node[i].opt[g[i]].exact && first < 0)
 			first = c->r->node[i].node;
 	}
-	/* the heavy nodes' and side readers' activations (those of the fit
-	 * half), and the results of the contractions after the first */
-	for (int k = 0; k < c->fit_acts.n; k++)
-		names[nn++] = c->fit_acts.names[k];
+	/* the results of the contractions after the first that the fit
+	 * half's recording (heavy nodes, side readers) does not hold */
 	for (int p = first + 1; first >= 0 && p < b->n_node; p++) {
 		gos_synth_contraction cv;
 		const char *y = b->vals[b->nodes[p].out[0]].name;
-		int dup = 0;
-		for (int k = 0; k < nn && !dup; k++)
-			dup = !strcmp(names[k], y);
-		if (!dup && gos_synth_contraction_of(b, p, &cv) && cv.b >= 0)
+		if (find_act(&c->fit_acts, y) < 0 && gos_synth_contraction_of(b, p, &cv) && cv.b >= 0)
 			names[nn++] = y;
 	}
-	if (first >= 0 && gos_capture_run(b, nn, names, &eo, n_cal, in, &orig, d))
+	if (nn && gos_capture_run(b, nn, names, &eo, n_cal, in, &orig, d))
 		goto fail;
 	for (int p = 0; p < b->n_node && cur; p++) {
 		int i = heavy[p], refit = 0;
 		const gos_search_opt *op = i >= 0 && g[i] ? &c->r->node[i].opt[g[i]] : NULL;
 		const char *yname = b->vals[b->nodes[p].out[0]].name;
-		const gos_capture *ys = &orig;
-		int yk = -1;
-		for (int k = 0; k < ys->n; k++)
-			if (!strcmp(ys->names[k], yname))
-				yk = k;
+		const gos_capture *ys = &c->fit_acts;
+		int yk = find_act(ys, yname);
+		if (yk < 0) {
+			ys = &orig;
+			yk = find_act(ys, yname);
+		}
 		if (op && op->exact) {
 			gos_module *next = gos_synth_apply(cur, op->spec, NULL, d);
 			gos_module_free(cur);
@@ -253,9 +258,9 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		if (gos_capture_run(cur, 1, &xname, &eo, n_cal, in, &now, d))
 			goto fail;
 		/* X from the candidate so far, Y the original's; then the
-		 * original's activations, for the side readers a pruning refits
-		 * (they may come earlier in module order) */
-		int nm_n = 2 + orig.n;
+		 * original's recorded activations, for the side readers a
+		 * pruning refits (they may come earlier in module order) */
+		int nm_n = 2 + c->fit_acts.n;
 		char **nm = gos_malloc(sizeof *nm * (size_t)nm_n);
 		gos_tensor *tt = gos_malloc(sizeof *tt * (size_t)nm_n);
 		if (!nm || !tt) {
@@ -269,9 +274,9 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		tt[0] = now.t[0];
 		nm[1] = ys->names[yk];
 		tt[1] = ys->t[yk];
-		for (int k = 0; k < orig.n; k++) {
-			nm[2 + k] = orig.names[k];
-			tt[2 + k] = orig.t[k];
+		for (int k = 0; k < c->fit_acts.n; k++) {
+			nm[2 + k] = c->fit_acts.names[k];
+			tt[2 + k] = c->fit_acts.t[k];
 		}
 		gos_capture mixed = {nm_n, nm, tt};
 		gos_synth_calib cal = {n_cal, in, &mixed, 0};
