@@ -5,7 +5,12 @@
  * Q's result: P's statements write it first, then Q's statement updates
  * it in place (allowed by the IR: a statement may read its destination at
  * the element it writes). Q's other inputs become inputs of the merged
- * node. Repeated to a fixpoint, conv + bias + add + relu is one node. */
+ * node. When P is itself elementwise (one statement without reduction
+ * or locals, not reading its own result), Q's loads of v are replaced by
+ * P's expression instead, so the merged node stays one elementwise
+ * statement and can join its own producer: hard-swish, x * hsig(x),
+ * ends in the convolution that computes x. Repeated to a fixpoint,
+ * conv + bias + add + relu is one node. */
 #include "passes/passes.h"
 
 #include <stdlib.h>
@@ -33,6 +38,80 @@ static int identity_loads(const gos_stmt *s, int b, int rank)
 static int same_shape(const gos_value *a, const gos_buf *b)
 {
 	return a->rank == b->rank && !memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->rank);
+}
+
+/* Whether node p is one elementwise statement writing its only result
+ * (no reduction, no locals, not reading that result). */
+static int elementwise(const gos_node *p)
+{
+	if (p->n_stmt != 1 || p->n_out != 1 || p->n_buf != p->n_in + 1)
+		return 0;
+	const gos_stmt *st = &p->stmts[0];
+	if (st->red != GOS_RED_NONE || st->n_red != 0 || st->dst != p->n_in)
+		return 0;
+	for (int i = 0; i < st->n_ins; i++)
+		if (st->ins[i].op == GOS_OP_LOAD && st->ins[i].buf == p->n_in)
+			return 0;
+	return 1;
+}
+
+/* Q's statement qs with its loads of buffers k where qmap[k] < 0 (P's
+ * result) replaced by P's statement ps (whose loads keep P's buffer
+ * numbers, the first of the merged node) and its other loads renumbered
+ * by qmap; writes dst.
+ * Both statements range over the same variables (one output shape).
+ * Returns 0, or -1 when out of memory. */
+static int compose(gos_arena *a, const gos_stmt *ps, const gos_stmt *qs, const int *qmap, int dst,
+                   gos_stmt *out)
+{
+	int nix = ps->n_ix + qs->n_ix, nins = ps->n_ins + qs->n_ins;
+	gos_ix *ix = GOS_NEWN(a, gos_ix, nix);
+	gos_ins *ins = GOS_NEWN(a, gos_ins, nins);
+	int *to = GOS_NEWN(a, int, qs->n_ins); /* Q's instruction -> merged */
+	if (!ix || !ins || !to)
+		return -1;
+	memcpy(ix, ps->ix, sizeof *ix * (size_t)ps->n_ix);
+	for (int i = 0; i < qs->n_ix; i++) {
+		gos_ix x = qs->ix[i];
+		if (x.op != GOS_IX_CONST && x.op != GOS_IX_VAR) {
+			x.a += ps->n_ix;
+			if (x.op != GOS_IX_DIV && x.op != GOS_IX_MOD)
+				x.b += ps->n_ix;
+		}
+		ix[ps->n_ix + i] = x;
+	}
+	memcpy(ins, ps->ins, sizeof *ins * (size_t)ps->n_ins);
+	int n = ps->n_ins;
+	for (int i = 0; i < qs->n_ins; i++) {
+		gos_ins in = qs->ins[i];
+		if (in.op == GOS_OP_LOAD && qmap[in.buf] < 0) {
+			to[i] = ps->result;
+			continue;
+		}
+		if (in.op == GOS_OP_LOAD)
+			in.buf = qmap[in.buf];
+		if (in.op == GOS_OP_LOAD || in.op == GOS_OP_INDEX) {
+			int *idx = GOS_NEWN(a, int, in.nidx > 0 ? in.nidx : 1);
+			if (!idx)
+				return -1;
+			for (int k = 0; k < in.nidx; k++)
+				idx[k] = in.idx[k] + ps->n_ix;
+			in.idx = idx;
+		} else {
+			for (int k = 0; k < gos_opinfo_tab[in.op].arity; k++)
+				in.arg[k] = to[in.arg[k]];
+		}
+		to[i] = n;
+		ins[n++] = in;
+	}
+	*out = *qs;
+	out->dst = dst;
+	out->n_ix = nix;
+	out->ix = ix;
+	out->n_ins = n;
+	out->ins = ins;
+	out->result = to[qs->result];
+	return 0;
 }
 
 /* Tries to merge Q (index qi) into the producer of its input; returns 1
@@ -91,11 +170,17 @@ static int try_fuse(gos_module *m, int qi, const int *def, const int *uses)
 			qmap[k] = found;
 		}
 		int outb = p->n_in + extra;
+		gos_arena *a = m->arena;
+		gos_stmt *one = NULL; /* P elementwise: the composed statement */
+		if (elementwise(p)) {
+			one = GOS_NEWN(a, gos_stmt, 1);
+			if (!one || compose(a, &p->stmts[0], qs, qmap, outb, one))
+				return 0;
+		}
 		for (int k = 0; k < q->n_in; k++)
 			if (qmap[k] < 0)
 				qmap[k] = outb;
 		qmap[q->n_in] = outb;
-		gos_arena *a = m->arena;
 		int nb = p->n_buf + extra;
 		gos_buf *bufs = GOS_NEWN(a, gos_buf, nb);
 		int *in = GOS_NEWN(a, int, p->n_in + extra);
@@ -115,6 +200,22 @@ static int try_fuse(gos_module *m, int qi, const int *def, const int *uses)
 		bufs[outb].value = q->out[0];
 		for (int t = p->n_in + 1; t < p->n_buf; t++)
 			bufs[t + extra] = p->bufs[t];
+		if (one) {
+			gos_node merged = *p;
+			merged.op = gos_arena_printf(a, "%s+%s", p->op, q->op);
+			merged.n_in = p->n_in + extra;
+			merged.in = in;
+			merged.out = q->out;
+			merged.n_buf = nb;
+			merged.bufs = bufs;
+			merged.n_stmt = 1;
+			merged.stmts = one;
+			m->nodes[qi] = merged;
+			memmove(&m->nodes[pi], &m->nodes[pi + 1],
+			        sizeof *m->nodes * (size_t)(m->n_node - pi - 1));
+			m->n_node--;
+			return 1;
+		}
 		/* renumber P's statements */
 		for (int s = 0; s < p->n_stmt; s++) {
 			gos_stmt *st = &p->stmts[s];

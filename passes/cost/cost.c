@@ -452,16 +452,67 @@ static double lane_util(double inner, double lanes)
 	return inner / (chunks * lanes);
 }
 
+/* Whether value val is a weight (constant) of m. */
+static int is_weight(const gos_module *m, int val)
+{
+	return val < 0 || val >= m->n_val || m->vals[val].kind == GOS_VAL_WEIGHT;
+}
+
+/* Whether node n reads value val. */
+static int reads(const gos_node *n, int val)
+{
+	for (int k = 0; k < n->n_in; k++)
+		if (n->in[k] == val)
+			return 1;
+	return 0;
+}
+
+/* The elementwise node P (index) that live elementwise node Q (qi)
+ * composes with, as the fuse pass does: P's result is read only by Q,
+ * has Q's shape, and Q also reads inputs of P and no others, so the
+ * merged node reads P's inputs only (x * f(x), hard-swish). -1 when
+ * none (a P without such a sibling read joins its own producer first). */
+static int composed_with(const gos_module *m, const gos_cost_node *v, const int *def,
+                         const int *uses, int qi)
+{
+	const gos_node *q = &m->nodes[qi];
+	for (int k = 0; k < q->n_in; k++) {
+		int h = q->in[k], pi = is_weight(m, h) ? -1 : def[h];
+		if (pi < 0 || !v[pi].live || v[pi].kind != GOS_KIND_ELEMENTWISE ||
+		    v[pi].foldable != v[qi].foldable || m->nodes[pi].n_out != 1 || q->n_out != 1)
+			continue;
+		int nuse = 0, ok = 1;
+		for (int j = 0; j < q->n_in; j++)
+			nuse += q->in[j] == h;
+		const gos_value *hv = &m->vals[h], *qv = &m->vals[q->out[0]];
+		if (uses[h] != nuse || hv->rank != qv->rank ||
+		    memcmp(hv->shape, qv->shape, sizeof(int64_t) * (size_t)hv->rank))
+			continue;
+		int shared = 0;
+		for (int j = 0; j < q->n_in && ok; j++) {
+			int x = q->in[j];
+			ok = x == h || is_weight(m, x) || reads(&m->nodes[pi], x);
+			shared += ok && x != h && !is_weight(m, x);
+		}
+		if (ok && shared)
+			return pi;
+	}
+	return -1;
+}
+
 /* Marks fused[]: an elementwise node with exactly one non-weight input,
  * produced by a live node of another kind than data movement (or by a
- * fused node) that has no other consumer and is not a model output. */
+ * fused node) that has no other consumer and is not a model output. An
+ * elementwise node composed into its elementwise reader (composed_with)
+ * is fused, and the reader counts as reading that node's inputs once. */
 static void mark_fused(const gos_module *m, gos_cost_node *v)
 {
 	int nv = m->n_val;
 	int *uses = gos_calloc((size_t)nv + 1, sizeof *uses);
 	int *def = gos_malloc(sizeof *def * ((size_t)nv + 1));
-	if (!uses || !def) {
-		free(uses), free(def);
+	int *comp = gos_malloc(sizeof *comp * ((size_t)m->n_node + 1));
+	if (!uses || !def || !comp) {
+		free(uses), free(def), free(comp);
 		return;
 	}
 	for (int i = 0; i < nv; i++)
@@ -471,6 +522,7 @@ static void mark_fused(const gos_module *m, gos_cost_node *v)
 			uses[m->outputs[i]] += 2; /* never fuse away a result */
 	for (int i = 0; i < m->n_node; i++) {
 		const gos_node *n = &m->nodes[i];
+		comp[i] = -1;
 		for (int o = 0; o < n->n_out; o++)
 			if (n->out[o] >= 0 && n->out[o] < nv)
 				def[n->out[o]] = i;
@@ -481,13 +533,27 @@ static void mark_fused(const gos_module *m, gos_cost_node *v)
 				uses[n->in[k]]++;
 	}
 	for (int i = 0; i < m->n_node; i++) {
-		const gos_node *n = &m->nodes[i];
 		if (!v[i].live || v[i].kind != GOS_KIND_ELEMENTWISE)
+			continue;
+		int pi = composed_with(m, v, def, uses, i);
+		if (pi < 0 || comp[pi] >= 0)
+			continue;
+		comp[i] = pi;
+		v[pi].fused = 1;
+		const gos_node *q = &m->nodes[i];
+		for (int k = 0; k < q->n_in; k++) /* read once, by the merged node */
+			if (!is_weight(m, q->in[k]) && def[q->in[k]] != pi)
+				uses[q->in[k]]--;
+	}
+	for (int i = 0; i < m->n_node; i++) {
+		/* the merged node's inputs: P's when composed */
+		const gos_node *n = &m->nodes[comp[i] >= 0 ? comp[i] : i];
+		if (!v[i].live || v[i].kind != GOS_KIND_ELEMENTWISE || (comp[i] < 0 && v[i].fused))
 			continue;
 		int tin = -1, ntin = 0;
 		for (int k = 0; k < n->n_in; k++) {
 			int val = n->in[k];
-			if (val >= 0 && val < nv && m->vals[val].kind != GOS_VAL_WEIGHT) {
+			if (!is_weight(m, val)) {
 				tin = val;
 				ntin++;
 			}
@@ -501,6 +567,7 @@ static void mark_fused(const gos_module *m, gos_cost_node *v)
 	}
 	free(uses);
 	free(def);
+	free(comp);
 }
 
 /* Analytic milliseconds of node n (kind k, flops f, bytes b) on t. */

@@ -8,10 +8,52 @@
 
 #include <cblas.h>
 #include <lapacke.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frontend/frontend.h"
+
+/* The clamp every reader of value v applies below, or -INFINITY: 0 when
+ * each is a relu; -beta/alpha when they are a hard_sigmoid(v) (alpha >
+ * 0) and multiplies by it (hard-swish, v * hard_sigmoid(v), is constant
+ * below that). Never for a result of m. */
+static double floor_of(const gos_module *m, int v)
+{
+	double lo = INFINITY; /* the largest floor the readers allow */
+	int readers = 0;
+	for (int k = 0; k < m->n_output; k++)
+		if (m->outputs[k] == v)
+			return -INFINITY;
+	for (int i = 0; i < m->n_node; i++) {
+		const gos_node *n = &m->nodes[i];
+		int reads = 0;
+		for (int j = 0; j < n->n_in; j++)
+			reads |= n->in[j] == v;
+		if (!reads)
+			continue;
+		readers++;
+		double f = -INFINITY;
+		if (!strcmp(n->op, "relu") && n->n_in == 1) {
+			f = 0;
+		} else if (!strcmp(n->op, "hard_sigmoid") && n->n_in == 1) {
+			double ab[2];
+			gos_synth_attr(n, "alpha", 0.2, 1, ab);
+			gos_synth_attr(n, "beta", 0.5, 1, ab + 1);
+			f = ab[0] > 0 ? -ab[1] / ab[0] : -INFINITY;
+		} else if (!strcmp(n->op, "mul") && n->n_in == 2) {
+			/* v times a hard_sigmoid of v: that node gives the floor */
+			int o = n->in[0] == v ? n->in[1] : n->in[0];
+			for (int p = 0; p < m->n_node; p++)
+				if (m->nodes[p].n_out == 1 && m->nodes[p].out[0] == o &&
+				    !strcmp(m->nodes[p].op, "hard_sigmoid") && m->nodes[p].in[0] == v)
+					f = INFINITY;
+		}
+		if (f < lo)
+			lo = f;
+	}
+	return readers && lo < INFINITY ? lo : -INFINITY;
+}
 
 int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
                        gos_synth_data *sd, gos_diags *d)
@@ -26,6 +68,7 @@ int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
 	sd->node = &m->nodes[ni];
 	sd->K = cv.K;
 	sd->D = gos_numel(m->vals[cv.w].rank, m->vals[cv.w].shape) / cv.K;
+	sd->lo = floor_of(m, cv.y);
 	sd->total = c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / cv.K;
 	int64_t cap = c->max_rows > 0 ? c->max_rows : GOS_SYNTH_FIT_ROWS;
 	sd->fit_rows = sd->total < cap ? sd->total : cap;
@@ -67,37 +110,52 @@ int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t c
 	return r;
 }
 
-int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double *a)
+/* The loss gos_synth_solve minimises: o the fit, y the targets (rows x nk). */
+static double clamped_loss(int64_t n, const double *o, const double *y, double lo)
 {
+	double l = 0;
+	for (int64_t i = 0; i < n; i++) {
+		double e = y[i] > lo ? o[i] - y[i] : o[i] > lo ? o[i] - lo : 0;
+		l += e * e;
+	}
+	return l;
+}
+
+/* Majorisation steps of gos_synth_solve at most; it stops earlier once a
+ * step lowers the loss by less than SOLVE_TOL of it. */
+enum { SOLVE_STEPS = 8 };
+#define SOLVE_TOL 1e-3
+
+int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double lo,
+                    double *a)
+{
+	int clamp = lo > -INFINITY;
 	double *mu = gos_calloc((size_t)(nf + nk + 1), sizeof(double)), *ym = mu + nf;
 	double *g = gos_malloc(sizeof(double) * (size_t)(nf * nf + 1));
 	double *g2 = gos_malloc(sizeof(double) * (size_t)(nf * nf + 1));
 	double *rhs = gos_malloc(sizeof(double) * (size_t)(nf * nk + 1));
+	/* with a clamp: the targets as given, and the fit */
+	double *y0 = clamp ? gos_malloc(sizeof(double) * (size_t)(2 * rows * nk + 1)) : NULL;
+	double *o = y0 ? y0 + rows * nk : NULL;
 	int rc = -1;
-	if (!mu || !g || !g2 || !rhs || rows < 1)
+	if (!mu || !g || !g2 || !rhs || rows < 1 || (clamp && !y0))
 		goto done;
-	/* centre the features and outputs: the constant is fitted exactly and
-	 * the normal equations stay as well conditioned as the features */
-	for (int64_t i = 0; i < rows; i++) {
+	if (clamp)
+		memcpy(y0, y, sizeof(double) * (size_t)(rows * nk));
+	/* centre the features: the constant is fitted exactly (the mean of
+	 * the targets) and the normal equations stay as well conditioned as
+	 * the features */
+	for (int64_t i = 0; i < rows; i++)
 		for (int64_t j = 0; j < nf; j++)
 			mu[j] += f[i * nf + j];
-		for (int64_t k = 0; k < nk; k++)
-			ym[k] += y[i * nk + k];
-	}
-	for (int64_t j = 0; j < nf + nk; j++)
+	for (int64_t j = 0; j < nf; j++)
 		mu[j] /= (double)rows;
-	for (int64_t i = 0; i < rows; i++) {
+	for (int64_t i = 0; i < rows; i++)
 		for (int64_t j = 0; j < nf; j++)
 			f[i * nf + j] -= mu[j];
-		for (int64_t k = 0; k < nk; k++)
-			y[i * nk + k] -= ym[k];
-	}
-	if (nf > 0) {
+	if (nf > 0)
 		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (blasint)nf, (blasint)rows, 1.0, f,
 		            (blasint)nf, 0.0, g, (blasint)nf);
-		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)nf, (blasint)nk,
-		            (blasint)rows, 1.0, f, (blasint)nf, y, (blasint)nk, 0.0, rhs, (blasint)nk);
-	}
 	double tr = 0;
 	for (int64_t j = 0; j < nf; j++)
 		tr += g[j * nf + j];
@@ -109,17 +167,59 @@ int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, 
 		memcpy(g2, g, sizeof(double) * (size_t)(nf * nf));
 		for (int64_t j = 0; j < nf; j++)
 			g2[j * nf + j] += ridge;
-		memcpy(a, rhs, sizeof(double) * (size_t)(nf * nk));
-		lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', (lapack_int)nf, (lapack_int)nk, g2,
-		                                (lapack_int)nf, a, (lapack_int)nk);
+		lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)nf, g2, (lapack_int)nf);
 		if (!info)
 			break;
 		if (info < 0 || tries == 8)
 			goto done;
 		ridge *= 100; /* not positive definite in rounding: raise it */
 	}
+	double prev = INFINITY;
+	for (int step = 0; step < (clamp ? SOLVE_STEPS : 1); step++) {
+		/* y: this step's targets; f is centred, so f^T y is f^T (y - ym) */
+		for (int64_t k = 0; k < nk; k++)
+			ym[k] = 0;
+		for (int64_t i = 0; i < rows; i++)
+			for (int64_t k = 0; k < nk; k++)
+				ym[k] += y[i * nk + k];
+		for (int64_t k = 0; k < nk; k++)
+			ym[k] /= (double)rows;
+		if (nf > 0) {
+			cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)nf, (blasint)nk,
+			            (blasint)rows, 1.0, f, (blasint)nf, y, (blasint)nk, 0.0, rhs, (blasint)nk);
+			if (LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', (lapack_int)nf, (lapack_int)nk, g2,
+			                   (lapack_int)nf, rhs, (lapack_int)nk))
+				goto done;
+		}
+		if (clamp) {
+			/* the fit; the loss; the next targets */
+			for (int64_t i = 0; i < rows; i++)
+				for (int64_t k = 0; k < nk; k++)
+					o[i * nk + k] = ym[k];
+			if (nf > 0)
+				cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)nk,
+				            (blasint)nf, 1.0, f, (blasint)nf, rhs, (blasint)nk, 1.0, o,
+				            (blasint)nk);
+			double loss = clamped_loss(rows * nk, o, y0, lo);
+			if (loss > prev)
+				break; /* rounding: keep the previous step's coefficients */
+			memcpy(a, rhs, sizeof(double) * (size_t)(nf * nk));
+			for (int64_t k = 0; k < nk; k++)
+				a[nf * nk + k] = ym[k];
+			if (loss >= prev * (1 - SOLVE_TOL))
+				break;
+			prev = loss;
+			for (int64_t i = 0; i < rows * nk; i++)
+				y[i] = y0[i] > lo ? y0[i] : o[i] < lo ? o[i] : lo;
+		} else {
+			memcpy(a, rhs, sizeof(double) * (size_t)(nf * nk));
+			for (int64_t k = 0; k < nk; k++)
+				a[nf * nk + k] = ym[k];
+		}
+	}
+	/* the constant of the uncentred features */
 	for (int64_t k = 0; k < nk; k++) {
-		double b = ym[k];
+		double b = a[nf * nk + k];
 		for (int64_t j = 0; j < nf; j++)
 			b -= mu[j] * a[j * nk + k];
 		a[nf * nk + k] = b;
@@ -130,6 +230,7 @@ done:
 	free(g);
 	free(g2);
 	free(rhs);
+	free(y0);
 	return rc;
 }
 
@@ -185,7 +286,7 @@ int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const i
 			for (int k = 0; k < nk; k++)
 				y[(i0 + i) * nk + k] = yb[i * K + (ks ? ks[k] : k)];
 	}
-	if (gos_synth_solve(rows, nf, nk, f, y, a)) {
+	if (gos_synth_solve(rows, nf, nk, f, y, sd->lo, a)) {
 		gos_error(d, loc, "%s: the least-squares fit failed (out of memory or LAPACK)", what);
 		goto done;
 	}
@@ -223,8 +324,7 @@ double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, co
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K, (blasint)nf,
 		            1.0, fb, (blasint)nf, w, (blasint)nf, 1.0, ob, (blasint)K);
 		for (int64_t i = 0; i < nb * K; i++) {
-			num += (ob[i] - yb[i]) * (ob[i] - yb[i]);
-			den += yb[i] * yb[i];
+			gos_synth_err_add(ob[i], yb[i], sd->lo, &num, &den);
 		}
 	}
 	free(pb);
@@ -242,8 +342,7 @@ double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void
 		gos_synth_data_row(sd, g, patch, yk);
 		pred(patch, yp, ctx);
 		for (int64_t k = 0; k < sd->K; k++) {
-			num += (yp[k] - yk[k]) * (yp[k] - yk[k]);
-			den += yk[k] * yk[k];
+			gos_synth_err_add(yp[k], yk[k], sd->lo, &num, &den);
 		}
 	}
 	free(patch);

@@ -133,8 +133,7 @@ static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, c
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K, (blasint)r,
 		            1.0, zb, (blasint)r, w2d, (blasint)r, 1.0, ob, (blasint)K);
 		for (int64_t i = 0; i < nb * K; i++) {
-			num += (ob[i] - yb[i]) * (ob[i] - yb[i]);
-			den += yb[i] * yb[i];
+			gos_synth_err_add(ob[i], yb[i], sd->lo, &num, &den);
 		}
 	}
 	free(w1d);
@@ -232,7 +231,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 		            1.0, pm, (blasint)D, w1d, (blasint)D, 0.0, z, (blasint)r);
 		for (int64_t i = 0; i < rows * r; i++)
 			z[i] = (float)z[i];
-		if (gos_synth_solve(rows, r, K, z, yr, ab)) {
+		if (gos_synth_solve(rows, r, K, z, yr, sd.lo, ab)) {
 			gos_error(d, loc, "lowrank: the least-squares refit of '%s' failed", nm);
 			goto done;
 		}

@@ -238,8 +238,20 @@ typedef struct gos_synth_data {
 	int64_t fit_rows;       /* positions least-squares fits use */
 	int64_t err_rows;       /* positions errors are measured on */
 	int64_t D, K;           /* reduction size, output channels */
+	double lo;              /* every reader clamps the result below at lo
+	                         * (0: relu), else -INFINITY */
 	gos_synth_plan plan;    /* how rows are gathered */
 } gos_synth_data;
+
+/* Adds one output's squared error to *num and its square to *den, both
+ * as the readers see them (clamped below at lo). */
+static inline void gos_synth_err_add(double o, double y, double lo, double *num, double *den)
+{
+	o = o < lo ? lo : o;
+	y = y < lo ? lo : y;
+	*num += (o - y) * (o - y);
+	*den += y * y;
+}
 
 /* Output position g of sd: patch[D] and yk[K] (gos_synth_patch_row). */
 void gos_synth_data_row(const gos_synth_data *sd, int64_t g, double *patch, double *yk);
@@ -263,11 +275,18 @@ int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t c
  * constant's row last) minimises ||f a[0..nf) + 1 a[nf] - y|| for f
  * rows x nf and y rows x nk (row-major; both are overwritten). Solved
  * through the normal equations of the centred problem (cblas_dsyrk,
- * LAPACKE_dposv) with a ridge of 1e-12 of the mean feature energy, so a
+ * LAPACKE_dpotrf) with a ridge of 1e-12 of the mean feature energy, so a
  * rank-deficient f (a feature constant on the batch, a channel that never
  * fires) gets finite, minimum-norm-like coefficients, never a failure.
- * Returns 0, or -1 when out of memory. */
-int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double *a);
+ * With a finite lo (the readers clamp the result below at lo, as a relu
+ * does at 0) an output y <= lo only costs where the fit rises above lo:
+ * the loss is sum over y > lo of (fit - y)^2 plus sum over y <= lo of
+ * max(fit - lo, 0)^2, convex, minimised by majorisation (each step a
+ * least-squares solve on the same factorised normal matrix with targets
+ * min(fit, lo) where y <= lo; the loss never rises). Returns 0, or -1
+ * when out of memory. */
+int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double lo,
+                    double *a);
 /* Least squares over up to GOS_SYNTH_FIT_ROWS positions: outputs
  * ks[0..nk) (channel numbers) from nf features plus a constant. a gets
  * (nf + 1) x nk coefficients, row-major, the constant's row last.
@@ -282,7 +301,8 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
  * fewer than 4 positions per coefficient or no bias). Returns 0 or -1. */
 int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err, gos_diags *d);
 /* Relative MSE ||pred - Y||^2 / ||Y||^2 over every output position of
- * the batch, or -1 when out of memory. */
+ * the batch, both clamped below at sd->lo (as the readers see them), or
+ * -1 when out of memory. */
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx);
 
 /* Features of a position in blocks of positions: f = (float)(a . patch)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "frontend/frontend.h"
 #include "passes/cost/cost.h"
 
 /* ---- rank correlation --------------------------------------------------- */
@@ -648,6 +649,53 @@ static void test_kinds_flops_liveness(void **state)
 	gos_module_free(m);
 }
 
+/* Hard-swish, x * hard_sigmoid(x) after a convolution, costs what the
+ * fuse pass makes of it: both elementwise nodes inside the convolution's
+ * loop (the sigmoid composed into the multiply, which reads x only);
+ * relu(add(a, b)) stays as before (add dispatched, relu fused). */
+static void test_fused_hard_swish(void **state)
+{
+	(void)state;
+	const char *t = "model m {\n"
+	                "  input x: f32[1, 3, 6, 6];\n"
+	                "  input z: f32[1, 4, 6, 6];\n"
+	                "  c = conv2d(x, param[4, 3, 3, 3], param[4]; pad = 1);\n"
+	                "  hs = hard_sigmoid(c; alpha = 0.16666667, beta = 0.5);\n"
+	                "  sw = mul(c, hs);\n"
+	                "  ad = add(sw, z);\n"
+	                "  output y = relu(ad);\n"
+	                "}\n";
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_module *m = gos_gos_load_text("t.gos", t, strlen(t), NULL, &d);
+	if (!m)
+		gos_diags_render(&d, stderr);
+	assert_non_null(m);
+	gos_cost_target tg;
+	gos_cost_target_default(&tg);
+	gos_cost_report r;
+	assert_int_equal(gos_cost_analyze(m, &tg, &r, &d), 0);
+	int hs = -1, sw = -1, sum = -1, y = -1;
+	for (int i = 0; i < m->n_node; i++) {
+		const char *o = m->vals[m->nodes[i].out[0]].name;
+		if (!strcmp(o, "hs"))
+			hs = i;
+		else if (!strcmp(o, "sw"))
+			sw = i;
+		else if (!strcmp(o, "ad"))
+			sum = i;
+		else if (!strcmp(o, "y"))
+			y = i;
+	}
+	assert_true(hs >= 0 && sw >= 0 && sum >= 0 && y >= 0);
+	assert_true(r.v[hs].fused && r.v[sw].fused);
+	assert_false(r.v[sum].fused);
+	assert_true(r.v[y].fused);
+	gos_cost_report_free(&r);
+	gos_module_free(m);
+	gos_diags_free(&d);
+}
+
 /* Profile CSVs are RFC 4180: a quoted node name may hold commas, quotes
  * ("") and line breaks; any field may be quoted, blanks around a field are
  * dropped; a row spanning lines keeps the line count right for the
@@ -880,6 +928,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rank_ties),
+		cmocka_unit_test(test_fused_hard_swish),
 		cmocka_unit_test(test_spearman_kendall),
 		cmocka_unit_test(test_rank_corr_with_ties),
 		cmocka_unit_test(test_least_squares_exact),

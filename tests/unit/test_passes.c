@@ -157,6 +157,50 @@ static void test_fold_and_fuse_shape(void **state)
 	gos_diags_free(&d);
 }
 
+/* Hard-swish after a convolution, x * hard_sigmoid(x): the sigmoid is
+ * composed into the multiply (one elementwise statement reading x twice)
+ * and that joins the convolution; so does an elementwise tail reading
+ * the result twice and another input; the results stay the same. */
+static void test_fuse_hard_swish(void **state)
+{
+	(void)state;
+	const char *t = "model m {\n"
+	                "  input x: f32[1, 3, 6, 6];\n"
+	                "  input z: f32[1, 4, 6, 6];\n"
+	                "  weights seed 7;\n"
+	                "  c = conv2d(x, param[4, 3, 3, 3], param[4]; pad = 1);\n"
+	                "  h = hard_sigmoid(c; alpha = 0.16666667, beta = 0.5);\n"
+	                "  s = mul(c, h);\n"
+	                "  e = sigmoid(s);\n"
+	                "  output y = add(s, mul(z, e));\n"
+	                "}\n";
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_module *m = gos_gos_load_text("t.gos", t, strlen(t), NULL, &d);
+	assert_non_null(m);
+	assert_int_equal(gos_module_materialize(m, &d), 0);
+	gos_tensor *a = run(m, 9);
+	int conv_stmts = m->nodes[0].n_stmt;
+	gos_pipeline_opts opts = {1, 1, NULL, NULL};
+	assert_int_equal(gos_pipeline_run_list(m, "fuse,dce", &opts, &d), 0);
+	assert_int_equal(gos_verify(m, &d), 0);
+	/* one node: the convolution, hard-swish composed into one epilogue
+	 * statement, the tail (reading z too) into another */
+	assert_int_equal(m->n_node, 1);
+	assert_string_equal(m->nodes[0].op, "conv2d+hard_sigmoid+mul+sigmoid+mul+add");
+	assert_int_equal(m->nodes[0].n_stmt, conv_stmts + 2); /* hard-swish; the tail */
+	gos_tensor *b = run(m, 9);
+	int64_t n = gos_numel(a[0].rank, a[0].shape);
+	for (int64_t j = 0; j < n; j++)
+		assert_float_equal(a[0].data[j], b[0].data[j], 1e-5 * (1 + fabs(a[0].data[j])));
+	free(a[0].data);
+	free(b[0].data);
+	free(a);
+	free(b);
+	gos_module_free(m);
+	gos_diags_free(&d);
+}
+
 /* A batchnorm whose input is also used elsewhere must not be folded. */
 static void test_no_fold_when_shared(void **state)
 {
@@ -181,6 +225,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fold_and_fuse_shape),
+		cmocka_unit_test(test_fuse_hard_swish),
 		cmocka_unit_test(test_no_fold_when_shared),
 		cmocka_unit_test(test_pipeline_keeps_outputs),
 	};

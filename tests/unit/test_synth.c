@@ -190,7 +190,23 @@ static void test_lowrank_exact(void **state)
 		}
 }
 
-/* Relative MSE of value h between modules a and b on calibration c,
+/* 0 when every reader of value `name` of m is a relu (the floor fitted
+ * rules fit and report errors above), else -INFINITY. */
+static double relu_floor(const gos_module *m, const char *name)
+{
+	int readers = 0;
+	for (int i = 0; i < m->n_node; i++)
+		for (int k = 0; k < m->nodes[i].n_in; k++)
+			if (!strcmp(m->vals[m->nodes[i].in[k]].name, name)) {
+				if (strcmp(m->nodes[i].op, "relu"))
+					return -INFINITY;
+				readers++;
+			}
+	return readers ? 0 : -INFINITY;
+}
+
+/* Relative MSE of value h (as its readers see it: relu_floor) between
+ * modules a and b on calibration c,
  * measured by recording it (independent of the rule's own figure). */
 static double measured_err(const gos_module *a, const gos_module *b, const gos_synth_calib *c)
 {
@@ -202,11 +218,11 @@ static double measured_err(const gos_module *a, const gos_module *b, const gos_s
 	assert_int_equal(gos_capture_run(a, 1, names, &o, c->n, c->in, &ca, &d), 0);
 	assert_int_equal(gos_capture_run(b, 1, names, &o, c->n, c->in, &cb, &d), 0);
 	int64_t n = gos_numel(ca.t[0].rank, ca.t[0].shape);
-	double num = 0, den = 0;
+	double num = 0, den = 0, lo = relu_floor(a, names[0]);
 	for (int64_t i = 0; i < n; i++) {
-		double e = (double)ca.t[0].data[i] - cb.t[0].data[i];
+		double ya = fmax(ca.t[0].data[i], lo), e = ya - fmax(cb.t[0].data[i], lo);
 		num += e * e;
-		den += (double)ca.t[0].data[i] * ca.t[0].data[i];
+		den += ya * ya;
 	}
 	gos_capture_free(&ca);
 	gos_capture_free(&cb);
@@ -455,6 +471,58 @@ static int node_writing(const gos_module *m, const char *name)
 	return -1;
 }
 
+/* The loss gos_synth_solve minimises with a floor lo. */
+static double floor_loss(int rows, int nf, const double *f, const double *y, const double *a,
+                         double lo)
+{
+	double l = 0;
+	for (int i = 0; i < rows; i++) {
+		double o = a[nf];
+		for (int j = 0; j < nf; j++)
+			o += f[i * nf + j] * a[j];
+		double e = y[i] > lo ? o - y[i] : o > lo ? o - lo : 0;
+		l += e * e;
+	}
+	return l;
+}
+
+/* Least squares towards a result its readers clamp at 0 (a relu): on
+ * targets the features cannot express, the clamped fit has a lower
+ * clamped loss than the plain one; on targets they express exactly, both
+ * give the same coefficients. */
+static void test_solve_floor(void **state)
+{
+	(void)state;
+	enum { ROWS = 400, NF = 3 };
+	double f[ROWS * NF], y[ROWS], f0[ROWS * NF], y0[ROWS], t[ROWS * NF], u[ROWS];
+	double plain[NF + 1], fl[NF + 1];
+	gos_rng g;
+	gos_rng_seed(&g, 8);
+	for (int i = 0; i < ROWS; i++) {
+		for (int j = 0; j < NF; j++)
+			f0[i * NF + j] = gos_rng_normal(&g);
+		double lin = f0[i * NF] - 0.5 * f0[i * NF + 1] + 0.2;
+		y0[i] = lin > 0 ? lin + 0.8 * lin * lin : lin; /* not linear */
+	}
+	memcpy(f, f0, sizeof f);
+	memcpy(y, y0, sizeof y);
+	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, -INFINITY, plain), 0);
+	memcpy(f, f0, sizeof f);
+	memcpy(y, y0, sizeof y);
+	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, 0, fl), 0);
+	double lp = floor_loss(ROWS, NF, f0, y0, plain, 0), lf = floor_loss(ROWS, NF, f0, y0, fl, 0);
+	assert_true(lf < 0.9 * lp);
+	/* exact: y = f . w + b */
+	for (int i = 0; i < ROWS; i++)
+		y0[i] = 0.7 * f0[i * NF] - 1.1 * f0[i * NF + 2] - 0.3;
+	memcpy(t, f0, sizeof t);
+	memcpy(u, y0, sizeof u);
+	assert_int_equal(gos_synth_solve(ROWS, NF, 1, t, u, 0, fl), 0);
+	const double w[NF + 1] = {0.7, 0, -1.1, -0.3};
+	for (int j = 0; j <= NF; j++)
+		assert_true(fabs(fl[j] - w[j]) < 1e-9);
+}
+
 /* Rank-deficient least squares: gos_synth_solve on features with a zero
  * column, a duplicated column and a constant column fits y exactly with
  * finite coefficients near the minimum-norm ones; and a ReLU channel that never fires
@@ -474,7 +542,7 @@ static void test_rank_deficient(void **state)
 		f[i * NF + 0] = u, f[i * NF + 1] = 0, f[i * NF + 2] = u, f[i * NF + 3] = 5;
 		y[i] = 2 * u + 3;
 	}
-	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, a), 0);
+	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, -INFINITY, a), 0);
 	/* the duplicated pair shares 2 about evenly (the ridge against rounding) */
 	assert_true(fabs(a[0] + a[2] - 2) < 1e-6 && fabs(a[0] - a[2]) < 1e-2);
 	assert_true(fabs(a[1]) < 1e-9 && fabs(a[3]) < 1e-9);
@@ -567,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_lowrank_fitted),
 		cmocka_unit_test(test_exact_rules),
 		cmocka_unit_test(test_fitted_rules),
+		cmocka_unit_test(test_solve_floor),
 		cmocka_unit_test(test_rank_deficient),
 		cmocka_unit_test(test_bad_requests),
 	};
