@@ -194,7 +194,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 	const gos_module *b = c->base;
 	int64_t n_cal = c->n_fit;
 	gos_capture orig = {0}; /* the original's results c->fit_acts lacks */
-	const char **names = gos_malloc(sizeof *names * (size_t)(b->n_node + 1));
+	const char **names = gos_malloc(sizeof *names * (size_t)(2 * b->n_node + 1));
 	int *heavy = gos_malloc(sizeof *heavy * (size_t)(b->n_node + 1));
 	gos_module *cur = names && heavy ? gos_module_clone(b) : NULL;
 	gos_engine_opts eo = engine_opts(c);
@@ -216,9 +216,16 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 	 * half's recording (heavy nodes, side readers) does not hold */
 	for (int p = first + 1; first >= 0 && p < b->n_node; p++) {
 		gos_synth_contraction cv;
+		if (!gos_synth_contraction_of(b, p, &cv) || cv.b < 0)
+			continue;
 		const char *y = b->vals[b->nodes[p].out[0]].name;
-		if (find_act(&c->fit_acts, y) < 0 && gos_synth_contraction_of(b, p, &cv) && cv.b >= 0)
+		if (find_act(&c->fit_acts, y) < 0)
 			names[nn++] = y;
+		int fv = gos_synth_floor_value(b, p), dup = 0; /* and the residual term */
+		for (int k = 0; fv >= 0 && k < nn; k++)
+			dup |= !strcmp(names[k], b->vals[fv].name);
+		if (fv >= 0 && !dup && find_act(&c->fit_acts, b->vals[fv].name) < 0)
+			names[nn++] = b->vals[fv].name;
 	}
 	if (nn && gos_capture_run(b, nn, names, &eo, n_cal, in, &orig, d))
 		goto fail;
@@ -253,32 +260,59 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 			gos_error(d, (gos_loc){b->name, 0, 0}, "internal error: no activations of '%s'", yname);
 			goto fail;
 		}
-		const char *xname = cur->vals[cur->nodes[q].in[0]].name;
+		/* a result summed with s before a relu: the candidate's own s
+		 * too, and the target moves by the original's s minus it, so
+		 * the sum the relu reads is the original's (the error so far
+		 * on the residual path is corrected here) */
+		int fv = gos_synth_floor_value(b, p);
+		const char *cn[2] = {cur->vals[cur->nodes[q].in[0]].name, fv >= 0 ? b->vals[fv].name : NULL};
+		const gos_capture *sc = &c->fit_acts;
+		int sk = fv >= 0 ? find_act(sc, cn[1]) : -1;
+		if (fv >= 0 && sk < 0) {
+			sc = &orig;
+			sk = find_act(sc, cn[1]);
+		}
 		gos_capture now = {0};
-		if (gos_capture_run(cur, 1, &xname, &eo, n_cal, in, &now, d))
+		if (gos_capture_run(cur, sk >= 0 ? 2 : 1, cn, &eo, n_cal, in, &now, d))
 			goto fail;
-		/* X from the candidate so far, Y the original's; then the
-		 * original's recorded activations, for the side readers a
-		 * pruning refits (they may come earlier in module order) */
-		int nm_n = 2 + c->fit_acts.n;
+		gos_tensor yt = ys->t[yk];
+		float *moved = NULL;
+		int64_t ny = gos_numel(yt.rank, yt.shape);
+		if (sk >= 0 && gos_numel(sc->t[sk].rank, sc->t[sk].shape) == ny &&
+		    gos_numel(now.t[1].rank, now.t[1].shape) == ny &&
+		    (moved = gos_malloc(sizeof *moved * (size_t)(ny + 1)))) {
+			for (int64_t e = 0; e < ny; e++)
+				moved[e] = yt.data[e] + sc->t[sk].data[e] - now.t[1].data[e];
+			yt.data = moved;
+		}
+		/* X from the candidate so far, Y the original's (moved); the
+		 * candidate's s; then the original's recorded activations, for
+		 * the side readers a pruning refits (they may come earlier in
+		 * module order) */
+		int nm_n = 3 + c->fit_acts.n, at = 0;
 		char **nm = gos_malloc(sizeof *nm * (size_t)nm_n);
 		gos_tensor *tt = gos_malloc(sizeof *tt * (size_t)nm_n);
 		if (!nm || !tt) {
 			free(nm);
 			free(tt);
+			free(moved);
 			gos_capture_free(&now);
 			gos_error(d, (gos_loc){b->name, 0, 0}, "out of memory");
 			goto fail;
 		}
-		nm[0] = now.names[0];
-		tt[0] = now.t[0];
-		nm[1] = ys->names[yk];
-		tt[1] = ys->t[yk];
-		for (int k = 0; k < c->fit_acts.n; k++) {
-			nm[2 + k] = c->fit_acts.names[k];
-			tt[2 + k] = c->fit_acts.t[k];
+		nm[at] = now.names[0];
+		tt[at++] = now.t[0];
+		nm[at] = ys->names[yk];
+		tt[at++] = yt;
+		if (moved) {
+			nm[at] = now.names[1];
+			tt[at++] = now.t[1];
 		}
-		gos_capture mixed = {nm_n, nm, tt};
+		for (int k = 0; k < c->fit_acts.n; k++) {
+			nm[at] = c->fit_acts.names[k];
+			tt[at++] = c->fit_acts.t[k];
+		}
+		gos_capture mixed = {at, nm, tt};
 		gos_synth_calib cal = {n_cal, in, &mixed, 0};
 		if (op) {
 			gos_module *next = gos_synth_apply(cur, op->spec, &cal, d);
@@ -291,6 +325,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		gos_capture_free(&now);
 		free(nm);
 		free(tt);
+		free(moved);
 		if (refit)
 			goto fail;
 		if (cur)

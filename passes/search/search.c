@@ -930,7 +930,8 @@ static int check_data(gos_search_ctx *c, const gos_dataset *calib, const gos_dat
 }
 
 /* The fit half's activations of every heavy node's input and result,
- * and of the side readers its pruning refits (a squeeze-excite FC). */
+ * the value flooring that result (a residual sum's other term), and of
+ * the side readers its pruning refits (a squeeze-excite FC). */
 static int record_fit(gos_search_ctx *c, gos_diags *d)
 {
 	enum { MAX_NAMES = 8 * GOS_SEARCH_MAX_NODES };
@@ -941,6 +942,11 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 		const gos_node *n = &b->nodes[c->r->node[k].node];
 		names[nn++] = b->vals[n->in[0]].name;
 		names[nn++] = b->vals[n->out[0]].name;
+		int fv = gos_synth_floor_value(b, c->r->node[k].node), dup = 0;
+		for (int j = 0; fv >= 0 && j < nn; j++)
+			dup |= !strcmp(names[j], b->vals[fv].name);
+		if (fv >= 0 && !dup) /* the floor of its result (relu(y + s): s) */
+			names[nn++] = b->vals[fv].name;
 		gos_synth_chan r;
 		if (gos_synth_chan_region(b, c->r->node[k].node, 1, &r, d))
 			return -1;

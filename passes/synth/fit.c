@@ -17,11 +17,14 @@
 /* The clamp every reader of value v applies below, or -INFINITY: 0 when
  * each is a relu; -beta/alpha when they are a hard_sigmoid(v) (alpha >
  * 0) and multiplies by it (hard-swish, v * hard_sigmoid(v), is constant
- * below that). Never for a result of m. */
-static double floor_of(const gos_module *m, int v)
+ * below that); with *addend set to value s, minus s elementwise, when
+ * the one reader is add(v, s) (same shape) read by relus only (a
+ * residual block's sum). Never for a result of m. */
+static double floor_of(const gos_module *m, int v, int *addend)
 {
 	double lo = INFINITY; /* the largest floor the readers allow */
 	int readers = 0;
+	*addend = -1;
 	for (int k = 0; k < m->n_output; k++)
 		if (m->outputs[k] == v)
 			return -INFINITY;
@@ -48,11 +51,48 @@ static double floor_of(const gos_module *m, int v)
 				if (m->nodes[p].n_out == 1 && m->nodes[p].out[0] == o &&
 				    !strcmp(m->nodes[p].op, "hard_sigmoid") && m->nodes[p].in[0] == v)
 					f = INFINITY;
+		} else if (!strcmp(n->op, "add") && n->n_in == 2 && n->n_out == 1) {
+			int s = n->in[0] == v ? n->in[1] : n->in[0], dummy;
+			const gos_value *sv = &m->vals[s], *vv = &m->vals[v];
+			if (s != v && sv->kind == GOS_VAL_TEMP && sv->rank == vv->rank &&
+			    !memcmp(sv->shape, vv->shape, sizeof(int64_t) * (size_t)vv->rank) &&
+			    floor_of(m, n->out[0], &dummy) == 0 && dummy < 0)
+				*addend = s;
 		}
 		if (f < lo)
 			lo = f;
 	}
-	return readers && lo < INFINITY ? lo : -INFINITY;
+	if (readers != 1)
+		*addend = -1;
+	return *addend >= 0 ? -INFINITY : readers && lo < INFINITY ? lo : -INFINITY;
+}
+
+int gos_synth_floor_value(const gos_module *m, int ni)
+{
+	gos_synth_contraction cv;
+	int addend = -1;
+	if (gos_synth_contraction_of(m, ni, &cv))
+		floor_of(m, cv.y, &addend);
+	return addend;
+}
+
+void gos_synth_data_floor(const gos_synth_data *sd, int64_t g, double *lk)
+{
+	int64_t K = sd->K;
+	if (!sd->neg) {
+		for (int64_t k = 0; k < K; k++)
+			lk[k] = sd->lo;
+		return;
+	}
+	/* the recorded result's layout (gos_synth_plan_row): channels second */
+	const gos_buf *yb = &sd->node->bufs[sd->node->n_in];
+	int64_t stride = 1;
+	for (int dd = 2; dd < yb->rank; dd++)
+		stride *= yb->shape[dd];
+	int64_t yn = gos_numel(yb->rank, yb->shape), pos = yn / K, smp = g / pos, p = g % pos;
+	const float *b = sd->neg + smp * yn + (p / stride) * K * stride + p % stride;
+	for (int64_t k = 0; k < K; k++)
+		lk[k] = -(double)b[k * stride];
 }
 
 int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
@@ -68,13 +108,16 @@ int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
 	sd->node = &m->nodes[ni];
 	sd->K = cv.K;
 	sd->D = gos_numel(m->vals[cv.w].rank, m->vals[cv.w].shape) / cv.K;
-	sd->lo = floor_of(m, cv.y);
+	int addend;
+	sd->lo = floor_of(m, cv.y, &addend);
 	sd->total = c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / cv.K;
 	int64_t cap = c->max_rows > 0 ? c->max_rows : GOS_SYNTH_FIT_ROWS;
 	sd->fit_rows = sd->total < cap ? sd->total : cap;
 	sd->err_rows = c->max_rows > 0 && c->max_rows < sd->total ? c->max_rows : sd->total;
 	if (gos_synth_activation(m, m->vals[cv.x].name, c, &sd->x, &sd->xown, d) ||
-	    gos_synth_activation(m, m->vals[cv.y].name, c, &sd->y, &sd->yown, d)) {
+	    gos_synth_activation(m, m->vals[cv.y].name, c, &sd->y, &sd->yown, d) ||
+	    (addend >= 0 &&
+	     gos_synth_activation(m, m->vals[addend].name, c, &sd->neg, &sd->negown, d))) {
 		gos_synth_data_free(sd);
 		return -1;
 	}
@@ -97,6 +140,8 @@ void gos_synth_data_free(gos_synth_data *sd)
 		free((float *)sd->x);
 	if (sd->yown)
 		free((float *)sd->y);
+	if (sd->negown)
+		free((float *)sd->neg);
 	gos_synth_plan_free(&sd->plan);
 	memset(sd, 0, sizeof *sd);
 }
@@ -110,12 +155,13 @@ int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t c
 	return r;
 }
 
-/* The loss gos_synth_solve minimises: o the fit, y the targets (rows x nk). */
-static double clamped_loss(int64_t n, const double *o, const double *y, double lo)
+/* The loss gos_synth_solve minimises: o the fit, y the targets, lo the
+ * floors (n each). */
+static double clamped_loss(int64_t n, const double *o, const double *y, const double *lo)
 {
 	double l = 0;
 	for (int64_t i = 0; i < n; i++) {
-		double e = y[i] > lo ? o[i] - y[i] : o[i] > lo ? o[i] - lo : 0;
+		double e = y[i] > lo[i] ? o[i] - y[i] : o[i] > lo[i] ? o[i] - lo[i] : 0;
 		l += e * e;
 	}
 	return l;
@@ -126,10 +172,10 @@ static double clamped_loss(int64_t n, const double *o, const double *y, double l
 enum { SOLVE_STEPS = 8 };
 #define SOLVE_TOL 1e-3
 
-int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double lo,
-                    double *a)
+int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y,
+                    const double *lo, double *a)
 {
-	int clamp = lo > -INFINITY;
+	int clamp = lo != NULL;
 	double *mu = gos_calloc((size_t)(nf + nk + 1), sizeof(double)), *ym = mu + nf;
 	double *g = gos_malloc(sizeof(double) * (size_t)(nf * nf + 1));
 	double *g2 = gos_malloc(sizeof(double) * (size_t)(nf * nf + 1));
@@ -210,7 +256,7 @@ int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, 
 				break;
 			prev = loss;
 			for (int64_t i = 0; i < rows * nk; i++)
-				y[i] = y0[i] > lo ? y0[i] : o[i] < lo ? o[i] : lo;
+				y[i] = y0[i] > lo[i] ? y0[i] : o[i] < lo[i] ? o[i] : lo[i];
 		} else {
 			memcpy(a, rhs, sizeof(double) * (size_t)(nf * nk));
 			for (int64_t k = 0; k < nk; k++)
@@ -234,6 +280,12 @@ done:
 	return rc;
 }
 
+/* The position of row i of `rows` spread evenly over sd's. */
+static int64_t row_pos(const gos_synth_data *sd, int64_t i, int64_t rows)
+{
+	return rows == sd->total ? i : i * sd->total / rows;
+}
+
 /* Positions i0..i0+nb of `rows` spread evenly over sd's: their patches
  * (pb, nb x D), features (fb, nb x mp->nf; fb may be pb when mp is the
  * identity) and outputs (yb, nb x K). */
@@ -242,8 +294,7 @@ static void map_rows(const gos_synth_data *sd, const gos_synth_map *mp, int64_t 
 {
 	int64_t D = sd->D, nf = mp->nf;
 	for (int64_t i = 0; i < nb; i++) {
-		int64_t g = rows == sd->total ? i0 + i : (i0 + i) * sd->total / rows;
-		gos_synth_data_row(sd, g, pb + i * D, yb + i * sd->K);
+		gos_synth_data_row(sd, row_pos(sd, i0 + i, rows), pb + i * D, yb + i * sd->K);
 		if (!mp->a && mp->feat)
 			mp->feat(pb + i * D, fb + i * nf, mp->ctx);
 	}
@@ -270,23 +321,31 @@ int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const i
 		          (long long)rows, (long long)(nf + 1));
 		return -1;
 	}
+	int fl = gos_synth_data_floored(sd);
 	double *f = gos_malloc(sizeof(double) * (size_t)(rows * nf + 1));
 	double *y = gos_malloc(sizeof(double) * (size_t)(rows * nk + 1));
-	double *pb = gos_malloc(sizeof(double) * (size_t)(BLOCK * (D + K)));
+	double *lo = fl ? gos_malloc(sizeof(double) * (size_t)(rows * nk + 1)) : NULL;
+	double *pb = gos_malloc(sizeof(double) * (size_t)(BLOCK * (D + K) + K));
 	int rc = -1;
-	if (!f || !y || !pb) {
+	if (!f || !y || !pb || (fl && !lo)) {
 		gos_error(d, loc, "%s: out of memory", what);
 		goto done;
 	}
-	double *yb = pb + BLOCK * D;
+	double *yb = pb + BLOCK * D, *lk = yb + BLOCK * K;
 	for (int64_t i0 = 0; i0 < rows; i0 += BLOCK) {
 		int64_t nb = rows - i0 < BLOCK ? rows - i0 : BLOCK;
 		map_rows(sd, mp, i0, nb, rows, ident ? f + i0 * nf : pb, f + i0 * nf, yb);
-		for (int64_t i = 0; i < nb; i++)
+		for (int64_t i = 0; i < nb; i++) {
 			for (int k = 0; k < nk; k++)
 				y[(i0 + i) * nk + k] = yb[i * K + (ks ? ks[k] : k)];
+			if (!fl)
+				continue;
+			gos_synth_data_floor(sd, row_pos(sd, i0 + i, rows), lk);
+			for (int k = 0; k < nk; k++)
+				lo[(i0 + i) * nk + k] = lk[ks ? ks[k] : k];
+		}
 	}
-	if (gos_synth_solve(rows, nf, nk, f, y, sd->lo, a)) {
+	if (gos_synth_solve(rows, nf, nk, f, y, lo, a)) {
 		gos_error(d, loc, "%s: the least-squares fit failed (out of memory or LAPACK)", what);
 		goto done;
 	}
@@ -294,6 +353,7 @@ int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const i
 done:
 	free(f);
 	free(y);
+	free(lo);
 	free(pb);
 	return rc;
 }
@@ -310,10 +370,11 @@ double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, co
 {
 	int64_t nf = mp->nf, D = sd->D, K = sd->K;
 	int ident = !mp->a && !mp->feat;
-	double *pb = gos_malloc(sizeof(double) * (size_t)(BLOCK * (D + nf + 2 * K)));
+	double *pb = gos_malloc(sizeof(double) * (size_t)(BLOCK * (D + nf + 2 * K) + K));
 	if (!pb)
 		return -1;
 	double *fb = ident ? pb : pb + BLOCK * D, *yb = pb + BLOCK * (D + nf), *ob = yb + BLOCK * K;
+	double *lk = ob + BLOCK * K;
 	double num = 0, den = 0;
 	for (int64_t g0 = 0; g0 < sd->err_rows; g0 += BLOCK) {
 		int64_t nb = sd->err_rows - g0 < BLOCK ? sd->err_rows - g0 : BLOCK;
@@ -323,8 +384,10 @@ double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, co
 				ob[i * K + k] = b ? b[k] : 0;
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K, (blasint)nf,
 		            1.0, fb, (blasint)nf, w, (blasint)nf, 1.0, ob, (blasint)K);
-		for (int64_t i = 0; i < nb * K; i++) {
-			gos_synth_err_add(ob[i], yb[i], sd->lo, &num, &den);
+		for (int64_t i = 0; i < nb; i++) {
+			gos_synth_data_floor(sd, row_pos(sd, g0 + i, sd->err_rows), lk);
+			for (int64_t k = 0; k < K; k++)
+				gos_synth_err_add(ob[i * K + k], yb[i * K + k], lk[k], &num, &den);
 		}
 	}
 	free(pb);
@@ -333,16 +396,17 @@ double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, co
 
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx)
 {
-	double *patch = gos_malloc(sizeof(double) * (size_t)(sd->D + 2 * sd->K));
+	double *patch = gos_malloc(sizeof(double) * (size_t)(sd->D + 3 * sd->K));
 	if (!patch)
 		return -1;
-	double *yk = patch + sd->D, *yp = yk + sd->K, num = 0, den = 0;
+	double *yk = patch + sd->D, *yp = yk + sd->K, *lk = yp + sd->K, num = 0, den = 0;
 	for (int64_t i = 0; i < sd->err_rows; i++) {
-		int64_t g = sd->err_rows == sd->total ? i : i * sd->total / sd->err_rows;
+		int64_t g = row_pos(sd, i, sd->err_rows);
 		gos_synth_data_row(sd, g, patch, yk);
+		gos_synth_data_floor(sd, g, lk);
 		pred(patch, yp, ctx);
 		for (int64_t k = 0; k < sd->K; k++) {
-			gos_synth_err_add(yp[k], yk[k], sd->lo, &num, &den);
+			gos_synth_err_add(yp[k], yk[k], lk[k], &num, &den);
 		}
 	}
 	free(patch);

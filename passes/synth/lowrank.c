@@ -106,7 +106,7 @@ static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, c
 	enum { B = 1024 };
 	int64_t rows = sd->err_rows, D = sd->D, K = sd->K;
 	double *w1d = gos_malloc(sizeof(double) * (size_t)(r * D + K * r));
-	double *pb = gos_malloc(sizeof(double) * (size_t)(B * (D + 2 * K + r)));
+	double *pb = gos_malloc(sizeof(double) * (size_t)(B * (D + 2 * K + r) + K));
 	double num = 0, den = 0;
 	if (!w1d || !pb) {
 		free(w1d);
@@ -114,6 +114,7 @@ static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, c
 		return -1;
 	}
 	double *w2d = w1d + r * D, *yb = pb + B * D, *zb = yb + B * K, *ob = zb + B * r;
+	double *lk = ob + B * K;
 	for (int64_t i = 0; i < r * D; i++)
 		w1d[i] = w1[i];
 	for (int64_t i = 0; i < K * r; i++)
@@ -132,8 +133,10 @@ static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, c
 				ob[i * K + k] = b2[k];
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K, (blasint)r,
 		            1.0, zb, (blasint)r, w2d, (blasint)r, 1.0, ob, (blasint)K);
-		for (int64_t i = 0; i < nb * K; i++) {
-			gos_synth_err_add(ob[i], yb[i], sd->lo, &num, &den);
+		for (int64_t i = 0; i < nb; i++) {
+			gos_synth_data_floor(sd, rows == sd->total ? g0 + i : (g0 + i) * sd->total / rows, lk);
+			for (int64_t k = 0; k < K; k++)
+				gos_synth_err_add(ob[i * K + k], yb[i * K + k], lk[k], &num, &den);
 		}
 	}
 	free(w1d);
@@ -176,7 +179,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 	float *w1 = gos_malloc(sizeof(float) * (size_t)(r * D));
 	float *w2 = gos_malloc(sizeof(float) * (size_t)(K * r));
 	float *b2 = gos_calloc((size_t)K, sizeof(float));
-	double *pm = NULL, *yr = NULL, *z = NULL, *w1d = NULL, *ab = NULL;
+	double *pm = NULL, *yr = NULL, *z = NULL, *w1d = NULL, *ab = NULL, *lo = NULL;
 	gos_synth_data sd = {0};
 	if (!w1 || !w2 || !b2) {
 		gos_error(d, loc, "out of memory");
@@ -212,7 +215,9 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 		z = gos_malloc(sizeof(double) * (size_t)(rows * r + 1));
 		w1d = gos_malloc(sizeof(double) * (size_t)(r * D));
 		ab = gos_malloc(sizeof(double) * (size_t)((r + 1) * K));
-		if (!pm || !yr || !z || !w1d || !ab) {
+		lo = gos_synth_data_floored(&sd) ? gos_malloc(sizeof(double) * (size_t)(rows * K + 1))
+		                                 : NULL;
+		if (!pm || !yr || !z || !w1d || !ab || (gos_synth_data_floored(&sd) && !lo)) {
 			gos_error(d, loc, "out of memory");
 			goto done;
 		}
@@ -221,8 +226,12 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 			          (long long)rows, r, nm);
 			goto done;
 		}
-		for (int64_t i = 0; i < rows; i++) /* evenly spaced over the batch */
-			gos_synth_data_row(&sd, rows == total ? i : i * total / rows, pm + i * D, yr + i * K);
+		for (int64_t i = 0; i < rows; i++) { /* evenly spaced over the batch */
+			int64_t g = rows == total ? i : i * total / rows;
+			gos_synth_data_row(&sd, g, pm + i * D, yr + i * K);
+			if (lo)
+				gos_synth_data_floor(&sd, g, lo + i * K);
+		}
 		/* Z = patches . W1^T (W1 rounded to float as it will be stored, Z
 		 * stored in float as the first node will) */
 		for (int64_t i = 0; i < r * D; i++)
@@ -231,7 +240,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 		            1.0, pm, (blasint)D, w1d, (blasint)D, 0.0, z, (blasint)r);
 		for (int64_t i = 0; i < rows * r; i++)
 			z[i] = (float)z[i];
-		if (gos_synth_solve(rows, r, K, z, yr, sd.lo, ab)) {
+		if (gos_synth_solve(rows, r, K, z, yr, lo, ab)) {
 			gos_error(d, loc, "lowrank: the least-squares refit of '%s' failed", nm);
 			goto done;
 		}
@@ -333,6 +342,7 @@ done:
 	free(z);
 	free(w1d);
 	free(ab);
+	free(lo);
 	gos_synth_data_free(&sd);
 	return rc;
 }

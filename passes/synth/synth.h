@@ -23,6 +23,7 @@
 
 #include "eval/eval.h"
 #include "ir/ir.h"
+#include <math.h>
 
 /* What fitted rules are computed from: n samples of the module's inputs
  * (as gos_engine_run takes them). NULL or n == 0: exact rules only.
@@ -240,21 +241,39 @@ typedef struct gos_synth_data {
 	int64_t D, K;           /* reduction size, output channels */
 	double lo;              /* every reader clamps the result below at lo
 	                         * (0: relu), else -INFINITY */
+	const float *neg;       /* or at minus this recorded value, elementwise
+	                         * (relu(y + s): s), else NULL */
+	int negown;             /* whether gos_synth_data_free frees it */
 	gos_synth_plan plan;    /* how rows are gathered */
 } gos_synth_data;
 
+/* Whether sd's readers clamp its result (fits and errors use the floors). */
+static inline int gos_synth_data_floored(const gos_synth_data *sd)
+{
+	return sd->neg || sd->lo > -INFINITY;
+}
+
 /* Adds one output's squared error to *num and its square to *den, both
- * as the readers see them (clamped below at lo). */
+ * as the readers see them: with a floor lo (not -INFINITY), how far above
+ * lo the fit o and the original y are (relu(y + s) for the floor -s). */
 static inline void gos_synth_err_add(double o, double y, double lo, double *num, double *den)
 {
-	o = o < lo ? lo : o;
-	y = y < lo ? lo : y;
+	if (lo > -INFINITY) {
+		o = o < lo ? 0 : o - lo;
+		y = y < lo ? 0 : y - lo;
+	}
 	*num += (o - y) * (o - y);
 	*den += y * y;
 }
 
 /* Output position g of sd: patch[D] and yk[K] (gos_synth_patch_row). */
 void gos_synth_data_row(const gos_synth_data *sd, int64_t g, double *patch, double *yk);
+/* The value s whose negation floors contraction ni's result y (its one
+ * reader is add(y, s), read by relus only), or -1. Fits read s from the
+ * calibration's recording when it is there. */
+int gos_synth_floor_value(const gos_module *m, int ni);
+/* The floors of output position g of sd: lk[K] (-INFINITY: none). */
+void gos_synth_data_floor(const gos_synth_data *sd, int64_t g, double *lk);
 
 /* Records (or finds in c->acts) what node ni of m needs; needs c->n > 0
  * and a contraction (gos_synth_contraction_of). Returns 0 or -1. */
@@ -278,15 +297,16 @@ int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t c
  * LAPACKE_dpotrf) with a ridge of 1e-12 of the mean feature energy, so a
  * rank-deficient f (a feature constant on the batch, a channel that never
  * fires) gets finite, minimum-norm-like coefficients, never a failure.
- * With a finite lo (the readers clamp the result below at lo, as a relu
- * does at 0) an output y <= lo only costs where the fit rises above lo:
+ * With floors lo (rows x nk; the readers clamp the result below them, as
+ * a relu does at 0; NULL: none) an output y <= lo only costs where the
+ * fit rises above lo:
  * the loss is sum over y > lo of (fit - y)^2 plus sum over y <= lo of
  * max(fit - lo, 0)^2, convex, minimised by majorisation (each step a
  * least-squares solve on the same factorised normal matrix with targets
  * min(fit, lo) where y <= lo; the loss never rises). Returns 0, or -1
  * when out of memory. */
-int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y, double lo,
-                    double *a);
+int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y,
+                    const double *lo, double *a);
 /* Least squares over up to GOS_SYNTH_FIT_ROWS positions: outputs
  * ks[0..nk) (channel numbers) from nf features plus a constant. a gets
  * (nf + 1) x nk coefficients, row-major, the constant's row last.

@@ -471,6 +471,66 @@ static int node_writing(const gos_module *m, const char *name)
 	return -1;
 }
 
+/* A convolution whose result joins a residual sum before a relu: its
+ * fits are floored at minus the other term, so each fitted candidate's
+ * reported error is the relative error of the block's output relu(h + s),
+ * measured by running the rewritten module. */
+static void test_residual_floor(void **state)
+{
+	(void)state;
+	gos_module *m = load_text("model res {\n  input x: f32[1, 4, 8, 8];\n  weights seed 5;\n"
+	                          "  a = conv2d(x, param[6, 4, 1, 1], param[6]);\n"
+	                          "  s = relu(a);\n"
+	                          "  h = conv2d(s, param[6, 6, 3, 3], param[6]; pad = 1);\n"
+	                          "  t = add(h, s);\n"
+	                          "  output y = relu(t);\n}\n");
+	int hi = node_writing(m, "h");
+	int sv = gos_synth_floor_value(m, hi);
+	assert_true(sv >= 0);
+	assert_string_equal(m->vals[sv].name, "s");
+	assert_int_equal(gos_synth_floor_value(m, node_writing(m, "a")), -1); /* read by a relu */
+	int64_t numel = input_numel(m), n = 5;
+	float *x = random_inputs(n, numel, 31);
+	const float *in[1] = {x};
+	gos_synth_calib c = {n, in, NULL, 0};
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_synth_cand *v;
+	int k = gos_synth_list(m, hi, &c, &v, &d);
+	assert_true(k >= 3);
+	const char *names[1] = {"y"};
+	gos_engine_opts o = {"interp", 2, -1};
+	gos_capture ca;
+	assert_int_equal(gos_capture_run(m, 1, names, &o, n, in, &ca, &d), 0);
+	int fitted = 0;
+	for (int i = 0; i < k; i++) {
+		if (v[i].exact)
+			continue;
+		fitted++;
+		gos_module *a = gos_synth_apply(m, v[i].name, &c, &d);
+		assert_non_null(a);
+		gos_capture cb;
+		assert_int_equal(gos_capture_run(a, 1, names, &o, n, in, &cb, &d), 0);
+		int64_t ne = gos_numel(ca.t[0].rank, ca.t[0].shape);
+		double num = 0, den = 0;
+		for (int64_t j = 0; j < ne; j++) {
+			double e = (double)ca.t[0].data[j] - cb.t[0].data[j];
+			num += e * e;
+			den += (double)ca.t[0].data[j] * ca.t[0].data[j];
+		}
+		if (fabs(num / den - v[i].err) > 1e-3 * v[i].err + 1e-7)
+			fail_msg("%s: reported %g, measured %g", v[i].name, v[i].err, num / den);
+		gos_capture_free(&cb);
+		gos_module_free(a);
+	}
+	assert_true(fitted >= 3);
+	gos_capture_free(&ca);
+	free(v);
+	free(x);
+	gos_module_free(m);
+	gos_diags_free(&d);
+}
+
 /* The loss gos_synth_solve minimises with a floor lo. */
 static double floor_loss(int rows, int nf, const double *f, const double *y, const double *a,
                          double lo)
@@ -495,7 +555,7 @@ static void test_solve_floor(void **state)
 	(void)state;
 	enum { ROWS = 400, NF = 3 };
 	double f[ROWS * NF], y[ROWS], f0[ROWS * NF], y0[ROWS], t[ROWS * NF], u[ROWS];
-	double plain[NF + 1], fl[NF + 1];
+	double plain[NF + 1], fl[NF + 1], zero[ROWS] = {0};
 	gos_rng g;
 	gos_rng_seed(&g, 8);
 	for (int i = 0; i < ROWS; i++) {
@@ -506,10 +566,10 @@ static void test_solve_floor(void **state)
 	}
 	memcpy(f, f0, sizeof f);
 	memcpy(y, y0, sizeof y);
-	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, -INFINITY, plain), 0);
+	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, NULL, plain), 0);
 	memcpy(f, f0, sizeof f);
 	memcpy(y, y0, sizeof y);
-	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, 0, fl), 0);
+	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, zero, fl), 0);
 	double lp = floor_loss(ROWS, NF, f0, y0, plain, 0), lf = floor_loss(ROWS, NF, f0, y0, fl, 0);
 	assert_true(lf < 0.9 * lp);
 	/* exact: y = f . w + b */
@@ -517,7 +577,7 @@ static void test_solve_floor(void **state)
 		y0[i] = 0.7 * f0[i * NF] - 1.1 * f0[i * NF + 2] - 0.3;
 	memcpy(t, f0, sizeof t);
 	memcpy(u, y0, sizeof u);
-	assert_int_equal(gos_synth_solve(ROWS, NF, 1, t, u, 0, fl), 0);
+	assert_int_equal(gos_synth_solve(ROWS, NF, 1, t, u, zero, fl), 0);
 	const double w[NF + 1] = {0.7, 0, -1.1, -0.3};
 	for (int j = 0; j <= NF; j++)
 		assert_true(fabs(fl[j] - w[j]) < 1e-9);
@@ -542,7 +602,7 @@ static void test_rank_deficient(void **state)
 		f[i * NF + 0] = u, f[i * NF + 1] = 0, f[i * NF + 2] = u, f[i * NF + 3] = 5;
 		y[i] = 2 * u + 3;
 	}
-	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, -INFINITY, a), 0);
+	assert_int_equal(gos_synth_solve(ROWS, NF, 1, f, y, NULL, a), 0);
 	/* the duplicated pair shares 2 about evenly (the ridge against rounding) */
 	assert_true(fabs(a[0] + a[2] - 2) < 1e-6 && fabs(a[0] - a[2]) < 1e-2);
 	assert_true(fabs(a[1]) < 1e-9 && fabs(a[3]) < 1e-9);
@@ -636,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_exact_rules),
 		cmocka_unit_test(test_fitted_rules),
 		cmocka_unit_test(test_solve_floor),
+		cmocka_unit_test(test_residual_floor),
 		cmocka_unit_test(test_rank_deficient),
 		cmocka_unit_test(test_bad_requests),
 	};
