@@ -280,12 +280,6 @@ done:
 	return rc;
 }
 
-/* The position of row i of `rows` spread evenly over sd's. */
-static int64_t row_pos(const gos_synth_data *sd, int64_t i, int64_t rows)
-{
-	return rows == sd->total ? i : i * sd->total / rows;
-}
-
 /* Positions i0..i0+nb of `rows` spread evenly over sd's: their patches
  * (pb, nb x D), features (fb, nb x mp->nf; fb may be pb when mp is the
  * identity) and outputs (yb, nb x K). */
@@ -294,7 +288,7 @@ static void map_rows(const gos_synth_data *sd, const gos_synth_map *mp, int64_t 
 {
 	int64_t D = sd->D, nf = mp->nf;
 	for (int64_t i = 0; i < nb; i++) {
-		gos_synth_data_row(sd, row_pos(sd, i0 + i, rows), pb + i * D, yb + i * sd->K);
+		gos_synth_data_row(sd, gos_synth_data_pos(sd, i0 + i, rows), pb + i * D, yb + i * sd->K);
 		if (!mp->a && mp->feat)
 			mp->feat(pb + i * D, fb + i * nf, mp->ctx);
 	}
@@ -340,7 +334,7 @@ int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const i
 				y[(i0 + i) * nk + k] = yb[i * K + (ks ? ks[k] : k)];
 			if (!fl)
 				continue;
-			gos_synth_data_floor(sd, row_pos(sd, i0 + i, rows), lk);
+			gos_synth_data_floor(sd, gos_synth_data_pos(sd, i0 + i, rows), lk);
 			for (int k = 0; k < nk; k++)
 				lo[(i0 + i) * nk + k] = lk[ks ? ks[k] : k];
 		}
@@ -385,7 +379,7 @@ double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, co
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K, (blasint)nf,
 		            1.0, fb, (blasint)nf, w, (blasint)nf, 1.0, ob, (blasint)K);
 		for (int64_t i = 0; i < nb; i++) {
-			gos_synth_data_floor(sd, row_pos(sd, g0 + i, sd->err_rows), lk);
+			gos_synth_data_floor(sd, gos_synth_data_pos(sd, g0 + i, sd->err_rows), lk);
 			for (int64_t k = 0; k < K; k++)
 				gos_synth_err_add(ob[i * K + k], yb[i * K + k], lk[k], &num, &den);
 		}
@@ -401,7 +395,7 @@ double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void
 		return -1;
 	double *yk = patch + sd->D, *yp = yk + sd->K, *lk = yp + sd->K, num = 0, den = 0;
 	for (int64_t i = 0; i < sd->err_rows; i++) {
-		int64_t g = row_pos(sd, i, sd->err_rows);
+		int64_t g = gos_synth_data_pos(sd, i, sd->err_rows);
 		gos_synth_data_row(sd, g, patch, yk);
 		gos_synth_data_floor(sd, g, lk);
 		pred(patch, yp, ctx);

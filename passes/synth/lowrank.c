@@ -122,8 +122,7 @@ static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, c
 	for (int64_t g0 = 0; g0 < rows; g0 += B) {
 		int64_t nb = rows - g0 < B ? rows - g0 : B;
 		for (int64_t i = 0; i < nb; i++)
-			gos_synth_data_row(sd, rows == sd->total ? g0 + i : (g0 + i) * sd->total / rows,
-			                   pb + i * D, yb + i * K);
+			gos_synth_data_row(sd, gos_synth_data_pos(sd, g0 + i, rows), pb + i * D, yb + i * K);
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)r, (blasint)D,
 		            1.0, pb, (blasint)D, w1d, (blasint)D, 0.0, zb, (blasint)r);
 		for (int64_t i = 0; i < nb * r; i++)
@@ -134,7 +133,7 @@ static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, c
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nb, (blasint)K, (blasint)r,
 		            1.0, zb, (blasint)r, w2d, (blasint)r, 1.0, ob, (blasint)K);
 		for (int64_t i = 0; i < nb; i++) {
-			gos_synth_data_floor(sd, rows == sd->total ? g0 + i : (g0 + i) * sd->total / rows, lk);
+			gos_synth_data_floor(sd, gos_synth_data_pos(sd, g0 + i, rows), lk);
 			for (int64_t k = 0; k < K; k++)
 				gos_synth_err_add(ob[i * K + k], yb[i * K + k], lk[k], &num, &den);
 		}
@@ -227,7 +226,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 			goto done;
 		}
 		for (int64_t i = 0; i < rows; i++) { /* evenly spaced over the batch */
-			int64_t g = rows == total ? i : i * total / rows;
+			int64_t g = gos_synth_data_pos(&sd, i, rows);
 			gos_synth_data_row(&sd, g, pm + i * D, yr + i * K);
 			if (lo)
 				gos_synth_data_floor(&sd, g, lo + i * K);

@@ -78,7 +78,7 @@ static int choose(const gos_synth_data *sd, const float *w, const float *b, int6
 	for (int64_t i0 = 0; i0 < rows; i0 += B) {
 		int64_t nb = rows - i0 < B ? rows - i0 : B;
 		for (int64_t i = 0; i < nb; i++) {
-			int64_t row = rows == sd->total ? i0 + i : (i0 + i) * sd->total / rows;
+			int64_t row = gos_synth_data_pos(sd, i0 + i, rows);
 			double *patch = pb + i * D;
 			gos_synth_data_row(sd, row, patch, yb + i * K);
 			for (int64_t q = 0; q < D; q++)

@@ -272,6 +272,12 @@ void gos_synth_data_row(const gos_synth_data *sd, int64_t g, double *patch, doub
  * reader is add(y, s), read by relus only), or -1. Fits read s from the
  * calibration's recording when it is there. */
 int gos_synth_floor_value(const gos_module *m, int ni);
+/* The output position of row i of `rows` (at most sd->total) spread
+ * evenly over sd's batch. */
+static inline int64_t gos_synth_data_pos(const gos_synth_data *sd, int64_t i, int64_t rows)
+{
+	return rows == sd->total ? i : i * sd->total / rows;
+}
 /* The floors of output position g of sd: lk[K] (-INFINITY: none). */
 void gos_synth_data_floor(const gos_synth_data *sd, int64_t g, double *lk);
 

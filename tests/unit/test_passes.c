@@ -117,6 +117,19 @@ static void test_pipeline_keeps_outputs(void **state)
 	assert_true(fused > 100); /* the CNNs lose most of their nodes */
 }
 
+/* Output 0 of a and b (run's, one output each) agree within tol
+ * relative to 1 + |a|; frees both. */
+static void expect_same_output(gos_tensor *a, gos_tensor *b, double tol)
+{
+	int64_t n = gos_numel(a[0].rank, a[0].shape);
+	for (int64_t j = 0; j < n; j++)
+		assert_float_equal(a[0].data[j], b[0].data[j], tol * (1 + fabs(a[0].data[j])));
+	free(a[0].data);
+	free(b[0].data);
+	free(a);
+	free(b);
+}
+
 static const char *conv_bn_relu =
 	"model m {\n"
 	"  input x: f32[1, 3, 6, 6];\n"
@@ -144,14 +157,7 @@ static void test_fold_and_fuse_shape(void **state)
 	assert_int_equal(m->n_node, 1);
 	assert_string_equal(m->nodes[0].op, "conv2d+relu");
 	assert_string_equal(m->vals[m->outputs[0]].name, "y");
-	gos_tensor *b = run(m, 3);
-	int64_t n = gos_numel(a[0].rank, a[0].shape);
-	for (int64_t j = 0; j < n; j++)
-		assert_float_equal(a[0].data[j], b[0].data[j], 1e-4 * (1 + fabs(a[0].data[j])));
-	free(a[0].data);
-	free(b[0].data);
-	free(a);
-	free(b);
+	expect_same_output(a, run(m, 3), 1e-4);
 	assert_int_equal(gos_pipeline_run_list(m, "fuse,nosuch", &(gos_pipeline_opts){1, 1, NULL, NULL}, &d), -1);
 	gos_module_free(m);
 	gos_diags_free(&d);
@@ -189,14 +195,7 @@ static void test_fuse_hard_swish(void **state)
 	assert_int_equal(m->n_node, 1);
 	assert_string_equal(m->nodes[0].op, "conv2d+hard_sigmoid+mul+sigmoid+mul+add");
 	assert_int_equal(m->nodes[0].n_stmt, conv_stmts + 2); /* hard-swish; the tail */
-	gos_tensor *b = run(m, 9);
-	int64_t n = gos_numel(a[0].rank, a[0].shape);
-	for (int64_t j = 0; j < n; j++)
-		assert_float_equal(a[0].data[j], b[0].data[j], 1e-5 * (1 + fabs(a[0].data[j])));
-	free(a[0].data);
-	free(b[0].data);
-	free(a);
-	free(b);
+	expect_same_output(a, run(m, 9), 1e-5);
 	gos_module_free(m);
 	gos_diags_free(&d);
 }

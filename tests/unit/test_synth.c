@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "test_synth_util.h"
+
 #include "eval/eval.h"
 #include "frontend/frontend.h"
 #include "passes/synth/synth.h"
@@ -190,46 +192,6 @@ static void test_lowrank_exact(void **state)
 		}
 }
 
-/* 0 when every reader of value `name` of m is a relu (the floor fitted
- * rules fit and report errors above), else -INFINITY. */
-static double relu_floor(const gos_module *m, const char *name)
-{
-	int readers = 0;
-	for (int i = 0; i < m->n_node; i++)
-		for (int k = 0; k < m->nodes[i].n_in; k++)
-			if (!strcmp(m->vals[m->nodes[i].in[k]].name, name)) {
-				if (strcmp(m->nodes[i].op, "relu"))
-					return -INFINITY;
-				readers++;
-			}
-	return readers ? 0 : -INFINITY;
-}
-
-/* Relative MSE of value h (as its readers see it: relu_floor) between
- * modules a and b on calibration c,
- * measured by recording it (independent of the rule's own figure). */
-static double measured_err(const gos_module *a, const gos_module *b, const gos_synth_calib *c)
-{
-	const char *names[1] = {"h"};
-	gos_engine_opts o = {"interp", 2, -1};
-	gos_capture ca, cb;
-	gos_diags d;
-	gos_diags_init(&d);
-	assert_int_equal(gos_capture_run(a, 1, names, &o, c->n, c->in, &ca, &d), 0);
-	assert_int_equal(gos_capture_run(b, 1, names, &o, c->n, c->in, &cb, &d), 0);
-	int64_t n = gos_numel(ca.t[0].rank, ca.t[0].shape);
-	double num = 0, den = 0, lo = relu_floor(a, names[0]);
-	for (int64_t i = 0; i < n; i++) {
-		double ya = fmax(ca.t[0].data[i], lo), e = ya - fmax(cb.t[0].data[i], lo);
-		num += e * e;
-		den += ya * ya;
-	}
-	gos_capture_free(&ca);
-	gos_capture_free(&cb);
-	gos_diags_free(&d);
-	return num / den;
-}
-
 /* Fitted low-rank pairs on a full-rank weight: listed only with data;
  * each reported error matches the measured one; errors fall as the rank
  * grows; the same request gives the same weights; a weight of rank 4
@@ -261,7 +223,7 @@ static void test_lowrank_fitted(void **state)
 		snprintf(spec, sizeof spec, "h/lowrank:r=%d", v[i].param);
 		gos_module *a = gos_synth_apply(m, spec, &c, &d);
 		assert_non_null(a);
-		double me = measured_err(m, a, &c);
+		double me = synth_measured_err(m, a, &c, "h");
 		if (fabs(me - v[i].err) > 1e-3 * v[i].err + 1e-7)
 			fail_msg("r=%d: reported %g, measured %g", v[i].param, v[i].err, me);
 		/* deterministic: the same request gives the same weights */
@@ -281,7 +243,7 @@ static void test_lowrank_fitted(void **state)
 	make_rank(w, w->vals[w->nodes[0].in[1]].name, 4, 9);
 	gos_module *t = gos_synth_apply(w, "h/lowrank:r=4", NULL, &d); /* exact: SVD pair */
 	assert_non_null(t);
-	assert_true(measured_err(w, t, &c) < 1e-10);
+	assert_true(synth_measured_err(w, t, &c, "h") < 1e-10);
 	gos_module_free(t);
 	gos_module_free(w);
 	free(x);
@@ -446,7 +408,7 @@ static void test_fitted_rules(void **state)
 				gos_diags_render(&d, stderr);
 				fail_msg("%s", v[i].name);
 			}
-			double me = measured_err(m, a, &c);
+			double me = synth_measured_err(m, a, &c, "h");
 			if (fabs(me - v[i].err) > 1e-3 * v[i].err + 1e-7)
 				fail_msg("model %zu %s: reported %g, measured %g", mi, v[i].name, v[i].err, me);
 			gos_module_free(a);
@@ -498,10 +460,6 @@ static void test_residual_floor(void **state)
 	gos_synth_cand *v;
 	int k = gos_synth_list(m, hi, &c, &v, &d);
 	assert_true(k >= 3);
-	const char *names[1] = {"y"};
-	gos_engine_opts o = {"interp", 2, -1};
-	gos_capture ca;
-	assert_int_equal(gos_capture_run(m, 1, names, &o, n, in, &ca, &d), 0);
 	int fitted = 0;
 	for (int i = 0; i < k; i++) {
 		if (v[i].exact)
@@ -509,22 +467,12 @@ static void test_residual_floor(void **state)
 		fitted++;
 		gos_module *a = gos_synth_apply(m, v[i].name, &c, &d);
 		assert_non_null(a);
-		gos_capture cb;
-		assert_int_equal(gos_capture_run(a, 1, names, &o, n, in, &cb, &d), 0);
-		int64_t ne = gos_numel(ca.t[0].rank, ca.t[0].shape);
-		double num = 0, den = 0;
-		for (int64_t j = 0; j < ne; j++) {
-			double e = (double)ca.t[0].data[j] - cb.t[0].data[j];
-			num += e * e;
-			den += (double)ca.t[0].data[j] * ca.t[0].data[j];
-		}
-		if (fabs(num / den - v[i].err) > 1e-3 * v[i].err + 1e-7)
-			fail_msg("%s: reported %g, measured %g", v[i].name, v[i].err, num / den);
-		gos_capture_free(&cb);
+		double me = synth_measured_err(m, a, &c, "y"); /* a result: no floor */
+		if (fabs(me - v[i].err) > 1e-3 * v[i].err + 1e-7)
+			fail_msg("%s: reported %g, measured %g", v[i].name, v[i].err, me);
 		gos_module_free(a);
 	}
 	assert_true(fitted >= 3);
-	gos_capture_free(&ca);
 	free(v);
 	free(x);
 	gos_module_free(m);

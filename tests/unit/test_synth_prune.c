@@ -19,6 +19,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "test_synth_util.h"
+
 #include "eval/eval.h"
 #include "frontend/frontend.h"
 #include "passes/passes.h"
@@ -365,45 +367,6 @@ static void test_zerochan_shared(void **state)
 	}
 }
 
-/* 0 when every reader of value `name` of m is a relu (the floor fitted
- * rules fit and report errors above), else -INFINITY. */
-static double relu_floor(const gos_module *m, const char *name)
-{
-	int readers = 0;
-	for (int i = 0; i < m->n_node; i++)
-		for (int k = 0; k < m->nodes[i].n_in; k++)
-			if (!strcmp(m->vals[m->nodes[i].in[k]].name, name)) {
-				if (strcmp(m->nodes[i].op, "relu"))
-					return -INFINITY;
-				readers++;
-			}
-	return readers ? 0 : -INFINITY;
-}
-
-/* Relative MSE of value h between a and b on c (recorded), as its
- * readers see it (relu_floor). */
-static double measured_err(const gos_module *a, const gos_module *b, const gos_synth_calib *c)
-{
-	const char *names[1] = {a->vals[a->nodes[node_of(a, "h")].out[0]].name};
-	gos_engine_opts o = {"interp", 2, -1};
-	gos_capture ca, cb;
-	gos_diags d;
-	gos_diags_init(&d);
-	assert_int_equal(gos_capture_run(a, 1, names, &o, c->n, c->in, &ca, &d), 0);
-	assert_int_equal(gos_capture_run(b, 1, names, &o, c->n, c->in, &cb, &d), 0);
-	int64_t n = gos_numel(ca.t[0].rank, ca.t[0].shape);
-	double num = 0, den = 0, lo = relu_floor(a, names[0]);
-	for (int64_t i = 0; i < n; i++) {
-		double ya = fmax(ca.t[0].data[i], lo), e = ya - fmax(cb.t[0].data[i], lo);
-		num += e * e;
-		den += ya * ya;
-	}
-	gos_capture_free(&ca);
-	gos_capture_free(&cb);
-	gos_diags_free(&d);
-	return num / den;
-}
-
 /* prune on the chain, the residual and the shared model: every listed
  * candidate verifies (gos_synth_list verifies each) and reports the error
  * measured by running it; errors fall as c grows; FLOPs too. */
@@ -433,7 +396,7 @@ static void test_prune_fitted(void **state)
 			assert_false(exact);
 			assert_true(errs[i] > 0 && errs[i] < 1);
 			flops[i] = gos_flops(a);
-			double me = measured_err(m, a, &c);
+			double me = synth_measured_err(m, a, &c, m->vals[m->nodes[node_of(m, "h")].out[0]].name);
 			if (fabs(me - errs[i]) > 1e-3 * errs[i] + 1e-7)
 				fail_msg("%s c=%d: reported %g, measured %g", m->name, vals[i], errs[i], me);
 			gos_module_free(a);
@@ -565,7 +528,7 @@ static void test_refit(void **state)
 	float *x = random_inputs(n, numel, 21);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0};
-	assert_true(measured_err(m, a, &c) > 1e-3);
+	assert_true(synth_measured_err(m, a, &c, m->vals[m->nodes[node_of(m, "h")].out[0]].name) > 1e-3);
 	/* h's input from a (equal to m's), its result from m */
 	const char *names[2] = {m->vals[m->nodes[node_of(m, "h")].in[0]].name,
 	                        m->vals[m->nodes[node_of(m, "h")].out[0]].name};
@@ -580,7 +543,7 @@ static void test_refit(void **state)
 	assert_true(err >= 0 && err < 1e-8);
 	assert_int_equal(gos_verify(a, &d), 0);
 	c.acts = NULL;
-	assert_true(measured_err(m, a, &c) < 1e-8);
+	assert_true(synth_measured_err(m, a, &c, m->vals[m->nodes[node_of(m, "h")].out[0]].name) < 1e-8);
 	gos_module_free(a);
 	/* 2 samples x 64 positions < 4 x 145 coefficients: unchanged */
 	gos_synth_calib c2 = {2, in, NULL, 0};
