@@ -69,7 +69,7 @@ done
 # activation capture on a calibration sample: its logits are the model's
 onnx=$src/examples/fashion/resnet.onnx
 if [ -f "$onnx" ]; then
-	if "$run" "$onnx" --calib fashion-mnist:test:64 --seed 3 $norm --nodes logits \
+	if "$run" "$onnx" --calib fashion-mnist:test:64 --seed 3 $norm --nodes logits,image \
 		--dump-activations "$tmp/act" 2>"$tmp/act.err" &&
 		"$run" "$onnx" --calib fashion-mnist:test:64 --seed 3 $norm -target=host \
 			--dump-activations "$tmp/act-all" 2>>"$tmp/act.err"; then
@@ -78,6 +78,8 @@ import glob, sys, numpy as np
 t = sys.argv[1]
 a = np.load(f"{t}/act/logits.npy")
 assert a.shape == (64, 10), a.shape
+assert sorted(glob.glob(f"{t}/act/*.npy")) == [f"{t}/act/image.npy", f"{t}/act/logits.npy"], \
+    glob.glob(f"{t}/act/*.npy")  # every name of --nodes
 files = glob.glob(f"{t}/act-all/*.npy")
 assert len(files) > 20, len(files)
 b = np.load(f"{t}/act-all/logits.npy")

@@ -225,7 +225,8 @@ static int dump_activations(gos_module *m, const char *dir, const char *nodes,
 		gos_error(d, cmd, "out of memory");
 		goto out;
 	}
-	for (char *p = list, *save = NULL, *tok; p && (tok = strtok_r(p, ",", &save)); p = NULL)
+	char *save = NULL;
+	for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
 		names[nn++] = tok;
 	if (nodes && !nn) {
 		gos_error(d, cmd, "--nodes names no node");
