@@ -72,6 +72,30 @@ if command -v mpirun >/dev/null 2>&1 && [ -s one.search/candidates.csv ]; then
 	fi
 fi
 
+# ---- stage 0: the MobileNet's constant squeeze-excite gates are frozen -------
+mobilenet=$src/examples/fashion/mobilenet.onnx
+if "$gosc" "$mobilenet" -target=pi3 -search -calib=fashion-mnist:train:64 $norm -max-evals=2 \
+	-search-nodes=1 -search-pop=4 -seed=3 -o mb.o 2>mb.err; then
+	# the kept genome (row 0) already runs faster than the original: its
+	# gates are constants and the squeeze-excite branches are gone
+	"$py" - mb.search/candidates.csv <<'EOF' || fail "stage 0: the kept genome is not the frozen base"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+keep = [r for r in rows if r["id"] == "0"][0]
+s = float(keep["predicted_speedup"])
+assert 1.05 < s < 1.2, s
+EOF
+	n=$(grep -o '/se/HardSigmoid_output_0/freeze' mb.search/report.md | wc -l)
+	[ "$n" = 4 ] || fail "stage 0: report.md names $n frozen gates (want the 4 squeeze-excite gates)"
+	# a chosen candidate (not the original) computes no squeeze-excite branch
+	if [ "$(awk -F, 'NR > 1 && $NF == 1' mb.search/candidates.csv | wc -l)" = 1 ] &&
+		grep -q "se/fc1" mb.search/adapted.gos; then
+		fail "stage 0: the adapted model still computes a squeeze-excite branch"
+	fi
+else
+	fail "gosc -search on the MobileNet failed: $(tail -5 mb.err)"
+fi
+
 # ---- bad input: exit 1, a message, nothing written ---------------------------
 "$py" - <<'EOF' || fail "cannot write the bad datasets"
 import numpy as np

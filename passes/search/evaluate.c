@@ -145,7 +145,8 @@ int gos_search_proxy_init(gos_search_ctx *c, gos_diags *d)
 	int nn = proxy_names(c, c->base, names);
 	gos_engine_opts eo = engine_opts(c);
 	const float *in[1] = {c->in + c->n_fit * c->numel};
-	if (gos_capture_run(c->base, nn, names, &eo, c->n_prx, in, &c->base_stage, d))
+	/* the reference is the original itself, not the base stage 0 froze */
+	if (gos_capture_run(c->orig, nn, names, &eo, c->n_prx, in, &c->base_stage, d))
 		return -1;
 	const gos_tensor *z = &c->base_stage.t[nn - 1];
 	int64_t rows = c->n_prx * c->rows_per;

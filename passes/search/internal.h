@@ -9,7 +9,10 @@
 typedef struct gos_search_ctx {
 	const gos_search_opts *o;
 	gos_search_result *r;
-	gos_module *base;          /* materialised copy of the model */
+	gos_module *orig;          /* materialised copy of the model */
+	gos_module *base;          /* what candidates start from: orig with stage 0's
+	                              frozen gates */
+	double start_ms;           /* base's predicted latency on the target */
 	gos_cost_target t;
 	gos_synth_calib fit;       /* first half of the calibration batch */
 	gos_capture fit_acts;      /* inputs and results of the heavy nodes there */
@@ -37,6 +40,8 @@ typedef struct gos_search_rec {
 /* Positions the fits of a candidate's quick build use (the candidates
  * the search scores; the final checks' builds use the synthesis default). */
 #define GOS_SEARCH_QUICK_ROWS 8192
+/* Stage 0 freezes gates whose `freeze` error is below this. */
+#define GOS_SEARCH_FREEZE_TOL 1e-5
 
 /* Monotonic wall time in seconds. */
 double gos_search_now(void);

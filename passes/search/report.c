@@ -160,6 +160,15 @@ static void report_md(FILE *f, const gos_search_result *r)
 		        k->corrected ? "refitted one after the other on the model's own activations "
 		                       "(sequential error correction)"
 		                     : "fitted independently on the original's activations");
+	if (r->n_pre) {
+		fprintf(f, "Before the search, %d gate%s that barely vary over the fit half %s frozen "
+		           "to their mean (stage 0; every candidate has them%s):",
+		        r->n_pre, r->n_pre > 1 ? "s" : "", r->n_pre > 1 ? "were" : "was",
+		        k ? "" : ", the original kept here does not");
+		for (int i = 0; i < r->n_pre; i++)
+			fprintf(f, "%s `%s` (error %.2g)", i ? "," : "", r->pre[i], r->pre_err[i]);
+		fprintf(f, ".\n\n");
+	}
 	fprintf(f, "## Per operator\n\n| node | share | before (ms) | choice | FLOPs | error | after "
 	           "(ms, predicted) |\n|---|---|---|---|---|---|---|\n");
 	for (int i = 0; i < r->n_node; i++) {

@@ -110,7 +110,7 @@ static int job_pool(void *ctx, int j, void *out)
 		gos_module *cm = gos_synth_apply(c->base, v[i].name, &c->fit, &tmp);
 		double ms;
 		if (cm && !gos_cost_predict(cm, &c->t, c->o->fitted, NAN, &ms, &tmp)) {
-			dms[i] = ms - c->r->base_ms;
+			dms[i] = ms - c->start_ms;
 			keep[i] = dms[i] < -0.01 * sn->ms;
 		}
 		gos_module_free(cm);
@@ -161,22 +161,24 @@ static int job_pool(void *ctx, int j, void *out)
 /* Stage 1: the nodes some searchable rule applies to, by the predicted
  * time their rules can reach (their own, plus for a channel reader the
  * producers pruning shrinks with it: a block's projection carries its
- * expansion, depthwise and squeeze-excite), until 97% of their own time
- * (or max_nodes), in module order. */
+ * expansion, depthwise and squeeze-excite; for a gate, the branch that
+ * freezing it removes), until 97% of their own time (or max_nodes), in
+ * module order. */
 static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 {
 	gos_search_result *r = c->r;
 	gos_cost_report rep;
 	if (gos_cost_analyze(c->base, &c->t, &rep, d))
 		return -1;
-	r->base_ms = 0;
-	if (gos_cost_predict(c->base, &c->t, c->o->fitted, NAN, &r->base_ms, d)) {
+	c->start_ms = 0;
+	if (gos_cost_predict(c->base, &c->t, c->o->fitted, NAN, &c->start_ms, d)) {
 		gos_cost_report_free(&rep);
 		return -1;
 	}
 	int nn = c->base->n_node, *order = gos_malloc(sizeof *order * (size_t)(nn + 1)), no = 0;
 	double total = 0, *reach = gos_calloc((size_t)(nn + 1), sizeof *reach);
-	for (int i = 0; order && reach && i < nn; i++) {
+	char *dead = gos_malloc((size_t)nn + 1); /* a gate's branch (freeze) */
+	for (int i = 0; order && reach && dead && i < nn; i++) {
 		int any = 0, vals[16];
 		for (const gos_synth_rule *ru = gos_synth_rules; ru->name && !any; ru++)
 			any = searchable(ru) && ru->params(c->base, i, vals, 16) > 0;
@@ -189,20 +191,28 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 		if (gos_synth_chan_region(c->base, i, 1, &cr, d)) {
 			free(order);
 			free(reach);
+			free(dead);
 			gos_cost_report_free(&rep);
 			return -1;
 		}
 		for (int k = 0; k < cr.n; k++)
 			reach[i] += rep.v[cr.nodes[k]].ms;
 		gos_synth_chan_free(&cr);
+		if (gos_synth_freeze_params(c->base, i, vals, 16) > 0) {
+			gos_synth_freeze_branch(c->base, i, dead);
+			for (int k = 0; k < nn; k++)
+				reach[i] += dead[k] && k != i ? rep.v[k].ms : 0;
+		}
 	}
-	if (!order || !reach) {
+	if (!order || !reach || !dead) {
 		free(order);
 		free(reach);
+		free(dead);
 		gos_cost_report_free(&rep);
 		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
 		return -1;
 	}
+	free(dead);
 	for (int a = 1; a < no; a++)
 		for (int b = a; b > 0 && reach[order[b]] > reach[order[b - 1]]; b--) {
 			int t = order[b];
@@ -422,7 +432,7 @@ static void features(const gos_search_ctx *c, const unsigned char *g, double *x)
 
 static double additive_ms(const gos_search_ctx *c, const unsigned char *g)
 {
-	double ms = c->r->base_ms;
+	double ms = c->start_ms;
 	for (int i = 0; i < c->r->n_node; i++)
 		ms += c->r->node[i].opt[g[i]].dms;
 	return ms;
@@ -859,7 +869,7 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 		r->chosen_top1 = kc->top1;
 		rc = r->adapted ? 0 : -1;
 	} else {
-		r->adapted = gos_module_clone(c->base);
+		r->adapted = gos_module_clone(c->orig);
 		r->chosen_top1 = r->base_top1;
 		rc = r->adapted ? 0 : -1;
 	}
@@ -967,6 +977,77 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 	return 0;
 }
 
+/* Stage 0: gates that barely vary over the fit half (a squeeze-excite
+ * block that learnt a constant; `freeze` error below
+ * GOS_SEARCH_FREEZE_TOL) are frozen in the base every candidate starts
+ * from; r->pre lists them. */
+static int freeze_gates(gos_search_ctx *c, gos_diags *d)
+{
+	gos_search_result *r = c->r;
+	const gos_module *b = c->base;
+	const char **names = gos_malloc(sizeof *names * (size_t)(b->n_node + 1));
+	char *spec = gos_malloc((size_t)GOS_SEARCH_MAX_PRE * 300 + 1);
+	gos_capture cap = {0};
+	int ng = 0, rc = -1;
+	if (!names || !spec) {
+		gos_error(d, (gos_loc){b->name, 0, 0}, "out of memory");
+		goto done;
+	}
+	spec[0] = 0;
+	for (int i = 0; i < b->n_node; i++) {
+		int vals[1];
+		if (gos_synth_freeze_params(b, i, vals, 1))
+			names[ng++] = b->vals[b->nodes[i].out[0]].name;
+	}
+	gos_engine_opts eo = {"host", c->o->threads, 0};
+	if (!ng) {
+		rc = 0;
+		goto done;
+	}
+	if (gos_capture_run(b, ng, names, &eo, c->n_fit, c->fit.in, &cap, d))
+		goto done;
+	gos_synth_calib cal = c->fit;
+	cal.acts = &cap;
+	size_t len = 0;
+	for (int i = 0; i < b->n_node && r->n_pre < GOS_SEARCH_MAX_PRE; i++) {
+		int vals[1];
+		if (!gos_synth_freeze_params(b, i, vals, 1))
+			continue;
+		gos_module *one = gos_module_clone(b);
+		int exact;
+		double err = -1;
+		if (!one) {
+			gos_error(d, (gos_loc){b->name, 0, 0}, "out of memory");
+			goto done;
+		}
+		one->name = b->name;
+		int bad = gos_synth_freeze_derive(one, i, 0, &cal, &exact, &err, d);
+		gos_module_free(one);
+		if (bad)
+			goto done;
+		if (!(err >= 0 && err < GOS_SEARCH_FREEZE_TOL))
+			continue;
+		snprintf(r->pre[r->n_pre], sizeof r->pre[0], "%s/freeze", b->nodes[i].name);
+		r->pre_err[r->n_pre] = err;
+		len += (size_t)snprintf(spec + len, 300, "%s%s", len ? "," : "", r->pre[r->n_pre]);
+		r->n_pre++;
+	}
+	if (r->n_pre) {
+		gos_module *nb = gos_synth_apply(b, spec, &cal, d);
+		if (!nb)
+			goto done;
+		nb->name = b->name;
+		gos_module_free(c->base);
+		c->base = nb;
+	}
+	rc = 0;
+done:
+	gos_capture_free(&cap);
+	free(names);
+	free(spec);
+	return rc;
+}
+
 static int search_run(const gos_module *m, const gos_dataset *calib, const gos_dataset *eval,
                       const gos_search_opts *opts, gos_search_result *r, gos_diags *d)
 {
@@ -992,10 +1073,18 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 	if (gos_cost_target_load(&c->t, opts->target, d))
 		goto done;
 	snprintf(r->target, sizeof r->target, "%s", c->t.name);
-	c->base = gos_module_clone(m);
-	if (!c->base || gos_module_materialize(c->base, d))
+	c->orig = gos_module_clone(m);
+	if (!c->orig || gos_module_materialize(c->orig, d))
 		goto done;
+	c->orig->name = m->name;
+	c->base = gos_module_clone(c->orig);
+	if (!c->base) {
+		gos_error(d, loc, "out of memory");
+		goto done;
+	}
 	c->base->name = m->name;
+	if (gos_cost_predict(c->orig, &c->t, opts->fitted, NAN, &r->base_ms, d))
+		goto done;
 	if (check_data(c, calib, eval, d))
 		goto done;
 	fin[0] = c->in;
@@ -1005,11 +1094,11 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 		gos_search_progress p = {"profile", 0, 1.0, 0, opts->budget_s};
 		opts->progress(opts->progress_ctx, &p);
 	}
-	/* stage 1, the original's activations, the pool */
-	if (pick_nodes(c, d) || record_fit(c, d) || gos_search_proxy_init(c, d))
+	/* stage 0 (frozen gates), stage 1, the original's activations, the pool */
+	if (freeze_gates(c, d) || pick_nodes(c, d) || record_fit(c, d) || gos_search_proxy_init(c, d))
 		goto done;
-	r->base_flops = gos_flops(c->base);
-	r->base_params = gos_search_params(c->base);
+	r->base_flops = gos_flops(c->orig);
+	r->base_params = gos_search_params(c->orig);
 	int64_t rows = c->n_prx * c->rows_per, hit = 0;
 	for (int64_t i = 0; i < rows; i++)
 		hit += c->base_pred[i] == c->prx_y[i];
@@ -1032,7 +1121,7 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 	/* the original on the evaluation data (the reference for max_drop) */
 	if (eval) {
 		gos_engine_opts eo = {"host", opts->threads, -1};
-		gos_engine *e = gos_engine_new(c->base, &eo, d);
+		gos_engine *e = gos_engine_new(c->orig, &eo, d);
 		gos_eval_result er;
 		if (!e || gos_eval_run(e, eval, NULL, &er, d)) {
 			gos_engine_free(e);
@@ -1063,7 +1152,7 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 	for (int k = 0; k < 4 && opts->also[k]; k++) {
 		gos_cost_target at;
 		if (gos_cost_target_load(&at, opts->also[k], d) ||
-		    gos_cost_predict(c->base, &at, NULL, NAN, &r->also_base_ms[k], d) ||
+		    gos_cost_predict(c->orig, &at, NULL, NAN, &r->also_base_ms[k], d) ||
 		    gos_cost_predict(r->adapted, &at, NULL, NAN, &r->also_ms[k], d))
 			goto done;
 		snprintf(r->also_name[k], sizeof r->also_name[k], "%s", at.name);
@@ -1082,6 +1171,7 @@ done:
 	free(c->in);
 	free(fin);
 	gos_module_free(c->base);
+	gos_module_free(c->orig);
 	free(x);
 	return rc;
 }

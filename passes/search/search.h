@@ -94,6 +94,7 @@ typedef struct gos_search_opts {
 void gos_search_opts_default(gos_search_opts *o);
 
 #define GOS_SEARCH_MAX_NODES 32
+#define GOS_SEARCH_MAX_PRE 64
 #define GOS_SEARCH_MAX_CANDS 12
 #define GOS_SEARCH_MAX_STAGES 6
 
@@ -139,6 +140,9 @@ typedef struct gos_search_result {
 	int chosen;                /* index in cand[] (-1: the original kept) */
 	int n_node;
 	gos_search_node node[GOS_SEARCH_MAX_NODES];
+	int n_pre;                 /* applied before the search, to every candidate */
+	char pre[GOS_SEARCH_MAX_PRE][300]; /* NODE/freeze: gates that barely vary */
+	double pre_err[GOS_SEARCH_MAX_PRE];
 	int n_stage;
 	char stage[GOS_SEARCH_MAX_STAGES][256]; /* values compared by CKA */
 	int n_cand;

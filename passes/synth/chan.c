@@ -261,6 +261,16 @@ void gos_synth_chan_free(gos_synth_chan *r)
 double gos_synth_rewritten_flops(const gos_module *m, int ni, const gos_synth_rule *rule)
 {
 	double f = gos_node_flops(&m->nodes[ni]);
+	if (rule->derive == gos_synth_freeze_derive) { /* and the branch it removes */
+		char *dead = gos_calloc((size_t)m->n_node + 1, 1);
+		if (dead)
+			gos_synth_freeze_branch(m, ni, dead);
+		for (int i = 0; dead && i < m->n_node; i++)
+			if (dead[i] && i != ni)
+				f += gos_node_flops(&m->nodes[i]);
+		free(dead);
+		return f;
+	}
 	if (rule->derive != gos_synth_prune_derive && rule->derive != gos_synth_zerochan_derive)
 		return f;
 	gos_synth_chan r;

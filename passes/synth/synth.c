@@ -52,6 +52,11 @@ const gos_synth_rule gos_synth_rules[] = {
 	 "contraction -> c of its input channels, chosen greedily on reconstruction error, "
 	 "weights and bias refitted; the producer's other channels removed with them",
 	 gos_synth_prune_params, gos_synth_prune_derive},
+	{"freeze", NULL, 1,
+	 "gate computed from the data that its elementwise readers broadcast (a squeeze-excite "
+	 "sigmoid) -> its mean over the calibration samples, a constant; the branch computing it "
+	 "removed; exact when the gate never varies",
+	 gos_synth_freeze_params, gos_synth_freeze_derive},
 	{"zerochan", NULL, 0,
 	 "input channels that are zero in the weight, or constant (the producer's all-zero "
 	 "output channels, folded into the bias), removed with the producer's; exact",

@@ -156,6 +156,14 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int param, const gos_synth_c
 int gos_synth_prune_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *cal, int *exact,
                            double *err, gos_diags *d);
+/* passes/synth/freeze.c */
+int gos_synth_freeze_params(const gos_module *m, int ni, int *vals, int max);
+int gos_synth_freeze_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
+                            int *exact, double *err, gos_diags *d);
+/* Marks in dead[m->n_node] node ni and the nodes that compute only for
+ * it, which freezing ni leaves unread (a squeeze-excite branch); returns
+ * their count. */
+int gos_synth_freeze_branch(const gos_module *m, int ni, char *dead);
 /* passes/synth/zerochan.c */
 int gos_synth_zerochan_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_zerochan_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,

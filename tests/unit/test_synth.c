@@ -3,7 +3,8 @@
  * operator shapes: strided, padded, dilated convolutions, conv1d, dense),
  * fitted candidates (error falls with the rank; the reported error is what
  * the candidate's outputs show when measured independently), host code
- * of candidates, rank-deficient fits, and bad requests. */
+ * of candidates, frozen squeeze-excite gates, rank-deficient fits, and bad
+ * requests. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -433,6 +434,96 @@ static int node_writing(const gos_module *m, const char *name)
 	return -1;
 }
 
+/* A squeeze-excite gate: `freeze` applies to the gate the multiply
+ * broadcasts (and to nothing else), replaces it by its mean over the
+ * calibration samples, removes the branch computing it (pool and both
+ * FCs), reports the gate's own relative error (measured here on the
+ * original), and is exact when the gate is the same for every sample
+ * (its last FC's weight zero). */
+static void test_freeze_gate(void **state)
+{
+	(void)state;
+	static const char *text =
+		"model se {\n  input x: f32[1, 8, 6, 6];\n  weights seed 3;\n"
+		"  c = conv2d(x, param[8, 8, 3, 3], param[8]; pad = 1);\n"
+		"  h = relu(c);\n"
+		"  s = relu(conv2d(global_avgpool(h), param[4, 8, 1, 1], param[4]));\n"
+		"  t = conv2d(s, param[8, 4, 1, 1], param[8]);\n"
+		"  g = sigmoid(t);\n"
+		"  z = mul(h, g);\n"
+		"  output y = conv2d(z, param[6, 8, 1, 1], param[6]);\n}\n";
+	for (int zero = 0; zero < 2; zero++) {
+		gos_module *m = load_text(text);
+		int gn = node_writing(m, "g"), vals[4];
+		for (int i = 0; i < m->n_node; i++)
+			assert_int_equal(gos_synth_freeze_params(m, i, vals, 4), i == gn);
+		if (zero) { /* the last FC's weight is zero: g = sigmoid(bias) */
+			gos_value *w = &m->vals[m->nodes[node_writing(m, "t")].in[1]];
+			w->init = GOS_INIT_DATA;
+			memset(w->data, 0, sizeof(float) * (size_t)gos_numel(w->rank, w->shape));
+		}
+		int64_t n = 6;
+		float *x = random_inputs(n, input_numel(m), 91);
+		const float *in[1] = {x};
+		gos_synth_calib c = {n, in, NULL, 0};
+		gos_diags d;
+		gos_diags_init(&d);
+		gos_synth_cand *v;
+		int k = gos_synth_list(m, gn, &c, &v, &d);
+		int f = -1;
+		for (int i = 0; i < k; i++)
+			if (!strcmp(v[i].rule->name, "freeze"))
+				f = i;
+		assert_true(f >= 0);
+		assert_int_equal(v[f].exact, zero);
+		assert_true(v[f].flops_after == 0 && v[f].flops_before > 0);
+		/* the gate's error, recorded independently: sum (g - mean)^2 / sum g^2 */
+		const char *names[1] = {"g"};
+		gos_engine_opts o = {"interp", 1, -1};
+		gos_capture cg;
+		assert_int_equal(gos_capture_run(m, 1, names, &o, n, in, &cg, &d), 0);
+		double num = 0, den = 0;
+		for (int e = 0; e < 8; e++) {
+			double mean = 0;
+			for (int64_t r = 0; r < n; r++)
+				mean += cg.t[0].data[r * 8 + e] / (double)n;
+			for (int64_t r = 0; r < n; r++) {
+				double gv = cg.t[0].data[r * 8 + e];
+				num += (gv - mean) * (gv - mean);
+				den += gv * gv;
+			}
+		}
+		gos_capture_free(&cg);
+		if (zero)
+			assert_true(v[f].err == 0);
+		else
+			assert_true(num > 0 && fabs(v[f].err - num / den) < 1e-6 * num / den);
+		gos_module *a = gos_synth_apply(m, v[f].name, &c, &d);
+		if (!a) {
+			gos_diags_render(&d, stderr);
+			fail();
+		}
+		/* only the convolutions before and after the gate are left */
+		int convs = 0;
+		for (int i = 0; i < a->n_node; i++)
+			convs += !strcmp(a->nodes[i].op, "conv2d");
+		assert_int_equal(convs, 2);
+		assert_int_equal(a->vals[gos_module_find_value(a, "g")].kind, GOS_VAL_WEIGHT);
+		if (zero) {
+			int64_t ne;
+			float *y0 = run(m, "interp", n, x, &ne), *y1 = run(a, "interp", n, x, &ne);
+			assert_true(rel_max(y0, y1, n * ne) < 1e-6);
+			free(y0);
+			free(y1);
+		}
+		gos_module_free(a);
+		free(v);
+		free(x);
+		gos_diags_free(&d);
+		gos_module_free(m);
+	}
+}
+
 /* A convolution whose result joins a residual sum before a relu: its
  * fits are floored at minus the other term, so each fitted candidate's
  * reported error is the relative error of the block's output relu(h + s),
@@ -645,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_fitted_rules),
 		cmocka_unit_test(test_solve_floor),
 		cmocka_unit_test(test_residual_floor),
+		cmocka_unit_test(test_freeze_gate),
 		cmocka_unit_test(test_rank_deficient),
 		cmocka_unit_test(test_bad_requests),
 	};
