@@ -40,9 +40,7 @@ static int same_shape(const gos_value *a, const gos_buf *b)
 	return a->rank == b->rank && !memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->rank);
 }
 
-/* Whether node p is one elementwise statement writing its only result
- * (no reduction, no locals, not reading that result). */
-static int elementwise(const gos_node *p)
+int gos_pass_elementwise(const gos_node *p)
 {
 	if (p->n_stmt != 1 || p->n_out != 1 || p->n_buf != p->n_in + 1)
 		return 0;
@@ -172,7 +170,7 @@ static int try_fuse(gos_module *m, int qi, const int *def, const int *uses)
 		int outb = p->n_in + extra;
 		gos_arena *a = m->arena;
 		gos_stmt *one = NULL; /* P elementwise: the composed statement */
-		if (elementwise(p)) {
+		if (gos_pass_elementwise(p)) {
 			one = GOS_NEWN(a, gos_stmt, 1);
 			if (!one || compose(a, &p->stmts[0], qs, qmap, outb, one))
 				return 0;

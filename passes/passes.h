@@ -53,6 +53,9 @@ int gos_pass_fuse(gos_module *m, gos_diags *d);
  * else. Passes check this before trusting an operator name.
  * passes/match.c */
 int gos_pass_plain_contraction(const gos_node *n);
+/* Whether node n is one elementwise statement writing its only result
+ * (no reduction, no locals, not reading that result; passes/fuse.c). */
+int gos_pass_elementwise(const gos_node *n);
 
 /* Def-use of m's values: (*def)[v] is the node that writes v or -1,
  * (*uses)[v] the number of node inputs reading v, plus 1000 for a model

@@ -19,25 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "passes/passes.h"
 #include "passes/synth/algebra.h"
 
 /* Gates larger than this (elements) are feature maps, not gates. */
 #define FREEZE_MAX_NUMEL 65536
-
-/* Whether node r is one elementwise statement (no reduction, no local
- * buffers, not reading its own result). */
-static int elementwise(const gos_node *r)
-{
-	if (r->n_stmt != 1 || r->n_out != 1 || r->n_buf != r->n_in + 1)
-		return 0;
-	const gos_stmt *s = &r->stmts[0];
-	if (s->red != GOS_RED_NONE || s->n_red != 0 || s->dst != r->n_in)
-		return 0;
-	for (int i = 0; i < s->n_ins; i++)
-		if (s->ins[i].op == GOS_OP_LOAD && s->ins[i].buf == r->n_in)
-			return 0;
-	return 1;
-}
 
 int gos_synth_freeze_params(const gos_module *m, int ni, int *vals, int max)
 {
@@ -61,7 +47,7 @@ int gos_synth_freeze_params(const gos_module *m, int ni, int *vals, int max)
 		if (!reads)
 			continue;
 		const gos_value *o = &m->vals[r->out[0]];
-		if (!elementwise(r) || gos_numel(o->rank, o->shape) <= ng)
+		if (!gos_pass_elementwise(r) || gos_numel(o->rank, o->shape) <= ng)
 			return 0;
 		readers++;
 	}
