@@ -4,7 +4,8 @@
 # qemu) gives the interpreter's outputs of the same rewritten model
 # (within 1e-4 of the output's scale, tests/e2e/lib.sh):
 # - the trained Fashion-MNIST ResNet with each fitted rule on its own
-#   layer (weights fitted on 64 real training images);
+#   layer (weights fitted on 64 real training images), and the MobileNet
+#   with two squeeze-excite gates frozen;
 # - the exact rules on small ONNX models built here (phase split of a
 #   stride-2 ConvTranspose, zero channels removed from a conv pair).
 # Every rule in `gos-opt --help`'s table must appear in one of them, so
@@ -39,6 +40,18 @@ if "$opt" "$src/examples/fashion/resnet.onnx" --apply="$spec" --calib fashion-mn
 	models="$tmp/m/resnet_fitted.gir"
 else
 	fail "gos-opt --apply (fitted rules on the ResNet): $(head -3 "$tmp/log")"
+fi
+
+# the MobileNet with two squeeze-excite gates frozen (their branches
+# removed, the per-channel scales fused into the depthwise filters)
+B=/blocks/blocks
+frozen="$B.3/se/HardSigmoid_output_0/freeze
+$B.6/se/HardSigmoid_output_0/freeze"
+if "$opt" "$src/examples/fashion/mobilenet.onnx" --apply="$(echo "$frozen" | paste -sd, -)" \
+	--calib fashion-mnist:train:64 $norm -o "$tmp/m/mobilenet_frozen.gir" >"$tmp/log" 2>&1; then
+	models="$models $tmp/m/mobilenet_frozen.gir"
+else
+	fail "gos-opt --apply (freeze on the MobileNet): $(head -3 "$tmp/log")"
 fi
 
 # exact rules on small ONNX models: the phase split of a stride-2
@@ -99,7 +112,7 @@ done
 # every rule of the table is covered above
 rules=$("$opt" --help 2>&1 | sed -n 's/^  rule  *\([a-z0-9_]*\) .*/\1/p')
 for r in $rules; do
-	printf '%s\n%s\n%s\n' "$fitted" "$exact" "$(printf '/%s\n' $algebra)" | grep -q "/$r\(:\|$\)" ||
+	printf '%s\n%s\n%s\n%s\n' "$fitted" "$frozen" "$exact" "$(printf '/%s\n' $algebra)" | grep -q "/$r\(:\|$\)" ||
 		fail "rule $r has no candidate in synth_targets.sh"
 done
 

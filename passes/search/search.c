@@ -826,7 +826,9 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 		if (!eval) {
 			pass = 100 - kc->agree <= o->max_drop;
 		} else {
-			if (checks > 0 && (c->stopped || c->clock + last > o->budget_s)) {
+			/* room for one more check and then the chosen member's
+			 * build (below), which takes about as long */
+			if (checks > 0 && (c->stopped || c->clock + 2 * last > o->budget_s)) {
 				r->interrupted = 1;
 				break;
 			}
