@@ -35,6 +35,7 @@ typedef struct gos_search_rec {
 	double ok, ms, flops, params, proxy, dloss, agree, top1;
 	double cka[GOS_SEARCH_MAX_STAGES];
 	double elapsed, stop;
+	double skipped;            /* 1: not evaluated (no time left) */
 } gos_search_rec;
 
 /* Positions the fits of a candidate's quick build use (the candidates

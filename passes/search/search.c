@@ -314,6 +314,17 @@ static int job_eval(void *ctx, int j, void *out)
 {
 	gos_search_ctx *c = ctx;
 	gos_search_rec *rec = out;
+	/* past the search's share of the budget (or once stopped), a batch's
+	 * jobs after its first two are skipped: the first generation has no
+	 * earlier one to plan with */
+	if (j >= 2 && (gos_search_now() - c->t0 >= 0.75 * c->o->budget_s ||
+	               (c->o->stop && *c->o->stop))) {
+		memset(rec, 0, sizeof *rec);
+		rec->top1 = NAN;
+		rec->skipped = 1;
+		stamp(c, &rec->elapsed, &rec->stop);
+		return 0;
+	}
 	gos_diags tmp;
 	gos_diags_init(&tmp);
 	gos_module *cm = gos_search_build(c, cur_batch(c)->g[j], 0, &tmp);
@@ -400,6 +411,9 @@ static int evaluate_batch(gos_search_ctx *c, int gen, const double *pred, gos_di
 		return -1;
 	}
 	for (int j = 0; j < b->n; j++) {
+		observe(c, rec[j].elapsed, rec[j].stop);
+		if (rec[j].skipped)
+			continue;
 		gos_search_cand *k = &r->cand[r->n_cand];
 		memset(k, 0, sizeof *k);
 		k->id = r->n_cand++;
@@ -415,7 +429,6 @@ static int evaluate_batch(gos_search_ctx *c, int gen, const double *pred, gos_di
 		memcpy(k->cka, rec[j].cka, sizeof k->cka);
 		k->pred_proxy = pred ? pred[j] : NAN;
 		k->top1 = NAN;
-		observe(c, rec[j].elapsed, rec[j].stop);
 		r->evals++;
 	}
 	free(rec);
