@@ -105,9 +105,13 @@ int gos_synth_freeze_derive(gos_module *m, int ni, int param, const gos_synth_ca
 	*exact = num == 0;
 	for (int64_t i = 0; i < ng; i++)
 		data[i] = (float)mean[i % per];
+	/* gv points into m->vals, which adding the weight may move */
 	const char *name = gv->name;
-	int w = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.frozen", name), gv->rank,
-	                         gv->shape, data);
+	int rank = gv->rank;
+	int64_t shape[GOS_MAX_RANK];
+	memcpy(shape, gv->shape, sizeof shape);
+	int w = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.frozen", name), rank, shape,
+	                         data);
 	if (w < 0) {
 		gos_error(d, loc, "out of memory");
 		goto done;
