@@ -76,8 +76,10 @@ int gos_synth_freeze_derive(gos_module *m, int ni, int param, const gos_synth_ca
 	}
 	int v = m->nodes[ni].out[0];
 	const gos_value *gv = &m->vals[v];
-	int64_t ng = gos_numel(gv->rank, gv->shape), nb = gv->shape[0] > 0 ? gv->shape[0] : 1,
-	        per = ng / nb, rows = c->n * nb;
+	/* dimension 0 is the model's batch (a gate of rank 2 or more) */
+	int64_t ng = gos_numel(gv->rank, gv->shape),
+	        nb = gv->rank >= 2 && gv->shape[0] > 0 ? gv->shape[0] : 1, per = ng / nb,
+	        rows = c->n * nb;
 	const float *g;
 	int own;
 	if (gos_synth_activation(m, gv->name, c, &g, &own, d))
