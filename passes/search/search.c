@@ -999,70 +999,53 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 static int freeze_gates(gos_search_ctx *c, gos_diags *d)
 {
 	gos_search_result *r = c->r;
-	const gos_module *b = c->base;
+	const gos_module *b = c->base; /* freed here once a frozen copy replaces it */
+	int *gate = gos_malloc(sizeof *gate * (size_t)(b->n_node + 1));
 	const char **names = gos_malloc(sizeof *names * (size_t)(b->n_node + 1));
 	gos_capture cap = {0};
 	int ng = 0, rc = -1;
-	if (!names) {
+	if (!gate || !names) {
 		gos_error(d, (gos_loc){b->name, 0, 0}, "out of memory");
 		goto done;
 	}
 	for (int i = 0; i < b->n_node; i++) {
 		int vals[1];
-		if (gos_synth_freeze_params(b, i, vals, 1))
+		if (gos_synth_freeze_params(b, i, vals, 1)) {
+			gate[ng] = i;
 			names[ng++] = b->vals[b->nodes[i].out[0]].name;
+		}
 	}
 	gos_engine_opts eo = {"host", c->o->threads, 0};
 	if (ng && gos_capture_run(b, ng, names, &eo, c->n_fit, c->fit.in, &cap, d))
 		goto done;
 	gos_synth_calib cal = c->fit;
 	cal.acts = &cap;
-	/* each gate's error on the original */
-	for (int i = 0; ng && i < b->n_node && r->n_pre < GOS_SEARCH_MAX_PRE; i++) {
-		int vals[1], exact;
-		double err = -1;
-		if (!gos_synth_freeze_params(b, i, vals, 1))
-			continue;
-		gos_module *one = gos_module_clone(b);
-		if (!one) {
-			gos_error(d, (gos_loc){b->name, 0, 0}, "out of memory");
-			goto done;
-		}
-		one->name = b->name;
-		int bad = gos_synth_freeze_derive(one, i, 0, &cal, &exact, &err, d);
-		gos_module_free(one);
-		if (bad)
-			goto done;
-		int w = snprintf(r->pre[r->n_pre], sizeof r->pre[0], "%s/freeze", b->nodes[i].name);
-		if (err >= 0 && err < GOS_SEARCH_FREEZE_TOL && w > 0 && (size_t)w < sizeof r->pre[0])
-			r->pre_err[r->n_pre++] = err;
-	}
-	/* frozen one at a time (a gate inside another's branch is gone with it) */
-	int kept = 0;
-	for (int k = 0; k < r->n_pre; k++) {
-		char node[sizeof r->pre[0]];
-		snprintf(node, sizeof node, "%.*s", (int)(strlen(r->pre[k]) - strlen("/freeze")), r->pre[k]);
-		int there = 0;
+	/* frozen one at a time, in module order (a gate inside an earlier
+	 * one's branch is gone with it) */
+	for (int k = 0; k < ng && r->n_pre < GOS_SEARCH_MAX_PRE; k++) {
+		const char *node = b->nodes[gate[k]].name;
+		double err = gos_synth_freeze_error(b, b->nodes[gate[k]].out[0], c->n_fit, cap.t[k].data);
+		int w = snprintf(r->pre[r->n_pre], sizeof r->pre[0], "%s/freeze", node), there = 0;
 		for (int i = 0; i < c->base->n_node && !there; i++)
 			there = !strcmp(c->base->nodes[i].name, node);
-		if (!there)
+		if (!(err >= 0 && err < GOS_SEARCH_FREEZE_TOL) || w < 0 ||
+		    (size_t)w >= sizeof r->pre[0] || !there)
 			continue;
-		gos_module *nb = gos_synth_apply(c->base, r->pre[k], &cal, d);
+		gos_module *nb = gos_synth_apply(c->base, r->pre[r->n_pre], &cal, d);
 		if (!nb)
 			goto done;
 		nb->name = b->name;
 		if (c->base != b)
 			gos_module_free(c->base);
 		c->base = nb;
-		memmove(r->pre[kept], r->pre[k], sizeof r->pre[0]);
-		r->pre_err[kept++] = r->pre_err[k];
+		r->pre_err[r->n_pre++] = err;
 	}
-	r->n_pre = kept;
 	rc = 0;
 done:
-	if (c->base != b) /* the original copy: the recording above points into it */
+	if (c->base != b)
 		gos_module_free((gos_module *)b);
 	gos_capture_free(&cap);
+	free(gate);
 	free(names);
 	return rc;
 }

@@ -57,6 +57,46 @@ int gos_synth_freeze_params(const gos_module *m, int ni, int *vals, int max)
 	return 1;
 }
 
+/* Rows and elements per row of gate value gv recorded on n samples:
+ * dimension 0 is the model's batch for a gate of rank 2 or more. */
+static int64_t gate_rows(const gos_value *gv, int64_t n, int64_t *per)
+{
+	int64_t ng = gos_numel(gv->rank, gv->shape),
+	        nb = gv->rank >= 2 && gv->shape[0] > 0 ? gv->shape[0] : 1;
+	*per = ng / nb;
+	return n * nb;
+}
+
+/* mean[per] gets the mean of the rows of g; returns the relative error
+ * sum (g - mean)^2 / sum g^2. */
+static double gate_mean(const float *g, int64_t rows, int64_t per, double *mean)
+{
+	for (int64_t e = 0; e < per; e++)
+		mean[e] = 0;
+	for (int64_t r = 0; r < rows; r++)
+		for (int64_t e = 0; e < per; e++)
+			mean[e] += g[r * per + e];
+	for (int64_t e = 0; e < per; e++)
+		mean[e] /= (double)rows;
+	double num = 0, den = 0;
+	for (int64_t r = 0; r < rows; r++)
+		for (int64_t e = 0; e < per; e++) {
+			double x = g[r * per + e], dx = x - mean[e];
+			num += dx * dx;
+			den += x * x;
+		}
+	return den > 0 ? num / den : (num > 0 ? 1 : 0);
+}
+
+double gos_synth_freeze_error(const gos_module *m, int v, int64_t n, const float *g)
+{
+	int64_t per, rows = gate_rows(&m->vals[v], n, &per);
+	double *mean = gos_malloc(sizeof *mean * (size_t)per + 1);
+	double err = mean ? gate_mean(g, rows, per, mean) : -1;
+	free(mean);
+	return err;
+}
+
 int gos_synth_freeze_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
                             int *exact, double *err, gos_diags *d)
 {
@@ -75,43 +115,27 @@ int gos_synth_freeze_derive(gos_module *m, int ni, int param, const gos_synth_ca
 		return -1;
 	}
 	int v = m->nodes[ni].out[0];
-	const gos_value *gv = &m->vals[v];
-	/* dimension 0 is the model's batch (a gate of rank 2 or more) */
-	int64_t ng = gos_numel(gv->rank, gv->shape),
-	        nb = gv->rank >= 2 && gv->shape[0] > 0 ? gv->shape[0] : 1, per = ng / nb,
-	        rows = c->n * nb;
+	/* copies: m->vals may move when the weight is added */
+	const char *name = m->vals[v].name;
+	int rank = m->vals[v].rank;
+	int64_t shape[GOS_MAX_RANK], per, rows = gate_rows(&m->vals[v], c->n, &per),
+	                             ng = gos_numel(rank, m->vals[v].shape);
+	memcpy(shape, m->vals[v].shape, sizeof shape);
 	const float *g;
 	int own;
-	if (gos_synth_activation(m, gv->name, c, &g, &own, d))
+	if (gos_synth_activation(m, name, c, &g, &own, d))
 		return -1;
-	double *mean = gos_calloc((size_t)per + 1, sizeof *mean);
+	double *mean = gos_malloc(sizeof *mean * (size_t)per + 1);
 	float *data = gos_malloc(sizeof *data * (size_t)ng + 1);
 	int rc = -1;
 	if (!mean || !data) {
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
-	for (int64_t r = 0; r < rows; r++)
-		for (int64_t e = 0; e < per; e++)
-			mean[e] += g[r * per + e];
-	for (int64_t e = 0; e < per; e++)
-		mean[e] /= (double)rows;
-	double num = 0, den = 0;
-	for (int64_t r = 0; r < rows; r++)
-		for (int64_t e = 0; e < per; e++) {
-			double x = g[r * per + e], dx = x - mean[e];
-			num += dx * dx;
-			den += x * x;
-		}
-	*err = den > 0 ? num / den : (num > 0 ? 1 : 0);
-	*exact = num == 0;
+	*err = gate_mean(g, rows, per, mean);
+	*exact = *err == 0;
 	for (int64_t i = 0; i < ng; i++)
 		data[i] = (float)mean[i % per];
-	/* gv points into m->vals, which adding the weight may move */
-	const char *name = gv->name;
-	int rank = gv->rank;
-	int64_t shape[GOS_MAX_RANK];
-	memcpy(shape, gv->shape, sizeof shape);
 	int w = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.frozen", name), rank, shape,
 	                         data);
 	if (w < 0) {

@@ -160,6 +160,10 @@ int gos_synth_prune_derive(gos_module *m, int ni, int c, const gos_synth_calib *
 int gos_synth_freeze_params(const gos_module *m, int ni, int *vals, int max);
 int gos_synth_freeze_derive(gos_module *m, int ni, int param, const gos_synth_calib *c,
                             int *exact, double *err, gos_diags *d);
+/* The relative error of freezing gate value v (a freeze node's result),
+ * sum (g - mean)^2 / sum g^2, from its values g recorded on n samples;
+ * -1 when out of memory. */
+double gos_synth_freeze_error(const gos_module *m, int v, int64_t n, const float *g);
 /* Marks in dead[m->n_node] node ni and the nodes that compute only for
  * it, which freezing ni leaves unread (a squeeze-excite branch); returns
  * their count. */

@@ -60,25 +60,6 @@ static void make_rank(gos_module *m, const char *name, int r, uint64_t seed)
 	free(b);
 }
 
-static int64_t input_numel(const gos_module *m)
-{
-	for (int v = 0; v < m->n_val; v++)
-		if (m->vals[v].kind == GOS_VAL_INPUT)
-			return gos_numel(m->vals[v].rank, m->vals[v].shape);
-	fail();
-	return 0;
-}
-
-static float *random_inputs(int64_t n, int64_t numel, uint64_t seed)
-{
-	gos_rng r;
-	gos_rng_seed(&r, seed);
-	float *x = malloc(sizeof(float) * (size_t)(n * numel));
-	for (int64_t i = 0; i < n * numel; i++)
-		x[i] = (float)(2 * gos_rng_uniform(&r) - 1);
-	return x;
-}
-
 /* Output 0 of m on n samples x with engine target. */
 static float *run(const gos_module *m, const char *target, int64_t n, const float *x,
                   int64_t *numel)
@@ -168,9 +149,9 @@ static void test_lowrank_exact(void **state)
 			}
 			assert_int_equal(gos_verify(c, &d), 0);
 			assert_int_equal(c->n_node, m->n_node + 1);
-			int64_t numel = input_numel(m), yn, yn2;
+			int64_t numel = synth_input_numel(m), yn, yn2;
 			for (uint64_t seed = 1; seed <= 3; seed++) {
-				float *x = random_inputs(2, numel, seed);
+				float *x = synth_random_inputs(2, numel, seed);
 				float *y0 = run(m, "interp", 2, x, &yn);
 				float *y1 = run(c, "interp", 2, x, &yn2);
 				assert_int_equal(yn, yn2);
@@ -206,8 +187,8 @@ static void test_lowrank_fitted(void **state)
 	gos_synth_cand *v;
 	assert_int_equal(gos_synth_list(m, -1, NULL, &v, &d), 0); /* nothing exact */
 	free(v);
-	int64_t numel = input_numel(m), n = 6;
-	float *x = random_inputs(n, numel, 42);
+	int64_t numel = synth_input_numel(m), n = 6;
+	float *x = synth_random_inputs(n, numel, 42);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0};
 	int k = gos_synth_list(m, -1, &c, &v, &d);
@@ -350,9 +331,9 @@ static void test_exact_rules(void **state)
 				gos_diags_render(&d, stderr);
 				fail_msg("model %zu: %s", mi, rules[ri].spec);
 			}
-			int64_t numel = input_numel(m), yn;
+			int64_t numel = synth_input_numel(m), yn;
 			for (uint64_t seed = 1; seed <= 3; seed++) {
-				float *x = random_inputs(2, numel, seed);
+				float *x = synth_random_inputs(2, numel, seed);
 				float *y0 = run(m, "interp", 2, x, &yn), *y1 = run(c, "interp", 2, x, &yn);
 				double e = rel_max(y0, y1, 2 * yn);
 				if (e > 2e-5)
@@ -385,8 +366,8 @@ static void test_fitted_rules(void **state)
 	(void)state;
 	for (size_t mi = 0; mi < sizeof conv_models / sizeof *conv_models; mi++) {
 		gos_module *m = load_text(conv_models[mi]);
-		int64_t numel = input_numel(m), n = 5;
-		float *x = random_inputs(n, numel, 77 + mi);
+		int64_t numel = synth_input_numel(m), n = 5;
+		float *x = synth_random_inputs(n, numel, 77 + mi);
 		const float *in[1] = {x};
 		gos_synth_calib c = {n, in, NULL, 0};
 		gos_diags d;
@@ -463,7 +444,7 @@ static void test_freeze_gate(void **state)
 			memset(w->data, 0, sizeof(float) * (size_t)gos_numel(w->rank, w->shape));
 		}
 		int64_t n = 6;
-		float *x = random_inputs(n, input_numel(m), 91);
+		float *x = synth_random_inputs(n, synth_input_numel(m), 91);
 		const float *in[1] = {x};
 		gos_synth_calib c = {n, in, NULL, 0};
 		gos_diags d;
@@ -542,8 +523,8 @@ static void test_residual_floor(void **state)
 	assert_true(sv >= 0);
 	assert_string_equal(m->vals[sv].name, "s");
 	assert_int_equal(gos_synth_floor_value(m, node_writing(m, "a")), -1); /* read by a relu */
-	int64_t numel = input_numel(m), n = 5;
-	float *x = random_inputs(n, numel, 31);
+	int64_t numel = synth_input_numel(m), n = 5;
+	float *x = synth_random_inputs(n, numel, 31);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0};
 	gos_diags d;
@@ -664,8 +645,8 @@ static void test_rank_deficient(void **state)
 		w->data[q] = 0; /* channel 0 of a: 0 + bias */
 	b->data[0] = -1; /* never fires */
 	int hi = node_writing(m, "y"); /* h, the output */
-	int64_t numel = input_numel(m), n = 4;
-	float *x = random_inputs(n, numel, 21);
+	int64_t numel = synth_input_numel(m), n = 4;
+	float *x = synth_random_inputs(n, numel, 21);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0};
 	gos_diags d;

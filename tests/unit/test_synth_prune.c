@@ -118,25 +118,6 @@ static void zero_out(gos_value *w, int64_t k)
 		w->data[k * D + q] = 0;
 }
 
-static int64_t input_numel(const gos_module *m)
-{
-	for (int v = 0; v < m->n_val; v++)
-		if (m->vals[v].kind == GOS_VAL_INPUT)
-			return gos_numel(m->vals[v].rank, m->vals[v].shape);
-	fail();
-	return 0;
-}
-
-static float *random_inputs(int64_t n, int64_t numel, uint64_t seed)
-{
-	gos_rng r;
-	gos_rng_seed(&r, seed);
-	float *x = malloc(sizeof(float) * (size_t)(n * numel));
-	for (int64_t i = 0; i < n * numel; i++)
-		x[i] = (float)(2 * gos_rng_uniform(&r) - 1);
-	return x;
-}
-
 /* Every output of m on n samples x (engine target), concatenated. */
 static float *run_on(const gos_module *m, const char *target, int64_t n, const float *x,
                      int64_t *total)
@@ -193,9 +174,9 @@ static gos_module *check_equal(const gos_module *m, const char *spec, const gos_
 		gos_diags_render(&d, stderr);
 		fail_msg("%s: %s", m->name, spec);
 	}
-	int64_t numel = input_numel(m), n0, n1;
+	int64_t numel = synth_input_numel(m), n0, n1;
 	for (uint64_t seed = 1; seed <= 3; seed++) {
-		float *x = random_inputs(2, numel, seed);
+		float *x = synth_random_inputs(2, numel, seed);
 		float *y0 = run_all(m, 2, x, &n0), *y1 = run_all(r, 2, x, &n1);
 		assert_int_equal(n0, n1);
 		double e = rel_max(y0, y1, n0);
@@ -295,8 +276,8 @@ static void test_zerochan_constant(void **state)
 			mean->data[5] = 0.0f;
 			gos_module *r = check_equal(m, "h/zerochan", NULL);
 			/* with data, the candidate's measured error is at rounding level */
-			int64_t numel = input_numel(m);
-			float *x = random_inputs(4, numel, 9);
+			int64_t numel = synth_input_numel(m);
+			float *x = synth_random_inputs(4, numel, 9);
 			const float *in[1] = {x};
 			gos_synth_calib cal = {4, in, NULL, 0};
 			gos_module *t = gos_module_clone(m);
@@ -376,8 +357,8 @@ static void test_prune_fitted(void **state)
 	const char *fmts[] = {chain_fmt, resid_fmt, shared_fmt};
 	for (size_t mi = 0; mi < 3; mi++) {
 		gos_module *m = load_fmt(fmts[mi], 11, 1);
-		int64_t numel = input_numel(m), n = 8;
-		float *x = random_inputs(n, numel, 77);
+		int64_t numel = synth_input_numel(m), n = 8;
+		float *x = synth_random_inputs(n, numel, 77);
 		const float *in[1] = {x};
 		gos_synth_calib c = {n, in, NULL, 0};
 		gos_diags d;
@@ -424,8 +405,8 @@ static void test_prune_zero_dropped(void **state)
 	gos_value *w = weight_of(m, "h", 1);
 	for (int64_t ch = 0; ch < 16; ch += 2)
 		zero_in(w, ch); /* 8 of 16 */
-	int64_t numel = input_numel(m), n = 6;
-	float *x = random_inputs(n, numel, 5);
+	int64_t numel = synth_input_numel(m), n = 6;
+	float *x = synth_random_inputs(n, numel, 5);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0};
 	gos_diags d;
@@ -458,8 +439,8 @@ static void test_prune_squeeze_excite(void **state)
 {
 	(void)state;
 	gos_module *m = load_fmt(se_fmt, 14, 0);
-	int64_t numel = input_numel(m), n = 32;
-	float *x = random_inputs(n, numel, 9);
+	int64_t numel = synth_input_numel(m), n = 32;
+	float *x = synth_random_inputs(n, numel, 9);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0};
 	gos_diags d;
@@ -524,8 +505,8 @@ static void test_refit(void **state)
 	gos_rng_seed(&rng, 3);
 	for (int64_t i = 0; i < gos_numel(w->rank, w->shape); i++)
 		w->data[i] += (float)(0.2 * (gos_rng_uniform(&rng) - 0.5));
-	int64_t numel = input_numel(m), n = 16;
-	float *x = random_inputs(n, numel, 21);
+	int64_t numel = synth_input_numel(m), n = 16;
+	float *x = synth_random_inputs(n, numel, 21);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0};
 	assert_true(synth_measured_err(m, a, &c, m->vals[m->nodes[node_of(m, "h")].out[0]].name) > 1e-3);
@@ -563,8 +544,8 @@ static void test_bad_requests(void **state)
 {
 	(void)state;
 	gos_module *m = load_fmt(chain_fmt, 13, 1);
-	int64_t numel = input_numel(m);
-	float *x = random_inputs(4, numel, 3);
+	int64_t numel = synth_input_numel(m);
+	float *x = synth_random_inputs(4, numel, 3);
 	const float *in[1] = {x};
 	gos_synth_calib c = {4, in, NULL, 0};
 	static const struct {

@@ -1,16 +1,39 @@
 /* test_synth_util.h -- what the synthesis tests (test_synth.c,
  * test_synth_prune.c) measure independently of the rules: a value's
- * error as its readers see it, by running both modules. Static inline so
+ * error as its readers see it, by running both modules; and the random
+ * inputs they feed. Static inline so
  * a test using part of it stays warning-free; include after cmocka.h. */
 #ifndef TEST_SYNTH_UTIL_H
 #define TEST_SYNTH_UTIL_H
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "eval/eval.h"
 #include "ir/ir.h"
 #include "passes/synth/synth.h"
+
+/* Elements of m's (first) input. */
+static inline int64_t synth_input_numel(const gos_module *m)
+{
+	for (int v = 0; v < m->n_val; v++)
+		if (m->vals[v].kind == GOS_VAL_INPUT)
+			return gos_numel(m->vals[v].rank, m->vals[v].shape);
+	fail();
+	return 0;
+}
+
+/* n samples of numel elements, uniform in [-1, 1) from seed (malloc'd). */
+static inline float *synth_random_inputs(int64_t n, int64_t numel, uint64_t seed)
+{
+	gos_rng r;
+	gos_rng_seed(&r, seed);
+	float *x = malloc(sizeof(float) * (size_t)(n * numel));
+	for (int64_t i = 0; i < n * numel; i++)
+		x[i] = (float)(2 * gos_rng_uniform(&r) - 1);
+	return x;
+}
 
 /* 0 when every reader of value `name` of m is a relu (the floor fitted
  * rules fit and report errors above), else -INFINITY. */
