@@ -388,6 +388,125 @@ double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, co
 	return den > 0 ? num / den : num > 0;
 }
 
+struct gos_synth_cov_entry {
+	const float *x; /* the recorded input (c->acts') */
+	char *node;
+	int64_t D, rows;
+	double *cov;
+};
+
+void gos_synth_covs_free(gos_synth_covs *cs)
+{
+	for (int i = 0; cs && i < cs->n; i++) {
+		free(cs->e[i].node);
+		free(cs->e[i].cov);
+	}
+	if (cs) {
+		free(cs->e);
+		cs->e = NULL;
+		cs->n = cs->cap = 0;
+	}
+}
+
+/* The entry of cs for sd, or NULL. */
+static struct gos_synth_cov_entry *covs_find(const gos_synth_covs *cs, const gos_synth_data *sd)
+{
+	for (int i = 0; i < cs->n; i++)
+		if (cs->e[i].x == sd->x && cs->e[i].D == sd->D && cs->e[i].rows == sd->fit_rows &&
+		    !strcmp(cs->e[i].node, sd->node->name))
+			return &cs->e[i];
+	return NULL;
+}
+
+/* Keeps a copy of cov for sd in cs (nothing when out of memory). */
+static void covs_add(gos_synth_covs *cs, const gos_synth_data *sd, const double *cov)
+{
+	if (cs->n == cs->cap) {
+		int cap = cs->cap ? 2 * cs->cap : 16;
+		struct gos_synth_cov_entry *e = realloc(cs->e, sizeof *e * (size_t)cap);
+		if (!e)
+			return;
+		cs->e = e;
+		cs->cap = cap;
+	}
+	size_t bytes = sizeof(double) * (size_t)(sd->D * sd->D);
+	struct gos_synth_cov_entry *e = &cs->e[cs->n];
+	e->node = gos_strdup(sd->node->name);
+	e->cov = gos_malloc(bytes);
+	if (!e->node || !e->cov) {
+		free(e->node);
+		free(e->cov);
+		return;
+	}
+	memcpy(e->cov, cov, bytes);
+	e->x = sd->x, e->D = sd->D, e->rows = sd->fit_rows;
+	cs->n++;
+}
+
+int gos_synth_data_cov(const gos_synth_data *sd, const gos_synth_calib *c, double *cov)
+{
+	int64_t rows = sd->fit_rows, D = sd->D, K = sd->K;
+	gos_synth_covs *cs = c && !sd->xown ? c->covs : NULL;
+	const struct gos_synth_cov_entry *hit = cs ? covs_find(cs, sd) : NULL;
+	if (hit) {
+		memcpy(cov, hit->cov, sizeof(double) * (size_t)(D * D));
+		return 0;
+	}
+	double *pb = gos_malloc(sizeof(double) * (size_t)(BLOCK * (D + K) + D));
+	if (!pb || rows < 1) {
+		free(pb);
+		return -1;
+	}
+	double *yb = pb + BLOCK * D, *mean = yb + BLOCK * K;
+	gos_synth_map id = {D, NULL, NULL, NULL};
+	memset(cov, 0, sizeof(double) * (size_t)(D * D));
+	memset(mean, 0, sizeof(double) * (size_t)D);
+	for (int64_t i0 = 0; i0 < rows; i0 += BLOCK) {
+		int64_t nb = rows - i0 < BLOCK ? rows - i0 : BLOCK;
+		map_rows(sd, &id, i0, nb, rows, pb, pb, yb);
+		for (int64_t i = 0; i < nb; i++)
+			for (int64_t j = 0; j < D; j++)
+				mean[j] += pb[i * D + j];
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)D, (blasint)nb, 1.0, pb,
+		            (blasint)D, 1.0, cov, (blasint)D);
+	}
+	for (int64_t j = 0; j < D; j++)
+		mean[j] /= (double)rows;
+	for (int64_t i = 0; i < D; i++)
+		for (int64_t j = i; j < D; j++)
+			cov[j * D + i] = cov[i * D + j] = cov[i * D + j] / (double)rows - mean[i] * mean[j];
+	free(pb);
+	if (cs)
+		covs_add(cs, sd, cov);
+	return 0;
+}
+
+int gos_synth_top_eig(int64_t n, const double *a, int64_t r, double *v)
+{
+	double *w = gos_malloc(sizeof(double) * (size_t)(n * n + n));
+	double *z = gos_malloc(sizeof(double) * (size_t)(n * r + 1));
+	lapack_int *sup = gos_malloc(sizeof(lapack_int) * (size_t)(2 * r + 2));
+	int rc = -1;
+	if (w && z && sup && r >= 1 && r <= n) {
+		double *ev = w + n * n;
+		lapack_int found = 0;
+		memcpy(w, a, sizeof(double) * (size_t)(n * n));
+		if (!LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)n, w, (lapack_int)n, 0, 0,
+		                    (lapack_int)(n - r + 1), (lapack_int)n, 0, &found, ev, z,
+		                    (lapack_int)r, sup) &&
+		    found == r) {
+			for (int64_t i = 0; i < n; i++) /* ascending -> descending */
+				for (int64_t j = 0; j < r; j++)
+					v[i * r + j] = z[i * r + (r - 1 - j)];
+			rc = 0;
+		}
+	}
+	free(w);
+	free(z);
+	free(sup);
+	return rc;
+}
+
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx)
 {
 	double *patch = gos_malloc(sizeof(double) * (size_t)(sd->D + 3 * sd->K));
