@@ -72,9 +72,10 @@ if command -v mpirun >/dev/null 2>&1 && [ -s one.search/candidates.csv ]; then
 	fi
 fi
 
-# ---- stage 0: the MobileNet's constant squeeze-excite gates are frozen -------
+# ---- stage 0: the MobileNet's constant squeeze-excite gates are frozen; the
+# calibration split -------------------------------------------------------------
 mobilenet=$src/examples/fashion/mobilenet.onnx
-if "$gosc" "$mobilenet" -target=pi3 -search -calib=fashion-mnist:train:64 $norm -max-evals=2 \
+if "$gosc" "$mobilenet" -target=pi3 -search -calib=fashion-mnist:train:600 $norm -max-evals=2 \
 	-search-nodes=1 -search-pop=4 -seed=3 -o mb.o 2>mb.err; then
 	# the kept genome (row 0) already runs faster than the original: its
 	# gates are constants and the squeeze-excite branches are gone
@@ -85,6 +86,9 @@ keep = [r for r in rows if r["id"] == "0"][0]
 s = float(keep["predicted_speedup"])
 assert 1.05 < s < 1.2, s
 EOF
+	# one batch (256) scores the proxy, the other 344 images fit
+	grep -q "calibration samples: 344 fit, 256 score the proxy" mb.search/report.md ||
+		fail "report.md: not 344 fitting and 256 proxy samples of 600"
 	n=$(grep -o '/se/HardSigmoid_output_0/freeze' mb.search/report.md | wc -l)
 	[ "$n" = 4 ] || fail "stage 0: report.md names $n frozen gates (want the 4 squeeze-excite gates)"
 	# a chosen candidate (not the original) computes no squeeze-excite branch

@@ -130,12 +130,9 @@ static double cross_entropy(const float *z, int64_t rows, int K, const int32_t *
 	return rows ? loss / (double)rows : 0;
 }
 
-/* Engines that run the calibration halves (a few hundred samples):
- * compiling dominates, so no optimisation (about half the time per
- * candidate of -O2, the same results up to rounding). */
-static gos_engine_opts engine_opts(const gos_search_ctx *c)
+gos_engine_opts gos_search_engine_opts(const gos_search_ctx *c, int64_t n)
 {
-	gos_engine_opts eo = {"host", c->o->threads, 0};
+	gos_engine_opts eo = {"host", c->o->threads, n > GOS_SEARCH_PROXY_MAX ? -1 : 0};
 	return eo;
 }
 
@@ -143,7 +140,7 @@ int gos_search_proxy_init(gos_search_ctx *c, gos_diags *d)
 {
 	const char *names[GOS_SEARCH_MAX_STAGES + 1];
 	int nn = proxy_names(c, c->base, names);
-	gos_engine_opts eo = engine_opts(c);
+	gos_engine_opts eo = gos_search_engine_opts(c, c->n_prx);
 	const float *in[1] = {c->in + c->n_fit * c->numel};
 	/* the reference is the original itself, not the base stage 0 froze */
 	if (gos_capture_run(c->orig, nn, names, &eo, c->n_prx, in, &c->base_stage, d))
@@ -198,7 +195,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 	const char **names = gos_malloc(sizeof *names * (size_t)(2 * b->n_node + 1));
 	int *heavy = gos_malloc(sizeof *heavy * (size_t)(b->n_node + 1));
 	gos_module *cur = names && heavy ? gos_module_clone(b) : NULL;
-	gos_engine_opts eo = engine_opts(c);
+	gos_engine_opts eo = gos_search_engine_opts(c, c->n_fit);
 	const float *in[1] = {c->in};
 	int nn = 0, first = -1;
 	if (!cur) {
@@ -357,7 +354,7 @@ int gos_search_score(gos_search_ctx *c, const gos_module *cm, const gos_dataset 
 	rec->params = gos_search_params(cm);
 	const char *names[GOS_SEARCH_MAX_STAGES + 1];
 	int nn = proxy_names(c, cm, names);
-	gos_engine_opts eo = engine_opts(c);
+	gos_engine_opts eo = gos_search_engine_opts(c, c->n_prx);
 	const float *in[1] = {c->in + c->n_fit * c->numel};
 	gos_capture cap;
 	if (gos_capture_run(cm, nn, names, &eo, c->n_prx, in, &cap, d))

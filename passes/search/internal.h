@@ -42,9 +42,17 @@ typedef struct gos_search_rec {
 /* Positions the fits of a candidate's quick build use (the candidates
  * the search scores; the final checks' builds use the synthesis default). */
 #define GOS_SEARCH_QUICK_ROWS 8192
+/* Samples the proxy scores on at most (one batch); the rest fit. */
+#define GOS_SEARCH_PROXY_MAX 256
 /* Stage 0 freezes gates whose `freeze` error is below this. */
 #define GOS_SEARCH_FREEZE_TOL 1e-5
 
+/* Engines that run n calibration samples on the host: without
+ * optimisation up to one proxy batch, where compiling dominates (about
+ * half the time per candidate of -O2, the same results up to rounding);
+ * at -O2 beyond, where running does (a ResNet's corrected build on
+ * 1,792 samples spent 45% of its time in unoptimised code). */
+gos_engine_opts gos_search_engine_opts(const gos_search_ctx *c, int64_t n);
 /* Monotonic wall time in seconds. */
 double gos_search_now(void);
 /* The spec of genome g for gos_synth_apply ("" when it keeps every node). */

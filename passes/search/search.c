@@ -923,8 +923,10 @@ static int check_data(gos_search_ctx *c, const gos_dataset *calib, const gos_dat
 			iv = &c->base->vals[v];
 	c->numel = gos_numel(iv->rank, iv->shape);
 	c->rows_per = calib->n / ns;
-	c->n_fit = ns / 2;
-	c->n_prx = ns - c->n_fit;
+	/* the proxy scores on one batch; fits gain from every other sample */
+	c->n_prx = ns / 2 < GOS_SEARCH_PROXY_MAX ? ns - ns / 2 : GOS_SEARCH_PROXY_MAX;
+	c->n_fit = ns - c->n_prx;
+	c->r->n_fit = c->n_fit, c->r->n_prx = c->n_prx;
 	if (c->n_fit < 8) {
 		gos_error(d, loc, "the search needs at least 16 calibration samples (the model takes %lld images per sample)",
 		          (long long)c->rows_per);
@@ -983,7 +985,7 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 			}
 		gos_synth_chan_free(&r);
 	}
-	gos_engine_opts eo = {"host", c->o->threads, 0}; /* (as the candidates') */
+	gos_engine_opts eo = gos_search_engine_opts(c, c->n_fit);
 	const float *in[1] = {c->in};
 	if (gos_capture_run(c->base, nn, names, &eo, c->n_fit, in, &c->fit_acts, d))
 		return -1;
@@ -1016,7 +1018,7 @@ static int freeze_gates(gos_search_ctx *c, gos_diags *d)
 			names[ng++] = b->vals[b->nodes[i].out[0]].name;
 		}
 	}
-	gos_engine_opts eo = {"host", c->o->threads, 0};
+	gos_engine_opts eo = gos_search_engine_opts(c, c->n_fit);
 	if (ng && gos_capture_run(b, ng, names, &eo, c->n_fit, c->fit.in, &cap, d))
 		goto done;
 	gos_synth_calib cal = c->fit;

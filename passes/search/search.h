@@ -154,6 +154,7 @@ typedef struct gos_search_result {
 	double also_base_ms[4], also_ms[4]; /* their predictions, before / after */
 	double hypervolume;        /* of the evaluated set (proxy objectives) */
 	int evals;                 /* genomes evaluated in the search proper */
+	long long n_fit, n_prx;    /* calibration samples that fit / score the proxy */
 	int predictor_used;        /* 1: ridge, 2: RBF-SVR, 0: none */
 	double predictor_mape;     /* its cross-validated MAPE (%) */
 	int screened;              /* offspring the predictor turned down */
@@ -167,8 +168,8 @@ typedef struct gos_search_result {
 } gos_search_result;
 
 /* Adapts m (verified; not modified) to opts->target. calib: labelled
- * calibration images (at least 16; the first half fits the candidates, the
- * second half scores them); eval: labelled data the front is measured on
+ * calibration images (at least 16; the last batch, at most 256 and at
+ * most half, scores the candidates, the others fit them); eval: labelled data the front is measured on
  * (NULL: the proxy batch decides, with max_drop read as agreement points).
  * Fills r (gos_search_result_free). Returns 0, or -1 with errors in d:
  * unknown target, images that do not fit the model, labels beyond its

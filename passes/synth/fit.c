@@ -113,7 +113,8 @@ int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
 	sd->total = c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / cv.K;
 	int64_t cap = c->max_rows > 0 ? c->max_rows : GOS_SYNTH_FIT_ROWS;
 	sd->fit_rows = sd->total < cap ? sd->total : cap;
-	sd->err_rows = c->max_rows > 0 && c->max_rows < sd->total ? c->max_rows : sd->total;
+	cap = c->max_rows > 0 ? c->max_rows : GOS_SYNTH_ERR_ROWS;
+	sd->err_rows = sd->total < cap ? sd->total : cap;
 	if (gos_synth_activation(m, m->vals[cv.x].name, c, &sd->x, &sd->xown, d) ||
 	    gos_synth_activation(m, m->vals[cv.y].name, c, &sd->y, &sd->yown, d) ||
 	    (addend >= 0 &&

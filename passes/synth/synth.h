@@ -34,8 +34,8 @@ typedef struct gos_synth_calib {
 	const float *const *in;
 	const gos_capture *acts;
 	int64_t max_rows; /* 0: fits use up to GOS_SYNTH_FIT_ROWS positions and
-	                     errors every position; else both at most this
-	                     many, spread evenly (a search's quick builds) */
+	                     errors up to GOS_SYNTH_ERR_ROWS; else both at most
+	                     this many, spread evenly (a search's quick builds) */
 	struct gos_synth_covs *covs; /* NULL, or where patch moments of inputs
 	                     recorded in acts are kept for the next rule that
 	                     needs the same one (acts must then stay unchanged
@@ -211,6 +211,9 @@ int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d);
 /* Rows of least-squares fits: (sample, output position) pairs, at most
  * this many, spread evenly over the calibration batch. */
 #define GOS_SYNTH_FIT_ROWS 24576
+/* Positions errors are measured on: every one up to this many, else
+ * this many spread evenly (64 images of 32 x 32 positions). */
+#define GOS_SYNTH_ERR_ROWS 65536
 
 /* Whether index expression root of statement s mentions variable v
  * (a malformed expression counts as a use, so no rewrite relies on it). */
@@ -349,7 +352,7 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
  * relative error on c; *err gets the error after (-1: not refitted, with
  * fewer than 4 positions per coefficient or no bias). Returns 0 or -1. */
 int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err, gos_diags *d);
-/* Relative MSE ||pred - Y||^2 / ||Y||^2 over every output position of
+/* Relative MSE ||pred - Y||^2 / ||Y||^2 over sd->err_rows output positions of
  * the batch, both clamped below at sd->lo (as the readers see them), or
  * -1 when out of memory. */
 double gos_synth_error(const gos_synth_data *sd, gos_synth_pred pred, const void *ctx);
