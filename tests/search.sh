@@ -38,6 +38,20 @@ if "$gosc" "$model" $small -o one.o 2>one.err; then
 	head -1 one.search/candidates.csv | grep -q "predicted_ms,predicted_speedup,proxy" ||
 		fail "candidates.csv header: $(head -1 one.search/candidates.csv)"
 	[ "$(($(wc -l <one.search/pareto.csv) - 1))" -ge 1 ] || fail "pareto.csv has no row"
+	# the chosen row is the fastest of those checked on -eval within the
+	# default max-drop (1 point), or none is chosen when no check passed
+	"$py" - one.search/candidates.csv one.search/report.md <<'EOF' || fail "the chosen row is not the fastest checked one within 1 point"
+import csv, re, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+base = float(re.search(r"\| top-1 on the evaluation data \| ([0-9.]+)%", open(sys.argv[2]).read()).group(1))
+ok = [r for r in rows if r["top1"] and base - float(r["top1"]) <= 1.0]
+chosen = [r for r in rows if r["chosen"] == "1"]
+if not ok:
+    assert not chosen, chosen
+else:
+    best = min(float(r["predicted_ms"]) for r in ok)
+    assert len(chosen) == 1 and chosen[0] in ok and float(chosen[0]["predicted_ms"]) == best, (chosen, best)
+EOF
 	grep -q "<svg" one.search/pareto.svg && grep -q "original" one.search/pareto.svg ||
 		fail "pareto.svg is no plot with the original marked"
 	grep -q "^| predicted latency on pi3 " one.search/report.md &&

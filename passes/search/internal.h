@@ -44,6 +44,9 @@ typedef struct gos_search_rec {
 #define GOS_SEARCH_QUICK_ROWS 8192
 /* Samples the proxy scores on at most (one batch); the rest fit. */
 #define GOS_SEARCH_PROXY_MAX 256
+/* Front members faster than the bisection's choice checked after it
+ * while the budget allows (search.c, final_checks). */
+#define GOS_SEARCH_EXTRA_CHECKS 4
 /* Stage 0 freezes gates whose `freeze` error is below this. */
 #define GOS_SEARCH_FREEZE_TOL 1e-5
 

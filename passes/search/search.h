@@ -169,8 +169,9 @@ typedef struct gos_search_result {
 
 /* Adapts m (verified; not modified) to opts->target. calib: labelled
  * calibration images (at least 16; the last batch, at most 256 and at
- * most half, scores the candidates, the others fit them); eval: labelled data the front is measured on
- * (NULL: the proxy batch decides, with max_drop read as agreement points).
+ * most half, scores the candidates, the others fit them); eval: labelled
+ * data the front is measured on (NULL: the proxy batch decides, with
+ * max_drop read as agreement points).
  * Fills r (gos_search_result_free). Returns 0, or -1 with errors in d:
  * unknown target, images that do not fit the model, labels beyond its
  * classes, a budget too small to evaluate anything. */

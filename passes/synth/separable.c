@@ -82,12 +82,13 @@ static int svd(const gos_module *m, int ni, const shape *sh, double **u, double 
  * G = V_m^T: the rank-m reshape that keeps most of what the columns
  * contribute to the outputs on these inputs (the weight's own SVD is
  * that only for white inputs). Returns 0 or -1 (out of memory, LAPACK). */
-static int data_pair(const gos_synth_data *sd, const gos_synth_calib *c, const float *w, const shape *sh, int64_t mm,
-                     float *a, float *g)
+static int data_pair(const gos_synth_data *sd, const gos_synth_calib *c, const float *w,
+                     const shape *sh, int64_t mm, float *a, float *g)
 {
 	int64_t C = sh->C, R = sh->R, S = sh->S, K = sh->K, CR = C * R, KS = K * S, D = CR * S;
 	double *cov = gos_malloc(sizeof(double) * (size_t)(D * D));
-	double *mv = gos_malloc(sizeof(double) * (size_t)(CR * CR + 2 * CR * KS + KS * KS + KS * mm + CR * mm));
+	double *mv = gos_malloc(sizeof(double) *
+	                        (size_t)(CR * CR + 2 * CR * KS + KS * KS + KS * mm + CR * mm));
 	int rc = -1;
 	if (sd->D == D && cov && mv && !gos_synth_data_cov(sd, c, cov)) {
 		double *cv = mv, *mt = cv + CR * CR, *t = mt + CR * KS, *n = t + CR * KS, *v = n + KS * KS,

@@ -239,20 +239,26 @@ static void test_lowrank_fitted(void **state)
  * least any rank-r pair can reach on that batch (with a free bias: the
  * K - r smallest eigenvalues of W Cov W^T over the outputs' energy,
  * computed here with LAPACKE), where the weight's own SVD would spend the
- * rank on directions the data barely excites. */
-static void test_lowrank_data_aware(void **state)
+ * rank on directions the data barely excites. For a K x D dense layer:
+ * K < D takes W Cov W^T from the outputs, K >= D from the patch moment,
+ * which a moment cache keeps (one entry, the same errors). */
+static void lowrank_optimal(int K, int D)
 {
-	(void)state;
-	gos_module *m = load_text("model f {\n  input x: f32[1, 40];\n  weights seed 9;\n"
-	                          "  h = dense(x, param[24, 40], param[24]);\n"
-	                          "  output y = sigmoid(h);\n}\n");
-	enum { N = 300, D = 40, K = 24 };
+	enum { N = 300 };
+	char text[256];
+	snprintf(text, sizeof text,
+	         "model f {\n  input x: f32[1, %d];\n  weights seed 9;\n"
+	         "  h = dense(x, param[%d, %d], param[%d]);\n  output y = sigmoid(h);\n}\n",
+	         D, K, D, K);
+	gos_module *m = load_text(text);
 	float *x = synth_random_inputs(N, D, 17);
 	for (int i = 0; i < N; i++)
 		for (int j = 0; j < D; j++)
 			x[i * D + j] *= (float)pow(10, -2.0 * j / (D - 1));
 	const float *w = m->vals[m->nodes[0].in[1]].data, *b = m->vals[m->nodes[0].in[2]].data;
-	double mean[D] = {0}, cov[D * D] = {0}, s[K * K] = {0}, ev[K], energy = 0;
+	double *mean = calloc((size_t)D, sizeof(double)), *cov = calloc((size_t)(D * D), sizeof(double));
+	double *s = calloc((size_t)(K * K), sizeof(double)), *ev = calloc((size_t)K, sizeof(double));
+	double energy = 0;
 	for (int i = 0; i < N; i++)
 		for (int j = 0; j < D; j++)
 			mean[j] += x[i * D + j] / (double)N;
@@ -304,15 +310,26 @@ static void test_lowrank_data_aware(void **state)
 		assert_int_equal(gos_synth_list(m, -1, &cc, &v2, &d), k);
 		for (int i = 0; i < k; i++)
 			assert_true(v2[i].err == v[i].err);
-		assert_int_equal(covs.n, 1);
+		assert_int_equal(covs.n, K >= D);
 		free(v2);
 	}
 	gos_synth_covs_free(&covs);
 	gos_capture_free(&cap);
 	free(v);
 	free(x);
+	free(mean);
+	free(cov);
+	free(s);
+	free(ev);
 	gos_module_free(m);
 	gos_diags_free(&d);
+}
+
+static void test_lowrank_data_aware(void **state)
+{
+	(void)state;
+	lowrank_optimal(24, 40);
+	lowrank_optimal(40, 24);
 }
 
 /* Sets the taps of weight `name` [K][C][R][S] that keep(k, c, r, s)
