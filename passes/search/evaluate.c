@@ -311,7 +311,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 			tt[at++] = c->fit_acts.t[k];
 		}
 		gos_capture mixed = {at, nm, tt};
-		gos_synth_calib cal = {n_cal, in, &mixed, 0, NULL};
+		gos_synth_calib cal = {n_cal, in, &mixed, 0};
 		if (op) {
 			gos_module *next = gos_synth_apply(cur, op->spec, &cal, d);
 			gos_module_free(cur);

@@ -16,7 +16,6 @@ typedef struct gos_search_ctx {
 	gos_cost_target t;
 	gos_synth_calib fit;       /* first half of the calibration batch */
 	gos_capture fit_acts;      /* inputs and results of the heavy nodes there */
-	gos_synth_covs covs;       /* their patch moments, computed once (fit.covs) */
 	float *in;                 /* every calibration sample's input */
 	int64_t numel;             /* input elements per sample */
 	int64_t n_fit, n_prx;      /* samples in each half */

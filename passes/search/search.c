@@ -1034,7 +1034,6 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 		return -1;
 	c->fit.n = c->n_fit;
 	c->fit.acts = &c->fit_acts;
-	c->fit.covs = &c->covs; /* fit_acts stays as it is until the end */
 	return 0;
 }
 
@@ -1214,7 +1213,6 @@ done:
 		r->adapted = NULL;
 	}
 	gos_capture_free(&c->fit_acts);
-	gos_synth_covs_free(&c->covs);
 	gos_capture_free(&c->base_stage);
 	free(c->base_pred);
 	free(c->in);

@@ -8,9 +8,8 @@
  * (same indexing: stride, padding, dilation carry over whatever they are),
  * the second a 1x1 convolution (dense for rank-2 results).
  * W = U S V^T (LAPACKE_dgesvd); W1 = V_r^T. Exact when r is at least the
- * numerical rank of W (W2 = U_r S_r, B' = B). Otherwise fitted: W1
- * comes from the outputs' covariance on the calibration batch (data_w1),
- * then W2 and B' solve the least-squares problem
+ * numerical rank of W (W2 = U_r S_r, B' = B). Otherwise fitted: on
+ * calibration data, W2 and B' solve the least-squares problem
  * min || [Z 1] [W2 B']^T - Y || over the node's outputs (gos_synth_solve),
  * which can only improve on the SVD truncation. */
 #include "passes/synth/synth.h"
@@ -145,65 +144,6 @@ static double pair_error(const gos_synth_data *sd, int64_t r, const float *w1, c
 }
 
 /* The 1x1 mixing operator for results of this rank. */
-/* The data-aware first factor: W1 = U_r^T W, U_r the eigenvectors of
- * the r largest eigenvalues of W Cov W^T (Cov: the centred moment of the
- * node's patches), i.e. the r directions that carry most of the
- * original's output variance on the batch. With the mix refitted, that
- * pair is the best rank-r one on these inputs (the weight's own SVD is
- * best only for white inputs). W Cov W^T is the covariance of the rows
- * pm W^T of the patches pm[rows][D] when K < D (rows K D work), else
- * W times sd's patch moment (rows D^2, kept in c->covs). Returns 0 or -1
- * (out of memory or LAPACK). */
-static int data_w1(const gos_synth_data *sd, const gos_synth_calib *c, const double *pm,
-                   int64_t rows, const float *w, int64_t K, int64_t D, int64_t r, float *w1)
-{
-	int by_out = K < D;
-	double *cov = by_out ? NULL : gos_malloc(sizeof(double) * (size_t)(D * D));
-	double *wd = gos_malloc(sizeof(double) * (size_t)(K * D + K * K + K * r + r * D));
-	double *t = gos_malloc(sizeof(double) * (size_t)((by_out ? rows * K : K * D) + K));
-	int rc = -1;
-	if (!wd || !t || (!by_out && (!cov || gos_synth_data_cov(sd, c, cov))))
-		goto done;
-	double *s = wd + K * D, *u = s + K * K, *o = u + K * r;
-	for (int64_t i = 0; i < K * D; i++)
-		wd[i] = w[i];
-	if (by_out) {
-		double *mean = t + rows * K;
-		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)K,
-		            (blasint)D, 1.0, pm, (blasint)D, wd, (blasint)D, 0.0, t, (blasint)K);
-		for (int64_t k = 0; k < K; k++)
-			mean[k] = 0;
-		for (int64_t i = 0; i < rows; i++)
-			for (int64_t k = 0; k < K; k++)
-				mean[k] += t[i * K + k] / (double)rows;
-		for (int64_t i = 0; i < rows; i++)
-			for (int64_t k = 0; k < K; k++)
-				t[i * K + k] -= mean[k];
-		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)K, (blasint)rows, 1.0, t,
-		            (blasint)K, 0.0, s, (blasint)K);
-		for (int64_t i = 0; i < K; i++)
-			for (int64_t j = 0; j < i; j++)
-				s[i * K + j] = s[j * K + i];
-	} else {
-		cblas_dsymm(CblasRowMajor, CblasRight, CblasUpper, (blasint)K, (blasint)D, 1.0, cov,
-		            (blasint)D, wd, (blasint)D, 0.0, t, (blasint)D);
-		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)K, (blasint)K, (blasint)D,
-		            1.0, t, (blasint)D, wd, (blasint)D, 0.0, s, (blasint)K);
-	}
-	if (gos_synth_top_eig(K, s, r, u))
-		goto done;
-	cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)D, (blasint)K, 1.0,
-	            u, (blasint)r, wd, (blasint)D, 0.0, o, (blasint)D);
-	for (int64_t i = 0; i < r * D; i++)
-		w1[i] = (float)o[i];
-	rc = 0;
-done:
-	free(cov);
-	free(wd);
-	free(t);
-	return rc;
-}
-
 static const char *mix_op(int rank)
 {
 	return rank == 4 ? "conv2d" : rank == 3 ? "conv1d" : "dense";
@@ -290,10 +230,6 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 			gos_synth_data_row(&sd, g, pm + i * D, yr + i * K);
 			if (lo)
 				gos_synth_data_floor(&sd, g, lo + i * K);
-		}
-		if (data_w1(&sd, c, pm, rows, m->vals[cv.w].data, K, D, r, w1)) {
-			gos_error(d, loc, "lowrank: the data-aware factor of '%s' failed", nm);
-			goto done;
 		}
 		/* Z = patches . W1^T (W1 rounded to float as it will be stored, Z
 		 * stored in float as the first node will) */

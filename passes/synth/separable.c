@@ -6,15 +6,12 @@
  * Seen as a (C k_h) x (K k_w) matrix M[(c, r), (k, s)] = W[k, c, r, s],
  * the weight factors as U S V^T (LAPACKE_dgesvd): A = U_m, G = S_m V_m^T.
  * Exact when m is at least that matrix's numerical rank (an exactly
- * separable filter bank); otherwise fitted: A comes from the same
- * reshape whitened by the batch's column statistics (data_pair), then G
- * and B' are refitted by least squares on the calibration batch from the
- * k_h x 1 outputs (the m k_w values each output position reads) to the
- * original outputs. */
+ * separable filter bank); otherwise fitted: G and B' are refitted by
+ * least squares on the calibration batch from the k_h x 1 outputs (the
+ * m k_w values each output position reads) to the original outputs. */
 #include "passes/synth/synth.h"
 #include "support/alloc.h"
 
-#include <cblas.h>
 #include <lapacke.h>
 #include <stdlib.h>
 
@@ -73,56 +70,6 @@ static int svd(const gos_module *m, int ni, const shape *sh, double **u, double 
 		free(*u), free(*sv), free(*vt);
 		*u = *sv = *vt = NULL;
 	}
-	return rc;
-}
-
-/* The data-aware pair: with Cov_v the centred moment of the k_h x 1
- * columns (c, r) of the batch's patches (summed over s), the eigenvectors
- * V_m of the m largest eigenvalues of M^T Cov_v M give A = M V_m and
- * G = V_m^T: the rank-m reshape that keeps most of what the columns
- * contribute to the outputs on these inputs (the weight's own SVD is
- * that only for white inputs). Returns 0 or -1 (out of memory, LAPACK). */
-static int data_pair(const gos_synth_data *sd, const gos_synth_calib *c, const float *w,
-                     const shape *sh, int64_t mm, float *a, float *g)
-{
-	int64_t C = sh->C, R = sh->R, S = sh->S, K = sh->K, CR = C * R, KS = K * S, D = CR * S;
-	double *cov = gos_malloc(sizeof(double) * (size_t)(D * D));
-	double *mv = gos_malloc(sizeof(double) *
-	                        (size_t)(CR * CR + 2 * CR * KS + KS * KS + KS * mm + CR * mm));
-	int rc = -1;
-	if (sd->D == D && cov && mv && !gos_synth_data_cov(sd, c, cov)) {
-		double *cv = mv, *mt = cv + CR * CR, *t = mt + CR * KS, *n = t + CR * KS, *v = n + KS * KS,
-		       *am = v + KS * mm;
-		for (int64_t i = 0; i < CR; i++)
-			for (int64_t j = 0; j < CR; j++) {
-				double acc = 0;
-				for (int64_t s = 0; s < S; s++)
-					acc += cov[(i * S + s) * D + j * S + s];
-				cv[i * CR + j] = acc;
-			}
-		for (int64_t k = 0; k < K; k++)
-			for (int64_t cr = 0; cr < CR; cr++)
-				for (int64_t s = 0; s < S; s++)
-					mt[cr * KS + k * S + s] = w[(k * CR + cr) * S + s];
-		cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)CR, (blasint)KS, 1.0, cv,
-		            (blasint)CR, mt, (blasint)KS, 0.0, t, (blasint)KS);
-		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)KS, (blasint)KS, (blasint)CR,
-		            1.0, mt, (blasint)KS, t, (blasint)KS, 0.0, n, (blasint)KS);
-		if (!gos_synth_top_eig(KS, n, mm, v)) {
-			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)CR, (blasint)mm,
-			            (blasint)KS, 1.0, mt, (blasint)KS, v, (blasint)mm, 0.0, am, (blasint)mm);
-			for (int64_t j = 0; j < mm; j++)
-				for (int64_t cr = 0; cr < CR; cr++)
-					a[j * CR + cr] = (float)am[cr * mm + j];
-			for (int64_t k = 0; k < K; k++)
-				for (int64_t j = 0; j < mm; j++)
-					for (int64_t s = 0; s < S; s++)
-						g[(k * mm + j) * S + s] = (float)v[(k * S + s) * mm + j];
-			rc = 0;
-		}
-	}
-	free(cov);
-	free(mv);
 	return rc;
 }
 
@@ -212,10 +159,6 @@ int gos_synth_separable_derive(gos_module *m, int ni, int mm, const gos_synth_ca
 	}
 	if (have && gos_synth_data_get(m, ni, c, &sd, d))
 		goto done;
-	if (!*exact && data_pair(&sd, c, m->vals[cv.w].data, &sh, mm, a, g)) {
-		gos_error(d, loc, "separable: the data-aware factors of '%s' failed", nm);
-		goto done;
-	}
 	/* the k_h x 1 stage as a map from the patch: Z[(j, s)] reads (c, r, s) */
 	int64_t D = sh.C * sh.R * sh.S;
 	am = gos_calloc((size_t)(nf * D + K * nf + K), sizeof(double));

@@ -36,18 +36,7 @@ typedef struct gos_synth_calib {
 	int64_t max_rows; /* 0: fits use up to GOS_SYNTH_FIT_ROWS positions and
 	                     errors up to GOS_SYNTH_ERR_ROWS; else both at most
 	                     this many, spread evenly (a search's quick builds) */
-	struct gos_synth_covs *covs; /* NULL, or where patch moments of inputs
-	                     recorded in acts are kept for the next rule that
-	                     needs the same one (acts must then stay unchanged
-	                     while covs is used) */
 } gos_synth_calib;
-
-/* Patch moments (gos_synth_data_cov) by node, recorded input and rows. */
-typedef struct gos_synth_covs {
-	int n, cap;
-	struct gos_synth_cov_entry *e;
-} gos_synth_covs;
-void gos_synth_covs_free(gos_synth_covs *cs);
 
 typedef struct gos_synth_rule gos_synth_rule;
 
@@ -374,18 +363,6 @@ int gos_synth_lsq_map(const gos_synth_data *sd, const gos_synth_map *mp, const i
  * positions with cblas_dgemm. */
 double gos_synth_error_map(const gos_synth_data *sd, const gos_synth_map *mp, const double *w,
                            const double *b);
-
-/* The centred second moment of sd's patches over its fit rows (the
- * positions least-squares fits use): cov[D][D], row-major, symmetric.
- * What data-aware factorisations whiten by. Taken from c->covs when it
- * is there (and kept there when sd's input is c->acts' recording).
- * Returns 0 or -1 (out of memory). */
-int gos_synth_data_cov(const gos_synth_data *sd, const gos_synth_calib *c, double *cov);
-/* The eigenvectors of the r largest eigenvalues of the symmetric n x n
- * matrix a (row-major; not changed): v[n][r], column j the j-th largest
- * (LAPACKE_dsyevr). Returns 0, or -1 (out of memory, LAPACK failure,
- * r outside 1..n). */
-int gos_synth_top_eig(int64_t n, const double *a, int64_t r, double *v);
 
 /* The node's numeric attribute `name` (n values expanded to want: one
  * value repeats), or dflt when absent. Fills out[want]. */

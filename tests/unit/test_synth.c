@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <lapacke.h>
 
 #include "test_synth_util.h"
 
@@ -191,7 +190,7 @@ static void test_lowrank_fitted(void **state)
 	int64_t numel = synth_input_numel(m), n = 6;
 	float *x = synth_random_inputs(n, numel, 42);
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0, NULL};
+	gos_synth_calib c = {n, in, NULL, 0};
 	int k = gos_synth_list(m, -1, &c, &v, &d);
 	assert_true(k >= 2);
 	for (int i = 0; i < k; i++) {
@@ -232,104 +231,6 @@ static void test_lowrank_fitted(void **state)
 	free(x);
 	gos_module_free(m);
 	gos_diags_free(&d);
-}
-
-/* Fitted low-rank pairs are data-aware: on inputs whose features differ
- * in scale by 100x, the pair's error at every listed rank equals the
- * least any rank-r pair can reach on that batch (with a free bias: the
- * K - r smallest eigenvalues of W Cov W^T over the outputs' energy,
- * computed here with LAPACKE), where the weight's own SVD would spend the
- * rank on directions the data barely excites. For a K x D dense layer:
- * K < D takes W Cov W^T from the outputs, K >= D from the patch moment,
- * which a moment cache keeps (one entry, the same errors). */
-static void lowrank_optimal(int K, int D)
-{
-	enum { N = 300 };
-	char text[256];
-	snprintf(text, sizeof text,
-	         "model f {\n  input x: f32[1, %d];\n  weights seed 9;\n"
-	         "  h = dense(x, param[%d, %d], param[%d]);\n  output y = sigmoid(h);\n}\n",
-	         D, K, D, K);
-	gos_module *m = load_text(text);
-	float *x = synth_random_inputs(N, D, 17);
-	for (int i = 0; i < N; i++)
-		for (int j = 0; j < D; j++)
-			x[i * D + j] *= (float)pow(10, -2.0 * j / (D - 1));
-	const float *w = m->vals[m->nodes[0].in[1]].data, *b = m->vals[m->nodes[0].in[2]].data;
-	double *mean = calloc((size_t)D, sizeof(double)), *cov = calloc((size_t)(D * D), sizeof(double));
-	double *s = calloc((size_t)(K * K), sizeof(double)), *ev = calloc((size_t)K, sizeof(double));
-	double energy = 0;
-	for (int i = 0; i < N; i++)
-		for (int j = 0; j < D; j++)
-			mean[j] += x[i * D + j] / (double)N;
-	for (int i = 0; i < N; i++) {
-		for (int j = 0; j < D; j++)
-			for (int l = 0; l < D; l++)
-				cov[j * D + l] += (x[i * D + j] - mean[j]) * (x[i * D + l] - mean[l]) / N;
-		for (int k = 0; k < K; k++) {
-			double y = b[k];
-			for (int j = 0; j < D; j++)
-				y += (double)w[k * D + j] * x[i * D + j];
-			energy += y * y;
-		}
-	}
-	for (int k = 0; k < K; k++)
-		for (int q = 0; q < K; q++)
-			for (int j = 0; j < D; j++)
-				for (int l = 0; l < D; l++)
-					s[k * K + q] += (double)w[k * D + j] * cov[j * D + l] * w[q * D + l];
-	assert_int_equal(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', K, s, K, ev), 0); /* ascending */
-	gos_diags d;
-	gos_diags_init(&d);
-	const float *in[1] = {x};
-	gos_synth_calib c = {N, in, NULL, 0, NULL};
-	gos_synth_cand *v;
-	int k = gos_synth_list(m, -1, &c, &v, &d), seen = 0;
-	for (int i = 0; i < k; i++) {
-		if (strcmp(v[i].rule->name, "lowrank"))
-			continue;
-		double opt = 0;
-		for (int j = 0; j < K - v[i].param; j++)
-			opt += ev[j] * N / energy;
-		if (fabs(v[i].err - opt) > 1e-3 * opt + 1e-7)
-			fail_msg("r=%d: error %g, the best rank-%d pair reaches %g", v[i].param, v[i].err,
-			         v[i].param, opt);
-		seen++;
-	}
-	assert_true(seen >= 2);
-	/* with the input recorded and a moment cache (as the search runs):
-	 * the moment is computed once, and the errors are the same */
-	const char *names[1] = {"x"};
-	gos_engine_opts eo = {"interp", 1, -1};
-	gos_capture cap;
-	assert_int_equal(gos_capture_run(m, 1, names, &eo, N, in, &cap, &d), 0);
-	gos_synth_covs covs = {0};
-	gos_synth_calib cc = {N, in, &cap, 0, &covs};
-	gos_synth_cand *v2;
-	for (int round = 0; round < 2; round++) {
-		assert_int_equal(gos_synth_list(m, -1, &cc, &v2, &d), k);
-		for (int i = 0; i < k; i++)
-			assert_true(v2[i].err == v[i].err);
-		assert_int_equal(covs.n, K >= D);
-		free(v2);
-	}
-	gos_synth_covs_free(&covs);
-	gos_capture_free(&cap);
-	free(v);
-	free(x);
-	free(mean);
-	free(cov);
-	free(s);
-	free(ev);
-	gos_module_free(m);
-	gos_diags_free(&d);
-}
-
-static void test_lowrank_data_aware(void **state)
-{
-	(void)state;
-	lowrank_optimal(24, 40);
-	lowrank_optimal(40, 24);
 }
 
 /* Sets the taps of weight `name` [K][C][R][S] that keep(k, c, r, s)
@@ -468,7 +369,7 @@ static void test_fitted_rules(void **state)
 		int64_t numel = synth_input_numel(m), n = 5;
 		float *x = synth_random_inputs(n, numel, 77 + mi);
 		const float *in[1] = {x};
-		gos_synth_calib c = {n, in, NULL, 0, NULL};
+		gos_synth_calib c = {n, in, NULL, 0};
 		gos_diags d;
 		gos_diags_init(&d);
 		gos_synth_cand *v;
@@ -545,7 +446,7 @@ static void test_freeze_gate(void **state)
 		int64_t n = 6;
 		float *x = synth_random_inputs(n, synth_input_numel(m), 91);
 		const float *in[1] = {x};
-		gos_synth_calib c = {n, in, NULL, 0, NULL};
+		gos_synth_calib c = {n, in, NULL, 0};
 		gos_diags d;
 		gos_diags_init(&d);
 		gos_synth_cand *v;
@@ -625,7 +526,7 @@ static void test_residual_floor(void **state)
 	int64_t numel = synth_input_numel(m), n = 5;
 	float *x = synth_random_inputs(n, numel, 31);
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0, NULL};
+	gos_synth_calib c = {n, in, NULL, 0};
 	gos_diags d;
 	gos_diags_init(&d);
 	gos_synth_cand *v;
@@ -747,7 +648,7 @@ static void test_rank_deficient(void **state)
 	int64_t numel = synth_input_numel(m), n = 4;
 	float *x = synth_random_inputs(n, numel, 21);
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0, NULL};
+	gos_synth_calib c = {n, in, NULL, 0};
 	gos_diags d;
 	gos_diags_init(&d);
 	gos_synth_cand *v;
@@ -812,7 +713,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lowrank_exact),
 		cmocka_unit_test(test_lowrank_fitted),
-		cmocka_unit_test(test_lowrank_data_aware),
 		cmocka_unit_test(test_exact_rules),
 		cmocka_unit_test(test_fitted_rules),
 		cmocka_unit_test(test_solve_floor),
