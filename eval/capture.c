@@ -56,6 +56,10 @@ int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
+	/* only what is asked for is computed: the copy's own outputs go, and
+	 * the engine's dead-code pass drops every node no record needs */
+	if (n_names > 0)
+		cm->n_output = 0;
 	if (n_names == 0)
 		for (int i = 0; i < cm->n_node; i++)
 			for (int k = 0; k < cm->nodes[i].n_out; k++)
