@@ -28,6 +28,10 @@ typedef struct gos_search_ctx {
 	double t0;                 /* start (monotonic seconds) */
 	double clock;              /* latest elapsed time seen in a record */
 	int stopped;               /* a record said stop */
+	gos_module *built;         /* the last final check's build, on the process
+	                              that ran it (else NULL) */
+	gos_module *kept;          /* the build of the choice so far, or NULL */
+	int kept_cand;             /* its candidate index */
 } gos_search_ctx;
 
 /* What an evaluation job sends back (fixed size, for distributed maps). */

@@ -350,7 +350,10 @@ static int job_final(void *ctx, int j, void *out)
 		memset(&fr->cor, 0, sizeof fr->cor);
 		fr->cor.top1 = NAN;
 	}
-	gos_module_free(cm);
+	gos_module_free(c->built); /* kept for the choice (check_member) */
+	c->built = fr->cor.ok ? cm : NULL;
+	if (!c->built)
+		gos_module_free(cm);
 	gos_diags_free(&tmp);
 	stamp(c, &fr->cor.elapsed, &fr->cor.stop);
 	return 0;
@@ -764,17 +767,16 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 	return rc;
 }
 
-/* One final check of kc: its build with sequential error correction,
- * measured on the batch's evaluation data (kc gets the measured top-1
- * and the corrected build's figures). It starts only when there is room
- * for it and then the chosen member's build, which takes about as long
- * (*last: the previous check's duration; checks: how many ran). Returns
- * 1 within max_drop, 0 beyond, 2 when there was no time to run it, or
- * -1 on error. */
+/* One final check: member kc rebuilt with sequential error correction
+ * and measured on the evaluation data; its build is kept while it is the
+ * choice, so the choice is not built twice. Starts only when the last
+ * check's duration (*last; checks: how many ran) still fits the budget.
+ * Returns 1 within max_drop, 0 beyond, 2 when there was no time to run
+ * it, or -1 on error. */
 static int check_member(gos_search_ctx *c, gos_search_cand *kc, int checks, double *last)
 {
 	batch *b = cur_batch(c);
-	if (checks > 0 && (c->stopped || c->clock + 2 * *last > c->o->budget_s))
+	if (checks > 0 && (c->stopped || c->clock + *last > c->o->budget_s))
 		return 2;
 	double t_start = c->clock;
 	final_rec rec;
@@ -792,7 +794,14 @@ static int check_member(gos_search_ctx *c, gos_search_cand *kc, int checks, doub
 		kc->params = rec.cor.params;
 	}
 	report_progress(c, "final");
-	return rec.cor.ok && c->r->base_top1 - rec.cor.top1 <= c->o->max_drop;
+	int pass = rec.cor.ok && c->r->base_top1 - rec.cor.top1 <= c->o->max_drop;
+	if (pass) { /* the choice from now on (final_checks) */
+		gos_module_free(c->kept);
+		c->kept = c->built;
+		c->kept_cand = (int)(kc - c->r->cand);
+		c->built = NULL;
+	}
+	return pass;
 }
 
 /* The final checks: front members rebuilt with sequential error
@@ -922,7 +931,12 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	rc = 0;
 	if (r->chosen >= 0) {
 		gos_search_cand *kc = &r->cand[r->chosen];
-		r->adapted = gos_search_build(c, kc->g, eval ? 1 : 0, d);
+		if (c->kept && c->kept_cand == r->chosen) { /* its checked build */
+			r->adapted = c->kept;
+			c->kept = NULL;
+		} else {
+			r->adapted = gos_search_build(c, kc->g, eval ? 1 : 0, d);
+		}
 		r->chosen_top1 = kc->top1;
 		rc = r->adapted ? 0 : -1;
 	} else {
@@ -1219,6 +1233,8 @@ done:
 	free(fin);
 	gos_module_free(c->base);
 	gos_module_free(c->orig);
+	gos_module_free(c->built);
+	gos_module_free(c->kept);
 	free(x);
 	return rc;
 }

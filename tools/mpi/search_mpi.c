@@ -26,11 +26,13 @@ void gos_search_mpi_init(gos_search_mpi *p, int *argc, char ***argv)
 	MPI_Comm_size(MPI_COMM_WORLD, &p->size);
 }
 
-/* Rank r's block of n jobs: [lo, hi). */
+/* Rank r's block of n jobs: [lo, hi). Rounded up, so a single job (a
+ * final check) runs on rank 0, which writes the output and keeps the
+ * chosen member's build from its check. */
 static void block(int n, int size, int r, int *lo, int *hi)
 {
-	*lo = (int)((long long)n * r / size);
-	*hi = (int)((long long)n * (r + 1) / size);
+	*lo = (int)(((long long)n * r + size - 1) / size);
+	*hi = (int)(((long long)n * (r + 1) + size - 1) / size);
 }
 
 static int mpi_map(void *mctx, int n, size_t size, gos_search_job job, void *jctx, void *out)
