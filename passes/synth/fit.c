@@ -147,6 +147,11 @@ void gos_synth_data_free(gos_synth_data *sd)
 	memset(sd, 0, sizeof *sd);
 }
 
+int64_t gos_synth_round_width(int64_t w)
+{
+	return w >= 16 ? w - w % 8 : w >= 4 ? w - w % 4 : w;
+}
+
 int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t cols)
 {
 	double tol = (double)(rows > cols ? rows : cols) * 1.2e-7 * (kk ? sv[0] : 0);

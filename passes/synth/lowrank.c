@@ -81,10 +81,7 @@ int gos_synth_lowrank_params(const gos_module *m, int ni, int *vals, int max)
 	static const double ratio[] = {0.5, 0.25, 0.75};
 	for (int i = 0; i < 3 && n < max; i++) {
 		int64_t r = (int64_t)(ratio[i] * (double)(K * D) / (double)(D + K));
-		/* whole vector blocks of channels: the kernels block output channels
-		 * by 8 or 16, and a rank of 57 runs slower than one of 56 */
-		if (r >= 16)
-			r -= r % 8;
+		r = gos_synth_round_width(r); /* a rank of 57 runs slower than 56 */
 		if (r < 1 || r > rmax)
 			continue;
 		int dup = 0;

@@ -35,8 +35,7 @@ int gos_synth_prune_params(const gos_module *m, int ni, int *vals, int max)
 	int n = 0;
 	for (int i = 0; i < 4 && n < max; i++) {
 		int64_t c = (int64_t)(frac[i] * (double)C);
-		if (c >= 8)
-			c -= c % 8; /* whole vector blocks of channels */
+		c = c >= 8 ? c - c % 8 : gos_synth_round_width(c); /* whole vector blocks */
 		if (c < 1 || c >= C)
 			continue;
 		int dup = 0;

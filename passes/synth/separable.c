@@ -91,8 +91,7 @@ int gos_synth_separable_params(const gos_module *m, int ni, int *vals, int max)
 	static const double ratio[] = {0.5, 0.25, 0.375};
 	for (int i = 0; i < 3 && n < max; i++) {
 		int64_t mm = (int64_t)(ratio[i] * full / pair_macs(&sh, 1));
-		if (mm >= 16)
-			mm -= mm % 8; /* whole vector blocks of channels */
+		mm = gos_synth_round_width(mm);
 		int dup = 0;
 		for (int j = 0; j < n; j++)
 			dup |= vals[j] == mm;
