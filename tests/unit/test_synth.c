@@ -421,6 +421,41 @@ static int node_writing(const gos_module *m, const char *name)
  * FCs), reports the gate's own relative error (measured here on the
  * original), and is exact when the gate is the same for every sample
  * (its last FC's weight zero). */
+/* Fitted widths come in whole vector blocks (a remainder runs scalar
+ * code): every width lowrank, separable and prune list from 4 up is a
+ * multiple of 4, from 16 up of 8, on layers of 16 and 40 channels. */
+static void test_widths_whole_blocks(void **state)
+{
+	(void)state;
+	assert_int_equal(gos_synth_round_width(3), 3);
+	assert_int_equal(gos_synth_round_width(6), 4);
+	assert_int_equal(gos_synth_round_width(9), 8);
+	assert_int_equal(gos_synth_round_width(15), 12);
+	assert_int_equal(gos_synth_round_width(16), 16);
+	assert_int_equal(gos_synth_round_width(23), 16);
+	static const char *text =
+		"model w {\n  input x: f32[1, 16, 12, 12];\n  weights seed 4;\n"
+		"  h = relu(conv2d(x, param[16, 16, 3, 3], param[16]; pad = 1));\n"
+		"  g = relu(conv2d(h, param[40, 16, 3, 3], param[40]; pad = 1));\n"
+		"  output y = conv2d(g, param[16, 40, 3, 3], param[16]; pad = 1);\n}\n";
+	gos_module *m = load_text(text);
+	int (*const params[])(const gos_module *, int, int *, int) = {
+		gos_synth_lowrank_params, gos_synth_separable_params, gos_synth_prune_params};
+	int listed = 0;
+	for (int r = 0; r < 3; r++)
+		for (int i = 0; i < m->n_node; i++) {
+			int vals[8], n = params[r](m, i, vals, 8);
+			for (int k = 0; k < n; k++, listed++) {
+				if (vals[k] >= 4)
+					assert_int_equal(vals[k] % 4, 0);
+				if (vals[k] >= 16)
+					assert_int_equal(vals[k] % 8, 0);
+			}
+		}
+	assert_true(listed >= 12);
+	gos_module_free(m);
+}
+
 static void test_freeze_gate(void **state)
 {
 	(void)state;
@@ -715,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_lowrank_fitted),
 		cmocka_unit_test(test_exact_rules),
 		cmocka_unit_test(test_fitted_rules),
+		cmocka_unit_test(test_widths_whole_blocks),
 		cmocka_unit_test(test_solve_floor),
 		cmocka_unit_test(test_residual_floor),
 		cmocka_unit_test(test_freeze_gate),
