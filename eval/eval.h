@@ -114,8 +114,9 @@ typedef struct gos_capture {
  * input, a weight or a temp); n_names == 0 records every node's results.
  * The recorded values become the outputs of a copy of m, so compiled
  * engines compute them exactly where the model does (passes do not fuse
- * them away) and skip every node none of them needs. Unknown names are errors (with "did you mean"). Fills c
- * (free with gos_capture_free); returns 0 or -1 with errors in d. */
+ * them away) and skip every node none of them needs. Unknown names are
+ * errors (with "did you mean"). Fills c (free with gos_capture_free);
+ * returns 0 or -1 with errors in d. */
 int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
                     const gos_engine_opts *o, int64_t n, const float *const *in,
                     gos_capture *c, gos_diags *d);
