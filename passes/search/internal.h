@@ -30,6 +30,7 @@ typedef struct gos_search_ctx {
 	int stopped;               /* a record said stop */
 	gos_module *built;         /* the last final check's build, on the process
 	                              that ran it (else NULL) */
+	int built_job;             /* its job in the batch */
 	gos_module *kept;          /* the build of the choice so far, or NULL */
 	int kept_cand;             /* its candidate index */
 } gos_search_ctx;
@@ -47,8 +48,9 @@ typedef struct gos_search_rec {
 #define GOS_SEARCH_QUICK_ROWS 8192
 /* Samples the proxy scores on at most (one batch); the rest fit. */
 #define GOS_SEARCH_PROXY_MAX 256
-/* Front members faster than the bisection's choice checked after it
- * while the budget allows (search.c, final_checks). */
+/* Rounds of checks of front members faster than the bisection's choice
+ * after it, while the budget allows; a round checks check_width of them
+ * (search.c, final_checks). */
 #define GOS_SEARCH_EXTRA_CHECKS 4
 /* Stage 0 freezes gates whose `freeze` error is below this. */
 #define GOS_SEARCH_FREEZE_TOL 1e-5

@@ -23,6 +23,7 @@ void gos_search_opts_default(gos_search_opts *o)
 	o->max_cands = 8;
 	o->pop = 24;
 	o->final_checks = 6;
+	o->check_width = 2;
 }
 
 /* ---- the map: jobs here, or through the caller's distributed map ---- */
@@ -350,8 +351,9 @@ static int job_final(void *ctx, int j, void *out)
 		memset(&fr->cor, 0, sizeof fr->cor);
 		fr->cor.top1 = NAN;
 	}
-	gos_module_free(c->built); /* kept for the choice (check_member) */
+	gos_module_free(c->built); /* kept for the choice (take_build) */
 	c->built = fr->cor.ok ? cm : NULL;
+	c->built_job = j;
 	if (!c->built)
 		gos_module_free(cm);
 	gos_diags_free(&tmp);
@@ -767,41 +769,53 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 	return rc;
 }
 
-/* One final check: member kc rebuilt with sequential error correction
- * and measured on the evaluation data; its build is kept while it is the
- * choice, so the choice is not built twice. Starts only when the last
- * check's duration (*last; checks: how many ran) still fits the budget.
- * Returns 1 within max_drop, 0 beyond, 2 when there was no time to run
- * it, or -1 on error. */
-static int check_member(gos_search_ctx *c, gos_search_cand *kc, int checks, double *last)
+/* Final checks of members kc[0..n) (n at most the map's width), run as
+ * one batch: each rebuilt with sequential error correction and measured
+ * on the evaluation data; pass[i] says whether kc[i] stays within
+ * max_drop. Starts only when the last batch's duration (*last; checks:
+ * how many ran) still fits the budget. Returns 0, 2 when there was no
+ * time to run it, or -1 on error. */
+static int check_members(gos_search_ctx *c, gos_search_cand *const *kc, int n, int checks,
+                         double *last, int *pass)
 {
 	batch *b = cur_batch(c);
 	if (checks > 0 && (c->stopped || c->clock + *last > c->o->budget_s))
 		return 2;
 	double t_start = c->clock;
-	final_rec rec;
-	memcpy(b->g[0], kc->g, sizeof b->g[0]);
-	b->n = 1;
-	if (run_map(c, 1, sizeof rec, job_final, &rec))
+	final_rec rec[GOS_SEARCH_MAX_WIDTH];
+	for (int i = 0; i < n; i++)
+		memcpy(b->g[i], kc[i]->g, sizeof b->g[0]);
+	b->n = n;
+	if (run_map(c, n, sizeof rec[0], job_final, rec))
 		return -1;
-	observe(c, rec.cor.elapsed, rec.cor.stop);
-	*last = c->clock - t_start;
-	if (rec.cor.ok) {
-		kc->top1 = rec.cor.top1;
-		kc->corrected = 1;
-		kc->ms = rec.cor.ms;
-		kc->flops = rec.cor.flops;
-		kc->params = rec.cor.params;
+	for (int i = 0; i < n; i++) {
+		observe(c, rec[i].cor.elapsed, rec[i].cor.stop);
+		if (rec[i].cor.ok) {
+			kc[i]->top1 = rec[i].cor.top1;
+			kc[i]->corrected = 1;
+			kc[i]->ms = rec[i].cor.ms;
+			kc[i]->flops = rec[i].cor.flops;
+			kc[i]->params = rec[i].cor.params;
+		}
+		pass[i] = rec[i].cor.ok && c->r->base_top1 - rec[i].cor.top1 <= c->o->max_drop;
 	}
+	*last = c->clock - t_start;
 	report_progress(c, "final");
-	int pass = rec.cor.ok && c->r->base_top1 - rec.cor.top1 <= c->o->max_drop;
-	if (pass) { /* the choice from now on (final_checks) */
-		gos_module_free(c->kept);
+	return 0;
+}
+
+/* After a batch of checks that made its job `job` the choice (candidate
+ * `cand`): that job's build, when this process ran it, becomes the kept
+ * one, so the choice is not built twice; else nothing is kept. */
+static void take_build(gos_search_ctx *c, int job, int cand)
+{
+	gos_module_free(c->kept);
+	c->kept = NULL;
+	if (c->built && c->built_job == job) {
 		c->kept = c->built;
-		c->kept_cand = (int)(kc - c->r->cand);
+		c->kept_cand = cand;
 		c->built = NULL;
 	}
-	return pass;
 }
 
 /* The final checks: front members rebuilt with sequential error
@@ -824,7 +838,7 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	char *checked = gos_calloc((size_t)(n + 1), 1); /* by position in pick */
 	batch *b = cur_batch(c);
 	int rc = -1, nf = 0;
-	b->g = gos_calloc(2, sizeof *b->g);
+	b->g = gos_calloc(GOS_SEARCH_MAX_WIDTH, sizeof *b->g);
 	if (!f || !rank || !crowd || !fr || !pick || !checked || !b->g)
 		goto done;
 	for (int i = 0; i < n; i++)
@@ -880,15 +894,17 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 		if (!eval) {
 			pass = 100 - kc->agree <= o->max_drop;
 		} else {
-			pass = check_member(c, kc, checks, &last);
-			if (pass < 0)
+			int run = check_members(c, &kc, 1, checks, &last, &pass);
+			if (run < 0)
 				goto done;
-			if (pass > 1) {
+			if (run > 1) {
 				r->interrupted = 1;
 				break;
 			}
 			checked[k] = 1;
 			checks++;
+			if (pass)
+				take_build(c, 0, pick[k]);
 		}
 		if (thr > 0 || !eval) {
 			if (pass) {
@@ -905,28 +921,47 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	}
 	/* the drop grows with the speedup only roughly (front members next
 	 * to each other differ by a few tenths of a point after correction),
-	 * so while time allows, up to GOS_SEARCH_EXTRA_CHECKS unchecked
-	 * members faster than the chosen one are checked as well, the best by
-	 * the proxy first; one within max_drop is chosen */
-	for (int x = 0; eval && thr <= 0 && !r->interrupted && x < GOS_SEARCH_EXTRA_CHECKS; x++) {
+	 * so while time allows, up to GOS_SEARCH_EXTRA_CHECKS rounds check
+	 * unchecked members faster than the chosen one as well, the best by
+	 * the proxy first, check_width per round (a distributed map runs
+	 * them at once); the fastest within max_drop is chosen */
+	int width = o->check_width < 1 ? 1 : o->check_width > GOS_SEARCH_MAX_WIDTH ? GOS_SEARCH_MAX_WIDTH
+	                                                                           : o->check_width;
+	for (int x = 0; eval && thr <= 0 && !r->interrupted && x < GOS_SEARCH_EXTRA_CHECKS;) {
 		double cms = r->chosen >= 0 ? r->cand[r->chosen].ms : INFINITY;
-		int best = -1;
-		for (int k = 0; k < nk; k++) {
-			const gos_search_cand *q = &r->cand[pick[k]];
-			if (!checked[k] && q->ms < cms && (best < 0 || q->proxy < r->cand[pick[best]].proxy))
-				best = k;
+		int sel[GOS_SEARCH_MAX_WIDTH], ns = 0, pass[GOS_SEARCH_MAX_WIDTH];
+		gos_search_cand *kcs[GOS_SEARCH_MAX_WIDTH];
+		while (ns < width) {
+			int best = -1;
+			for (int k = 0; k < nk; k++) {
+				const gos_search_cand *q = &r->cand[pick[k]];
+				if (!checked[k] && q->ms < cms &&
+				    (best < 0 || q->proxy < r->cand[pick[best]].proxy))
+					best = k;
+			}
+			if (best < 0)
+				break;
+			checked[best] = 1; /* (not taken twice) */
+			sel[ns] = best;
+			kcs[ns++] = &r->cand[pick[best]];
 		}
-		if (best < 0)
+		if (!ns)
 			break;
-		int pass = check_member(c, &r->cand[pick[best]], checks, &last);
-		if (pass < 0)
+		int run = check_members(c, kcs, ns, checks, &last, pass);
+		if (run < 0)
 			goto done;
-		if (pass > 1)
+		if (run > 1)
 			break;
-		checked[best] = 1;
-		checks++;
-		if (pass)
-			r->chosen = pick[best];
+		checks += ns;
+		x++;
+		int won = -1;
+		for (int i = 0; i < ns; i++)
+			if (pass[i] && (won < 0 || kcs[i]->ms < kcs[won]->ms))
+				won = i;
+		if (won >= 0) {
+			r->chosen = pick[sel[won]];
+			take_build(c, won, r->chosen);
+		}
 	}
 	rc = 0;
 	if (r->chosen >= 0) {

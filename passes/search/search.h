@@ -88,6 +88,11 @@ typedef struct gos_search_opts {
 	void *progress_ctx;
 	gos_search_map map;        /* NULL: jobs run here, in order */
 	void *map_ctx;
+	int check_width;           /* final checks after the bisection go in
+	                              rounds of this many (default 2; at most
+	                              GOS_SEARCH_MAX_WIDTH): mpirun -np 2 runs a
+	                              round at once, one process one after the
+	                              other, with the same result */
 } gos_search_opts;
 
 /* Defaults of every field above. */
@@ -97,6 +102,7 @@ void gos_search_opts_default(gos_search_opts *o);
 #define GOS_SEARCH_MAX_PRE 64
 #define GOS_SEARCH_MAX_CANDS 12
 #define GOS_SEARCH_MAX_STAGES 6
+#define GOS_SEARCH_MAX_WIDTH 16
 
 /* One option of one heavy node (option 0 of every node: keep it). */
 typedef struct gos_search_opt {
