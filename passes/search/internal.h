@@ -28,9 +28,9 @@ typedef struct gos_search_ctx {
 	double t0;                 /* start (monotonic seconds) */
 	double clock;              /* latest elapsed time seen in a record */
 	int stopped;               /* a record said stop */
-	gos_module *built;         /* the last final check's build, on the process
-	                              that ran it (else NULL) */
-	int built_job;             /* its job in the batch */
+	gos_module *built[GOS_SEARCH_MAX_WIDTH]; /* the last round of final checks'
+	                              builds by job, on the process that ran
+	                              each (else NULL) */
 	gos_module *kept;          /* the build of the choice so far, or NULL */
 	int kept_cand;             /* its candidate index */
 } gos_search_ctx;

@@ -351,10 +351,10 @@ static int job_final(void *ctx, int j, void *out)
 		memset(&fr->cor, 0, sizeof fr->cor);
 		fr->cor.top1 = NAN;
 	}
-	gos_module_free(c->built); /* kept for the choice (take_build) */
-	c->built = fr->cor.ok ? cm : NULL;
-	c->built_job = j;
-	if (!c->built)
+	/* kept for the choice (take_build) */
+	gos_module_free(c->built[j]);
+	c->built[j] = fr->cor.ok ? cm : NULL;
+	if (!c->built[j])
 		gos_module_free(cm);
 	gos_diags_free(&tmp);
 	stamp(c, &fr->cor.elapsed, &fr->cor.stop);
@@ -769,8 +769,8 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 	return rc;
 }
 
-/* Final checks of members kc[0..n) (n at most the map's width), run as
- * one batch: each rebuilt with sequential error correction and measured
+/* Final checks of members kc[0..n) (n at most GOS_SEARCH_MAX_WIDTH), run
+ * as one batch: each rebuilt with sequential error correction and measured
  * on the evaluation data; pass[i] says whether kc[i] stays within
  * max_drop. Starts only when the last batch's duration (*last; checks:
  * how many ran) still fits the budget. Returns 0, 2 when there was no
@@ -783,6 +783,10 @@ static int check_members(gos_search_ctx *c, gos_search_cand *const *kc, int n, i
 		return 2;
 	double t_start = c->clock;
 	final_rec rec[GOS_SEARCH_MAX_WIDTH];
+	for (int i = 0; i < GOS_SEARCH_MAX_WIDTH; i++) { /* the last round's */
+		gos_module_free(c->built[i]);
+		c->built[i] = NULL;
+	}
 	for (int i = 0; i < n; i++)
 		memcpy(b->g[i], kc[i]->g, sizeof b->g[0]);
 	b->n = n;
@@ -806,16 +810,15 @@ static int check_members(gos_search_ctx *c, gos_search_cand *const *kc, int n, i
 
 /* After a batch of checks that made its job `job` the choice (candidate
  * `cand`): that job's build, when this process ran it, becomes the kept
- * one, so the choice is not built twice; else nothing is kept. */
+ * one, so the choice is not built twice; else nothing is kept (an MPI
+ * rank other than the one that ran it builds the choice again at the
+ * end). */
 static void take_build(gos_search_ctx *c, int job, int cand)
 {
 	gos_module_free(c->kept);
-	c->kept = NULL;
-	if (c->built && c->built_job == job) {
-		c->kept = c->built;
-		c->kept_cand = cand;
-		c->built = NULL;
-	}
+	c->kept = c->built[job];
+	c->kept_cand = cand;
+	c->built[job] = NULL;
 }
 
 /* The final checks: front members rebuilt with sequential error
@@ -1268,7 +1271,8 @@ done:
 	free(fin);
 	gos_module_free(c->base);
 	gos_module_free(c->orig);
-	gos_module_free(c->built);
+	for (int i = 0; i < GOS_SEARCH_MAX_WIDTH; i++)
+		gos_module_free(c->built[i]);
 	gos_module_free(c->kept);
 	free(x);
 	return rc;
