@@ -60,7 +60,7 @@ int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
 	 * the engine's dead-code pass drops every node no record needs */
 	if (n_names > 0)
 		cm->n_output = 0;
-	if (n_names == 0)
+	else
 		for (int i = 0; i < cm->n_node; i++)
 			for (int k = 0; k < cm->nodes[i].n_out; k++)
 				want_value(cm, cm->nodes[i].out[k], list, &nl);

@@ -31,8 +31,8 @@ typedef struct gos_search_ctx {
 	gos_module *built[GOS_SEARCH_MAX_WIDTH]; /* the last round of final checks'
 	                              builds by job, on the process that ran
 	                              each (else NULL) */
-	gos_module *kept;          /* the build of the choice so far, or NULL */
-	int kept_cand;             /* its candidate index */
+	gos_module *kept;          /* the build of r->chosen when a check made
+	                              the choice here (take_build), else NULL */
 } gos_search_ctx;
 
 /* What an evaluation job sends back (fixed size, for distributed maps). */

@@ -351,8 +351,7 @@ static int job_final(void *ctx, int j, void *out)
 		memset(&fr->cor, 0, sizeof fr->cor);
 		fr->cor.top1 = NAN;
 	}
-	/* kept for the choice (take_build) */
-	gos_module_free(c->built[j]);
+	/* kept for the choice (take_build; check_members empties the slots) */
 	c->built[j] = fr->cor.ok ? cm : NULL;
 	if (!c->built[j])
 		gos_module_free(cm);
@@ -808,16 +807,16 @@ static int check_members(gos_search_ctx *c, gos_search_cand *const *kc, int n, i
 	return 0;
 }
 
-/* After a batch of checks that made its job `job` the choice (candidate
- * `cand`): that job's build, when this process ran it, becomes the kept
+/* Makes candidate `cand`, checked as job `job` of the last batch, the
+ * choice. That job's build, when this process ran it, becomes the kept
  * one, so the choice is not built twice; else nothing is kept (an MPI
  * rank other than the one that ran it builds the choice again at the
  * end). */
 static void take_build(gos_search_ctx *c, int job, int cand)
 {
+	c->r->chosen = cand;
 	gos_module_free(c->kept);
 	c->kept = c->built[job];
-	c->kept_cand = cand;
 	c->built[job] = NULL;
 }
 
@@ -961,15 +960,13 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 		for (int i = 0; i < ns; i++)
 			if (pass[i] && (won < 0 || kcs[i]->ms < kcs[won]->ms))
 				won = i;
-		if (won >= 0) {
-			r->chosen = pick[sel[won]];
-			take_build(c, won, r->chosen);
-		}
+		if (won >= 0)
+			take_build(c, won, pick[sel[won]]);
 	}
 	rc = 0;
 	if (r->chosen >= 0) {
 		gos_search_cand *kc = &r->cand[r->chosen];
-		if (c->kept && c->kept_cand == r->chosen) { /* its checked build */
+		if (c->kept) { /* its checked build */
 			r->adapted = c->kept;
 			c->kept = NULL;
 		} else {
