@@ -287,11 +287,17 @@ void gos_synth_data_row(const gos_synth_data *sd, int64_t g, double *patch, doub
  * reader is add(y, s), read by relus only), or -1. Fits read s from the
  * calibration's recording when it is there. */
 int gos_synth_floor_value(const gos_module *m, int ni);
-/* The output position of row i of `rows` (at most sd->total) spread
- * evenly over sd's batch. */
+/* The output position of row i of `rows` (at most sd->total): every
+ * position when rows is the total, else spread over sd's batch by a
+ * Weyl sequence (the golden ratio's multiples mod 1), which never lines
+ * up with the images' rows and columns the way an even stride does (an
+ * even stride of 196 over 28 x 28 outputs read column 0 only). */
 static inline int64_t gos_synth_data_pos(const gos_synth_data *sd, int64_t i, int64_t rows)
 {
-	return rows == sd->total ? i : i * sd->total / rows;
+	if (rows == sd->total)
+		return i;
+	uint64_t h = (uint64_t)i * 0x9E3779B97F4A7C15ull;
+	return (int64_t)((double)(h >> 11) * 0x1p-53 * (double)sd->total);
 }
 /* The floors of output position g of sd: lk[K] (-INFINITY: none). */
 void gos_synth_data_floor(const gos_synth_data *sd, int64_t g, double *lk);

@@ -456,6 +456,38 @@ static void test_widths_whole_blocks(void **state)
 	gos_module_free(m);
 }
 
+/* Rows spread over a batch reach every column and every image, whatever
+ * the ratio of positions to rows (an even stride of 196 over 2048 images
+ * of 28 x 28 outputs read column 0 only). */
+static void test_rows_spread(void **state)
+{
+	(void)state;
+	gos_synth_data sd = {0};
+	const int64_t sizes[][2] = {{2048, 784}, {256, 784}, {256, 49}, {7, 196}};
+	for (int t = 0; t < 4; t++) {
+		int64_t n = sizes[t][0], pos = sizes[t][1], rows = 8192;
+		sd.total = n * pos;
+		if (rows > sd.total)
+			rows = sd.total / 2;
+		char col[28] = {0};
+		char *img = calloc((size_t)n, 1);
+		int64_t prev = -1, cols = 0, imgs = 0, side = pos == 49 ? 7 : pos == 196 ? 14 : 28;
+		for (int64_t i = 0; i < rows; i++) {
+			int64_t g = gos_synth_data_pos(&sd, i, rows);
+			assert_true(g >= 0 && g < sd.total);
+			assert_true(g != prev);
+			prev = g;
+			cols += !col[g % pos % side];
+			imgs += !img[g / pos];
+			col[g % pos % side] = img[g / pos] = 1;
+		}
+		assert_int_equal(cols, side);
+		assert_true(imgs >= (n < rows / 2 ? n : rows / 2));
+		free(img);
+		assert_int_equal(gos_synth_data_pos(&sd, 5, sd.total), 5);
+	}
+}
+
 static void test_freeze_gate(void **state)
 {
 	(void)state;
@@ -751,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_exact_rules),
 		cmocka_unit_test(test_fitted_rules),
 		cmocka_unit_test(test_widths_whole_blocks),
+		cmocka_unit_test(test_rows_spread),
 		cmocka_unit_test(test_solve_floor),
 		cmocka_unit_test(test_residual_floor),
 		cmocka_unit_test(test_freeze_gate),
