@@ -13,14 +13,14 @@
 # evaluations each needs to reach the nsga2 run's final hypervolume.
 # Writes bench/out/search/ and prints a markdown table (docs/search.md).
 # Env: MODELS (default "resnet vgg mobilenet"), BUDGET (default 10m),
-# CALIB (default fashion-mnist:train:512), BASELINE_MODELS (default resnet).
+# CALIB (default fashion-mnist:train:2304: 256 score the proxy, 2048 fit), BASELINE_MODELS (default resnet).
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
 gosc=$build/gosc
 models=${MODELS:-resnet vgg mobilenet}
 budget=${BUDGET:-10m}
-calib=${CALIB:-fashion-mnist:train:512}
+calib=${CALIB:-fashion-mnist:train:2304}
 base_models=${BASELINE_MODELS:-resnet}
 norm="-mean=0.2860 -std=0.3530"
 py=/usr/bin/python3; [ -x "$py" ] || py=python3

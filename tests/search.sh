@@ -100,9 +100,10 @@ keep = [r for r in rows if r["id"] == "0"][0]
 s = float(keep["predicted_speedup"])
 assert 1.05 < s < 1.2, s
 EOF
-	# one batch (256) scores the proxy, the other 344 images fit
-	grep -q "calibration samples: 344 fit, 256 score the proxy" mb.search/report.md ||
-		fail "report.md: not 344 fitting and 256 proxy samples of 600"
+	# one batch (256) scores the proxy, the other 344 images fit: the
+	# search's candidates on 256 of them, the final checks on all
+	grep -q "calibration samples: 344 fit (the search's candidates on the first 256, the final checks on all), 256 score the proxy" mb.search/report.md ||
+		fail "report.md: not 344 fitting (256 in the search) and 256 proxy samples of 600"
 	n=$(grep -o '/se/HardSigmoid_output_0/freeze' mb.search/report.md | wc -l)
 	[ "$n" = 4 ] || fail "stage 0: report.md names $n frozen gates (want the 4 squeeze-excite gates)"
 	# a chosen candidate (not the original) computes no squeeze-excite branch

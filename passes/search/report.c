@@ -153,9 +153,11 @@ static void report_md(FILE *f, const gos_search_result *r)
 		fprintf(f, "predictor %s (5-fold MAPE %.1f%%) turned down %d offspring; ",
 		        r->predictor_used == 1 ? "ridge" : "RBF-SVR", r->predictor_mape, r->screened);
 	fprintf(f, "search time %.1f s (stage 1 and pool %.1f s, final checks %.1f s)%s; "
-	           "calibration samples: %lld fit, %lld score the proxy.\n\n",
+	           "calibration samples: %lld fit (the search's candidates on the first %lld, the "
+	           "final checks on all), %lld score the proxy.\n\n",
 	        r->seconds, r->seconds_pool, r->seconds_final,
-	        r->interrupted ? "; stopped by the budget or an interrupt" : "", r->n_fit, r->n_prx);
+	        r->interrupted ? "; stopped by the budget or an interrupt" : "", r->n_fit, r->n_pool,
+	        r->n_prx);
 	if (k)
 		fprintf(f, "The chosen model's candidates were %s.\n\n",
 		        k->corrected ? "refitted one after the other on the model's own activations "

@@ -1015,16 +1015,19 @@ static int check_data(gos_search_ctx *c, const gos_dataset *calib, const gos_dat
 			iv = &c->base->vals[v];
 	c->numel = gos_numel(iv->rank, iv->shape);
 	c->rows_per = calib->n / ns;
-	/* the proxy scores on one batch; fits gain from every other sample */
+	/* the proxy scores on the first batch; the rest fit, the search's
+	 * fits on the first n_pool of them (so the search does not depend on
+	 * how many more the final checks get) */
 	c->n_prx = ns / 2 < GOS_SEARCH_PROXY_MAX ? ns - ns / 2 : GOS_SEARCH_PROXY_MAX;
 	c->n_fit = ns - c->n_prx;
-	c->r->n_fit = c->n_fit, c->r->n_prx = c->n_prx;
+	c->n_pool = c->n_fit < GOS_SEARCH_POOL_FIT ? c->n_fit : GOS_SEARCH_POOL_FIT;
+	c->r->n_fit = c->n_fit, c->r->n_prx = c->n_prx, c->r->n_pool = c->n_pool;
 	if (c->n_fit < 8) {
 		gos_error(d, loc, "the search needs at least 16 calibration samples (the model takes %lld images per sample)",
 		          (long long)c->rows_per);
 		return -1;
 	}
-	c->prx_y = calib->y + c->n_fit * c->rows_per;
+	c->prx_y = calib->y;
 	const gos_value *ov = &c->base->vals[c->base->outputs[0]];
 	int64_t K = gos_numel(ov->rank, ov->shape) / c->rows_per;
 	const gos_dataset *sets[2] = {calib, eval};
@@ -1078,10 +1081,8 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 		gos_synth_chan_free(&r);
 	}
 	gos_engine_opts eo = gos_search_engine_opts(c, c->n_fit);
-	const float *in[1] = {c->in};
-	if (gos_capture_run(c->base, nn, names, &eo, c->n_fit, in, &c->fit_acts, d))
+	if (gos_capture_run(c->base, nn, names, &eo, c->n_fit, c->fit.in, &c->fit_acts, d))
 		return -1;
-	c->fit.n = c->n_fit;
 	c->fit.acts = &c->fit_acts;
 	return 0;
 }
@@ -1109,8 +1110,8 @@ static int freeze_gates(gos_search_ctx *c, gos_diags *d)
 			names[ng++] = b->vals[b->nodes[i].out[0]].name;
 		}
 	}
-	gos_engine_opts eo = gos_search_engine_opts(c, c->n_fit);
-	if (ng && gos_capture_run(b, ng, names, &eo, c->n_fit, c->fit.in, &cap, d))
+	gos_engine_opts eo = gos_search_engine_opts(c, c->fit.n);
+	if (ng && gos_capture_run(b, ng, names, &eo, c->fit.n, c->fit.in, &cap, d))
 		goto done;
 	gos_synth_calib cal = c->fit;
 	cal.acts = &cap;
@@ -1118,7 +1119,7 @@ static int freeze_gates(gos_search_ctx *c, gos_diags *d)
 	 * one's branch is gone with it) */
 	for (int k = 0; k < ng && r->n_pre < GOS_SEARCH_MAX_PRE; k++) {
 		const char *node = b->nodes[gate[k]].name;
-		double err = gos_synth_freeze_error(b, b->nodes[gate[k]].out[0], c->n_fit, cap.t[k].data);
+		double err = gos_synth_freeze_error(b, b->nodes[gate[k]].out[0], c->fit.n, cap.t[k].data);
 		int w = snprintf(r->pre[r->n_pre], sizeof r->pre[0], "%s/freeze", node), there = 0;
 		for (int i = 0; i < c->base->n_node && !there; i++)
 			there = !strcmp(c->base->nodes[i].name, node);
@@ -1183,9 +1184,9 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 		goto done;
 	if (check_data(c, calib, eval, d))
 		goto done;
-	fin[0] = c->in;
+	fin[0] = c->in + c->n_prx * c->numel;
 	c->fit.in = fin;
-	c->fit.n = c->n_fit;
+	c->fit.n = c->n_pool;
 	if (opts->progress) {
 		gos_search_progress p = {"profile", 0, 1.0, 0, opts->budget_s};
 		opts->progress(opts->progress_ctx, &p);

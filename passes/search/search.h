@@ -161,6 +161,7 @@ typedef struct gos_search_result {
 	double hypervolume;        /* of the evaluated set (proxy objectives) */
 	int evals;                 /* genomes evaluated in the search proper */
 	long long n_fit, n_prx;    /* calibration samples that fit / score the proxy */
+	long long n_pool;          /* of the fit samples, those the search's fits use */
 	int predictor_used;        /* 1: ridge, 2: RBF-SVR, 0: none */
 	double predictor_mape;     /* its cross-validated MAPE (%) */
 	int screened;              /* offspring the predictor turned down */

@@ -479,11 +479,23 @@ static int recorded(const gos_module *m, const char *name, const gos_synth_calib
 	int v = gos_module_find_value(m, name);
 	if (v < 0 || !c->acts)
 		return -1;
-	int64_t want = c->n * gos_numel(m->vals[v].rank, m->vals[v].shape);
-	for (int k = 0; k < c->acts->n; k++)
-		if (!strcmp(c->acts->names[k], name) &&
-		    gos_numel(c->acts->t[k].rank, c->acts->t[k].shape) == want)
+	const gos_value *val = &m->vals[v];
+	int64_t want = c->n * gos_numel(val->rank, val->shape);
+	for (int k = 0; k < c->acts->n; k++) {
+		const gos_tensor *t = &c->acts->t[k];
+		if (strcmp(c->acts->names[k], name))
+			continue;
+		if (gos_numel(t->rank, t->shape) == want)
 			return k;
+		/* a recording of more samples, batched along dimension 0, serves
+		 * its first c->n (a search's candidates fit on a prefix of what
+		 * its final checks refit on) */
+		int same = t->rank == val->rank && val->rank > 0 && val->shape[0] > 0;
+		for (int i = 1; same && i < val->rank; i++)
+			same = t->shape[i] == val->shape[i];
+		if (same && t->shape[0] % val->shape[0] == 0 && t->shape[0] / val->shape[0] >= c->n)
+			return k;
+	}
 	return -1;
 }
 

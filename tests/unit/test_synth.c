@@ -233,6 +233,48 @@ static void test_lowrank_fitted(void **state)
 	gos_diags_free(&d);
 }
 
+/* A recording of more samples than the calibration names serves its
+ * first ones (the search's candidates fit on a prefix of what its final
+ * checks refit on): the same weights as a recording of exactly those; a
+ * recording whose trailing shape differs (a value a rewrite changed) is
+ * not read. */
+static void test_recorded_prefix(void **state)
+{
+	(void)state;
+	gos_module *m = load_text(exact_models[0]);
+	gos_diags d;
+	gos_diags_init(&d);
+	int64_t numel = synth_input_numel(m), n = 6;
+	float *x = synth_random_inputs(2 * n, numel, 43);
+	const float *in[1] = {x};
+	const char *names[2] = {"x", "h"};
+	gos_engine_opts eo = {"interp", 0, -1};
+	gos_capture wide = {0}, own = {0};
+	assert_int_equal(gos_capture_run(m, 2, names, &eo, 2 * n, in, &wide, &d), 0);
+	assert_int_equal(gos_capture_run(m, 2, names, &eo, n, in, &own, &d), 0);
+	gos_synth_calib cw = {n, in, &wide, 0}, co = {n, in, &own, 0};
+	assert_true(gos_synth_recorded(m, "h", &cw));
+	gos_module *a = gos_synth_apply(m, "h/lowrank:r=3", &cw, &d);
+	gos_module *b = gos_synth_apply(m, "h/lowrank:r=3", &co, &d);
+	assert_non_null(a);
+	assert_non_null(b);
+	int64_t yn;
+	float *ya = run(a, "interp", 1, x, &yn), *yb = run(b, "interp", 1, x, &yn);
+	assert_memory_equal(ya, yb, sizeof(float) * (size_t)yn);
+	free(ya);
+	free(yb);
+	/* the same name with other channels is someone else's value */
+	wide.t[1].shape[1] += 1;
+	assert_false(gos_synth_recorded(m, "h", &cw));
+	gos_module_free(a);
+	gos_module_free(b);
+	gos_capture_free(&wide);
+	gos_capture_free(&own);
+	free(x);
+	gos_module_free(m);
+	gos_diags_free(&d);
+}
+
 /* Sets the taps of weight `name` [K][C][R][S] that keep(k, c, r, s)
  * rejects to zero (marking the data as the weight's value). */
 static void zero_taps(gos_module *m, const char *name, int (*keep)(int64_t, int64_t, int64_t, int64_t, const int64_t *))
@@ -780,6 +822,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lowrank_exact),
 		cmocka_unit_test(test_lowrank_fitted),
+		cmocka_unit_test(test_recorded_prefix),
 		cmocka_unit_test(test_exact_rules),
 		cmocka_unit_test(test_fitted_rules),
 		cmocka_unit_test(test_widths_whole_blocks),
