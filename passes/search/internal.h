@@ -53,8 +53,8 @@ typedef struct gos_search_rec {
 #define GOS_SEARCH_PROXY_MAX 256
 /* Fit samples the pool and the scored candidates' fits use at most
  * (independent fits gain nothing from more: the Fashion-MNIST ResNet with
- * nine separable layers fitted on 256 or 2048 images tests at 91.67% and
- * 91.65%); the final checks' sequential correction refits on all. */
+ * nine separable layers fitted on 256 or 2048 images tests at 91.67%
+ * either way); the final checks' sequential correction refits on all. */
 #define GOS_SEARCH_POOL_FIT 256
 /* Rounds of checks of front members faster than the bisection's choice
  * after it, while the budget allows; a round checks check_width of them
