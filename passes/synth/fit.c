@@ -286,7 +286,7 @@ done:
 	return rc;
 }
 
-/* Positions i0..i0+nb of `rows` spread evenly over sd's: their patches
+/* Positions i0..i0+nb of `rows` spread over sd's: their patches
  * (pb, nb x D), features (fb, nb x mp->nf; fb may be pb when mp is the
  * identity) and outputs (yb, nb x K). */
 static void map_rows(const gos_synth_data *sd, const gos_synth_map *mp, int64_t i0, int64_t nb,

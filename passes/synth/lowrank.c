@@ -222,7 +222,7 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 			          (long long)rows, r, nm);
 			goto done;
 		}
-		for (int64_t i = 0; i < rows; i++) { /* evenly spaced over the batch */
+		for (int64_t i = 0; i < rows; i++) { /* spread over the batch */
 			int64_t g = gos_synth_data_pos(&sd, i, rows);
 			gos_synth_data_row(&sd, g, pm + i * D, yr + i * K);
 			if (lo)

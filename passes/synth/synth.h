@@ -35,7 +35,7 @@ typedef struct gos_synth_calib {
 	const gos_capture *acts;
 	int64_t max_rows; /* 0: fits use up to GOS_SYNTH_FIT_ROWS positions and
 	                     errors up to GOS_SYNTH_ERR_ROWS; else both at most
-	                     this many, spread evenly (a search's quick builds) */
+	                     this many, spread over the batch (a search's quick builds) */
 } gos_synth_calib;
 
 typedef struct gos_synth_rule gos_synth_rule;
@@ -198,10 +198,10 @@ int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction 
 int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d);
 
 /* Rows of least-squares fits: (sample, output position) pairs, at most
- * this many, spread evenly over the calibration batch. */
+ * this many, spread over the calibration batch (gos_synth_data_pos). */
 #define GOS_SYNTH_FIT_ROWS 24576
 /* Positions errors are measured on: every one up to this many, else
- * this many spread evenly (64 images of 32 x 32 positions). */
+ * this many spread over it (64 images of 32 x 32 positions). */
 #define GOS_SYNTH_ERR_ROWS 65536
 
 /* Whether index expression root of statement s mentions variable v
