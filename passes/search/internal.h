@@ -14,14 +14,14 @@ typedef struct gos_search_ctx {
 	                              frozen gates */
 	double start_ms;           /* base's predicted latency on the target */
 	gos_cost_target t;
-	gos_synth_calib fit;       /* the fit half; .n = n_pool (the search's fits) */
+	gos_synth_calib fit;       /* the fit half; .n: its first samples, which the
+	                              pool and the search's fits use (the checks
+	                              refit on all n_fit) */
 	gos_capture fit_acts;      /* inputs and results of the heavy nodes there
 	                              (all n_fit samples, for the final checks) */
 	float *in;                 /* every calibration sample's input */
 	int64_t numel;             /* input elements per sample */
 	int64_t n_fit, n_prx;      /* samples in each half (the proxy's first) */
-	int64_t n_pool;            /* the first of the fit half: the pool's and
-	                              the search's fits; the checks refit on all */
 	int64_t rows_per;          /* logits rows per sample (batch of the model) */
 	const int32_t *prx_y;      /* labels of the proxy half's rows */
 	gos_capture base_stage;    /* stages + logits of the original, proxy half */

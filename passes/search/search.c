@@ -1016,12 +1016,12 @@ static int check_data(gos_search_ctx *c, const gos_dataset *calib, const gos_dat
 	c->numel = gos_numel(iv->rank, iv->shape);
 	c->rows_per = calib->n / ns;
 	/* the proxy scores on the first batch; the rest fit, the search's
-	 * fits on the first n_pool of them (so the search does not depend on
+	 * fits on the first fit.n of them (so the search does not depend on
 	 * how many more the final checks get) */
 	c->n_prx = ns / 2 < GOS_SEARCH_PROXY_MAX ? ns - ns / 2 : GOS_SEARCH_PROXY_MAX;
 	c->n_fit = ns - c->n_prx;
-	c->n_pool = c->n_fit < GOS_SEARCH_POOL_FIT ? c->n_fit : GOS_SEARCH_POOL_FIT;
-	c->r->n_fit = c->n_fit, c->r->n_prx = c->n_prx, c->r->n_pool = c->n_pool;
+	c->fit.n = c->n_fit < GOS_SEARCH_POOL_FIT ? c->n_fit : GOS_SEARCH_POOL_FIT;
+	c->r->n_fit = c->n_fit, c->r->n_prx = c->n_prx, c->r->n_pool = c->fit.n;
 	if (c->n_fit < 8) {
 		gos_error(d, loc, "the search needs at least 16 calibration samples (the model takes %lld images per sample)",
 		          (long long)c->rows_per);
@@ -1186,7 +1186,6 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 		goto done;
 	fin[0] = c->in + c->n_prx * c->numel;
 	c->fit.in = fin;
-	c->fit.n = c->n_pool;
 	if (opts->progress) {
 		gos_search_progress p = {"profile", 0, 1.0, 0, opts->budget_s};
 		opts->progress(opts->progress_ctx, &p);
