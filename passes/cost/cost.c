@@ -500,21 +500,27 @@ static int composed_with(const gos_module *m, const gos_cost_node *v, const int 
 	return -1;
 }
 
-/* Marks fused[]: an elementwise node with exactly one non-weight input,
- * produced by a live node of another kind than data movement (or by a
- * fused node) that has no other consumer and is not a model output. An
- * elementwise node composed into its elementwise reader (composed_with)
- * is fused, and the reader counts as reading that node's inputs once. */
+/* Marks fused[], as the fuse pass merges: an elementwise node one of
+ * whose inputs has the node's shape, is read by it alone, is not a model
+ * output and comes from a live node of another kind than data movement
+ * (or from a fused node). The dispatched node it joins also reads its
+ * other non-weight inputs (a residual: conv + add + relu), which that
+ * node's bytes count. An elementwise node composed into its elementwise
+ * reader (composed_with) is fused, and the reader counts as reading that
+ * node's inputs once. */
 static void mark_fused(const gos_module *m, gos_cost_node *v)
 {
 	int nv = m->n_val;
 	int *uses = gos_calloc((size_t)nv + 1, sizeof *uses);
 	int *def = gos_malloc(sizeof *def * ((size_t)nv + 1));
 	int *comp = gos_malloc(sizeof *comp * ((size_t)m->n_node + 1));
-	if (!uses || !def || !comp) {
-		free(uses), free(def), free(comp);
+	int *root = gos_malloc(sizeof *root * ((size_t)m->n_node + 1)); /* the dispatched node */
+	if (!uses || !def || !comp || !root) {
+		free(uses), free(def), free(comp), free(root);
 		return;
 	}
+	for (int i = 0; i < m->n_node; i++)
+		root[i] = i;
 	for (int i = 0; i < nv; i++)
 		def[i] = -1;
 	for (int i = 0; i < m->n_output; i++)
@@ -550,24 +556,33 @@ static void mark_fused(const gos_module *m, gos_cost_node *v)
 		const gos_node *n = &m->nodes[comp[i] >= 0 ? comp[i] : i];
 		if (!v[i].live || v[i].kind != GOS_KIND_ELEMENTWISE || (comp[i] < 0 && v[i].fused))
 			continue;
-		int tin = -1, ntin = 0;
-		for (int k = 0; k < n->n_in; k++) {
+		/* the producer of an input of the node's own shape that the
+		 * node alone reads; the node's other inputs (a residual) are
+		 * read by the merged node's epilogue */
+		const gos_value *qv = &m->vals[m->nodes[i].out[0]];
+		for (int k = 0; k < n->n_in && !v[i].fused; k++) {
 			int val = n->in[k];
-			if (!is_weight(m, val)) {
-				tin = val;
-				ntin++;
-			}
-		}
-		if (ntin != 1 || uses[tin] != 1 || def[tin] < 0)
-			continue;
-		const gos_cost_node *p = &v[def[tin]];
-		if (p->live && (p->kind != GOS_KIND_DATAMOVE || p->fused) &&
-		    p->foldable == v[i].foldable)
+			if (is_weight(m, val) || uses[val] != 1 || def[val] < 0)
+				continue;
+			const gos_value *tv = &m->vals[val];
+			const gos_cost_node *p = &v[def[val]];
+			if (tv->rank != qv->rank ||
+			    memcmp(tv->shape, qv->shape, sizeof(int64_t) * (size_t)tv->rank) ||
+			    !p->live || (p->kind == GOS_KIND_DATAMOVE && !p->fused) ||
+			    p->foldable != v[i].foldable)
+				continue;
 			v[i].fused = 1;
+			root[i] = root[def[val]];
+			for (int j = 0; j < n->n_in; j++)
+				if (j != k && !is_weight(m, n->in[j]))
+					v[root[i]].bytes += 4.0 * (double)gos_numel(m->vals[n->in[j]].rank,
+					                                            m->vals[n->in[j]].shape);
+		}
 	}
 	free(uses);
 	free(def);
 	free(comp);
+	free(root);
 }
 
 /* Analytic milliseconds of node n (kind k, flops f, bytes b) on t. */
