@@ -4,6 +4,7 @@
 #include "support/alloc.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -164,6 +165,19 @@ void gos_eval_result_free(gos_eval_result *r)
 	free(r->confusion);
 	free(r->pred);
 	memset(r, 0, sizeof *r);
+}
+
+void gos_eval_paired(const int32_t *a, const int32_t *b, const int32_t *y, int64_t n,
+                     double *change, double *se)
+{
+	double gained = 0, lost = 0; /* right only in a / only in b */
+	for (int64_t i = 0; i < n; i++) {
+		gained += a[i] == y[i] && b[i] != y[i];
+		lost += b[i] == y[i] && a[i] != y[i];
+	}
+	double nn = n > 0 ? (double)n : 1, v = gained + lost - (gained - lost) * (gained - lost) / nn;
+	*change = 100.0 * (gained - lost) / nn;
+	*se = 100.0 * sqrt(v > 0 ? v : 0) / nn;
 }
 
 double gos_eval_agreement(const int32_t *a, const int32_t *b, int64_t n)

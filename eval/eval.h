@@ -95,6 +95,13 @@ int gos_eval_run(gos_engine *e, const gos_dataset *ds, const gos_eval_opts *o,
 void gos_eval_result_free(gos_eval_result *r);
 /* Share of images where a and b (n predictions each) agree. */
 double gos_eval_agreement(const int32_t *a, const int32_t *b, int64_t n);
+/* The top-1 of predictions a minus that of b on the same n images with
+ * labels y, in points (*change), and its standard error as a paired
+ * comparison (*se): only the images exactly one of the two classifies
+ * right count, so it is far smaller than two independent measurements'
+ * (both 0 when n is 0). */
+void gos_eval_paired(const int32_t *a, const int32_t *b, const int32_t *y, int64_t n,
+                     double *change, double *se);
 
 /* ---- activation capture (eval/capture.c) ----------------------------- */
 

@@ -68,6 +68,21 @@ EOF
 		./runner $args --output-dir host >/dev/null 2>&1 &&
 		"$py" "$src/scripts/npycmp.py" ref host >/dev/null ||
 		fail "the adapted model's compiled code and interpreter disagree"
+	# report.md's drop and its paired standard error are what gos-eval
+	# --compare measures for the adapted model against the original
+	if awk -F, 'NR > 1 && $NF == 1' one.search/candidates.csv | grep -q .; then
+		"$build/gos-eval" one.search/adapted.gos --data fashion-mnist:test --limit 300 \
+			--mean 0.2860 --std 0.3530 --compare "$model" --json >cmp.json 2>cmp.err &&
+			"$py" - cmp.json one.search/report.md <<'EOF' || fail "report.md's drop or standard error is not gos-eval --compare's: $(grep 'top-1 on the eval' one.search/report.md) $(cat cmp.json cmp.err | head -c 400)"
+import json, re, sys
+c = json.load(open(sys.argv[1]))["compare"]
+m = re.search(r"\| top-1 on the evaluation data \| [0-9.]+% \| [0-9.]+% \(([-+][0-9.]+), standard error ([0-9.]+)\) \|",
+              open(sys.argv[2]).read())
+assert m, "no standard error in report.md"
+assert abs(float(m.group(1)) - 100 * c["top1_change"]) < 0.006, (m.group(1), c["top1_change"])
+assert abs(float(m.group(2)) - 100 * c["top1_change_se"]) < 0.006, (m.group(2), c["top1_change_se"])
+EOF
+	fi
 else
 	fail "gosc -search failed: $(cat one.err)"
 fi

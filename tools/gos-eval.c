@@ -29,7 +29,9 @@ static void usage(FILE *f)
 	      "  --threads N          worker threads (default: the online CPUs)\n"
 	      "  --compare OTHER      also evaluate OTHER (a model, evaluated the same way,\n"
 	      "                       or a .npy of recorded top-1 predictions) and report\n"
-	      "                       agreement (share of images with equal top-1)\n"
+	      "                       agreement (share of images with equal top-1) and\n"
+	      "                       MODEL's top-1 change against it, with the standard\n"
+	      "                       error of a paired comparison\n"
 	      "  --predictions F.npy  write the top-1 prediction of every image\n"
 	      "  --json               print the results as one JSON object\n"
 	      "  -model=NAME          which model of a .gos file\n"
@@ -147,9 +149,11 @@ static void print_text(const side *a, const side *b, const gos_dataset *ds, cons
 	if (!b)
 		return;
 	const int32_t *pb = b->rec ? b->rec : b->r.pred;
-	double agree = gos_eval_agreement(r->pred, pb, r->n);
-	printf("compare %s: agreement %.4f%% (%lld images differ)", b->path, 100.0 * agree,
-	       (long long)(r->n - (int64_t)(agree * r->n + 0.5)));
+	double agree = gos_eval_agreement(r->pred, pb, r->n), change, se;
+	gos_eval_paired(r->pred, pb, ds->y, r->n, &change, &se);
+	printf("compare %s: agreement %.4f%% (%lld images differ); top-1 change %+.2f points, "
+	       "standard error %.2f (paired)", b->path, 100.0 * agree,
+	       (long long)(r->n - (int64_t)(agree * r->n + 0.5)), change, se);
 	if (!b->rec)
 		printf("; its top-1 %.2f%% top-5 %.2f%%, throughput %.1f images/s", 100.0 * b->r.top1 / b->r.n,
 		       100.0 * b->r.top5 / b->r.n, b->r.seconds > 0 ? b->r.n / b->r.seconds : 0.0);
@@ -212,11 +216,13 @@ static void print_json(const side *a, const side *b, const gos_dataset *ds, cons
 	print_result_json(&a->r);
 	if (b) {
 		const int32_t *pb = b->rec ? b->rec : b->r.pred;
-		double agree = gos_eval_agreement(a->r.pred, pb, a->r.n);
+		double agree = gos_eval_agreement(a->r.pred, pb, a->r.n), change, se;
+		gos_eval_paired(a->r.pred, pb, ds->y, a->r.n, &change, &se);
 		printf(", \"compare\": {\"model\": ");
 		json_str(b->path);
-		printf(", \"agreement\": %.6f, \"differ\": %lld", agree,
-		       (long long)(a->r.n - (int64_t)(agree * a->r.n + 0.5)));
+		printf(", \"agreement\": %.6f, \"differ\": %lld, \"top1_change\": %.6f, "
+		       "\"top1_change_se\": %.6f", agree,
+		       (long long)(a->r.n - (int64_t)(agree * a->r.n + 0.5)), change / 100, se / 100);
 		if (!b->rec) {
 			printf(", ");
 			print_result_json(&b->r);

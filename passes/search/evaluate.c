@@ -346,7 +346,7 @@ int gos_search_score(gos_search_ctx *c, const gos_module *cm, const gos_dataset 
                      gos_search_rec *rec, gos_diags *d)
 {
 	memset(rec, 0, sizeof *rec);
-	rec->top1 = NAN;
+	rec->top1 = rec->drop_se = NAN;
 	for (int s = 0; s < GOS_SEARCH_MAX_STAGES; s++)
 		rec->cka[s] = NAN;
 	if (gos_cost_predict(cm, &c->t, c->o->fitted, NAN, &rec->ms, d))
@@ -398,6 +398,9 @@ int gos_search_score(gos_search_ctx *c, const gos_module *cm, const gos_dataset 
 			return -1;
 		}
 		rec->top1 = 100.0 * (double)er.top1 / (double)(er.n ? er.n : 1);
+		double change;
+		if (c->eval_pred && er.pred && er.n == c->n_eval && ds->n == er.n)
+			gos_eval_paired(er.pred, c->eval_pred, ds->y, er.n, &change, &rec->drop_se);
 		gos_eval_result_free(&er);
 		gos_engine_free(e);
 	}

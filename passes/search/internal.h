@@ -27,6 +27,9 @@ typedef struct gos_search_ctx {
 	gos_capture base_stage;    /* stages + logits of the original, proxy half */
 	double base_loss;          /* its mean cross-entropy there */
 	int32_t *base_pred;        /* its top-1 per proxy row */
+	int32_t *eval_pred;        /* the original's top-1 per evaluation image
+	                              (NULL without -eval) */
+	int64_t n_eval;
 	int n_class;
 	double t0;                 /* start (monotonic seconds) */
 	double clock;              /* latest elapsed time seen in a record */
@@ -41,6 +44,8 @@ typedef struct gos_search_ctx {
 /* What an evaluation job sends back (fixed size, for distributed maps). */
 typedef struct gos_search_rec {
 	double ok, ms, flops, params, proxy, dloss, agree, top1;
+	double drop_se;            /* standard error of its top-1 drop (points,
+	                              paired, gos_eval_paired; NaN: not measured) */
 	double cka[GOS_SEARCH_MAX_STAGES];
 	double elapsed, stop;
 	double skipped;            /* 1: not evaluated (no time left) */

@@ -142,7 +142,10 @@ static void report_md(FILE *f, const gos_search_result *r)
 		        r->also_base_ms[i], r->also_ms[i], r->also_base_ms[i] / r->also_ms[i]);
 	fprintf(f, "| MACs | %.4g | %.4g |\n", r->base_flops / 2, k ? k->flops / 2 : r->base_flops / 2);
 	fprintf(f, "| weights | %.0f | %.0f |\n", r->base_params, k ? k->params : r->base_params);
-	if (isfinite(r->base_top1))
+	if (isfinite(r->base_top1) && isfinite(r->chosen_drop_se))
+		fprintf(f, "| top-1 on the evaluation data | %.2f%% | %.2f%% (%+.2f, standard error %.2f) |\n",
+		        r->base_top1, r->chosen_top1, r->chosen_top1 - r->base_top1, r->chosen_drop_se);
+	else if (isfinite(r->base_top1))
 		fprintf(f, "| top-1 on the evaluation data | %.2f%% | %.2f%% (%+.2f) |\n", r->base_top1,
 		        r->chosen_top1, r->chosen_top1 - r->base_top1);
 	fprintf(f, "| top-1 on the proxy batch | %.2f%% | agreement %.2f%% |\n\n", r->base_calib_top1,
@@ -192,14 +195,21 @@ static void report_md(FILE *f, const gos_search_result *r)
 			        o + 1 < sn->n_opt ? "," : "");
 		fprintf(f, "%s\n", sn->n_opt > 1 ? "" : " none predicted faster");
 	}
-	fprintf(f, "\n## Checked on the evaluation data\n\n| id | predicted ms | speedup | proxy | "
-	           "agreement | top-1 |\n|---|---|---|---|---|---|\n");
+	fprintf(f, "\n## Checked on the evaluation data\n\nThe drop's standard error is that of "
+	           "a paired comparison: it counts the images whose top-1 changed either way.\n\n"
+	           "| id | predicted ms | speedup | proxy | agreement | top-1 | drop | standard error |\n"
+	           "|---|---|---|---|---|---|---|---|\n");
 	for (int c = 0; c < r->n_cand; c++) {
 		const gos_search_cand *q = &r->cand[c];
-		if (isfinite(q->top1))
-			fprintf(f, "| %d%s | %.4g | %.2fx | %.4f | %.2f%% | %.2f%% |\n", q->id,
-			        c == r->chosen ? " (chosen)" : "", q->ms, r->base_ms / q->ms, q->proxy,
-			        q->agree, q->top1);
+		if (!isfinite(q->top1))
+			continue;
+		fprintf(f, "| %d%s | %.4g | %.2fx | %.4f | %.2f%% | %.2f%% | %.2f | ", q->id,
+		        c == r->chosen ? " (chosen)" : "", q->ms, r->base_ms / q->ms, q->proxy, q->agree,
+		        q->top1, r->base_top1 - q->top1);
+		if (isfinite(q->drop_se))
+			fprintf(f, "%.2f |\n", q->drop_se);
+		else
+			fprintf(f, "- |\n");
 	}
 }
 

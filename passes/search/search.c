@@ -432,7 +432,7 @@ static int evaluate_batch(gos_search_ctx *c, int gen, const double *pred, gos_di
 		k->agree = rec[j].agree;
 		memcpy(k->cka, rec[j].cka, sizeof k->cka);
 		k->pred_proxy = pred ? pred[j] : NAN;
-		k->top1 = NAN;
+		k->top1 = k->drop_se = NAN;
 		r->evals++;
 	}
 	free(rec);
@@ -795,6 +795,7 @@ static int check_members(gos_search_ctx *c, gos_search_cand *const *kc, int n, i
 		observe(c, rec[i].cor.elapsed, rec[i].cor.stop);
 		if (rec[i].cor.ok) {
 			kc[i]->top1 = rec[i].cor.top1;
+			kc[i]->drop_se = rec[i].cor.drop_se;
 			kc[i]->corrected = 1;
 			kc[i]->ms = rec[i].cor.ms;
 			kc[i]->flops = rec[i].cor.flops;
@@ -973,6 +974,7 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 			r->adapted = gos_search_build(c, kc->g, eval ? 1 : 0, d);
 		}
 		r->chosen_top1 = kc->top1;
+		r->chosen_drop_se = kc->drop_se;
 		rc = r->adapted ? 0 : -1;
 	} else {
 		r->adapted = gos_module_clone(c->orig);
@@ -1150,7 +1152,7 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 {
 	memset(r, 0, sizeof *r);
 	r->chosen = -1;
-	r->base_top1 = r->chosen_top1 = NAN;
+	r->base_top1 = r->chosen_top1 = r->chosen_drop_se = NAN;
 	ctx_ext *x = gos_calloc(1, sizeof *x);
 	gos_loc loc = {m->name, 0, 0};
 	if (!x) {
@@ -1224,6 +1226,9 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 			goto done;
 		}
 		r->base_top1 = 100.0 * (double)er.top1 / (double)(er.n ? er.n : 1);
+		c->eval_pred = er.pred; /* the reference of each check's changes */
+		c->n_eval = er.n;
+		er.pred = NULL;
 		gos_eval_result_free(&er);
 		gos_engine_free(e);
 	}
@@ -1264,6 +1269,7 @@ done:
 	gos_capture_free(&c->fit_acts);
 	gos_capture_free(&c->base_stage);
 	free(c->base_pred);
+	free(c->eval_pred);
 	free(c->in);
 	free(fin);
 	gos_module_free(c->base);

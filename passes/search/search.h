@@ -137,6 +137,8 @@ typedef struct gos_search_cand {
 	double agree;              /* top-1 agreement with the original there (%) */
 	double pred_proxy;         /* the predictor's estimate (NaN: not screened) */
 	double top1;               /* on the evaluation data (NaN: not measured) */
+	double drop_se;            /* standard error of its drop against the
+	                              original there, in points (paired) */
 	int corrected;             /* top1 of the sequentially refitted build */
 	int front;                 /* on the final Pareto front */
 } gos_search_cand;
@@ -155,6 +157,8 @@ typedef struct gos_search_result {
 	gos_search_cand *cand;     /* malloc'd */
 	double base_ms, base_flops, base_params, base_top1, base_calib_top1;
 	double chosen_top1;        /* measured (NaN without evaluation data) */
+	double chosen_drop_se;     /* standard error of its drop (points, paired;
+	                              NaN when not measured) */
 	int n_also;
 	char also_name[4][64];     /* the other targets (opts->also) */
 	double also_base_ms[4], also_ms[4]; /* their predictions, before / after */

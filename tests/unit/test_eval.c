@@ -334,9 +334,32 @@ static void test_engine_errors(void **state)
 	gos_module_free(m);
 }
 
+/* A paired comparison counts only the images exactly one side gets
+ * right: 2 gained, 1 lost of 10 is +10 points with standard error
+ * 100 sqrt(3 - 1/10) / 10. */
+static void test_paired_change(void **state)
+{
+	(void)state;
+	int32_t y[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+	int32_t a[10] = {0, 1, 2, 3, 4, 5, 6, 0, 8, 0}; /* wrong on 7, 9 */
+	int32_t b[10] = {0, 1, 2, 3, 4, 5, 0, 0, 0, 9}; /* wrong on 6, 7, 8 */
+	double change, se;
+	gos_eval_paired(a, b, y, 10, &change, &se);
+	assert_float_equal(change, 10.0, 1e-12);
+	assert_float_equal(se, 100.0 * sqrt(2.9) / 10.0, 1e-12);
+	gos_eval_paired(b, a, y, 10, &change, &se);
+	assert_float_equal(change, -10.0, 1e-12);
+	assert_float_equal(se, 100.0 * sqrt(2.9) / 10.0, 1e-12);
+	gos_eval_paired(a, a, y, 10, &change, &se);
+	assert_true(change == 0 && se == 0);
+	gos_eval_paired(a, b, y, 0, &change, &se);
+	assert_true(change == 0 && se == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_paired_change),
 		cmocka_unit_test(test_engine_host_matches_interp),
 		cmocka_unit_test(test_eval_counts),
 		cmocka_unit_test(test_capture),
