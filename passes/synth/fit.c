@@ -452,10 +452,155 @@ int gos_synth_conv2d(gos_module *m, const char *name, int x, int w, int b,
 	return k == 1 ? out[0] : -1;
 }
 
+/* Rows of each channel's fit in refit_depthwise: about 400 per
+ * coefficient of a 3x3 filter. */
+enum { DW_ROWS = 4096 };
+
+/* gos_synth_refit for depthwise node ni (cv): each channel's taps and
+ * bias by least squares, on DW_ROWS positions spread over c, kept per
+ * channel when they lower its (floored) loss. A result summed with a
+ * residual before its floor is left as it is. */
+static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *cv,
+                           const gos_synth_calib *c, double *err, gos_diags *d)
+{
+	int addend;
+	double lo = floor_of(m, cv->y, &addend);
+	const gos_node *n = &m->nodes[ni];
+	const gos_stmt *s = &n->stmts[0];
+	const gos_ins *lx = &s->ins[0];
+	const gos_buf *xb = &n->bufs[0];
+	int rank = n->bufs[n->n_in].rank;
+	int64_t K = cv->K, T = cv->R, pos = cv->P * cv->Q, hw = gos_numel(xb->rank, xb->shape) /
+	                                                         (xb->shape[0] * K);
+	gos_synth_data span = {0};
+	span.total = c->n * pos;
+	int64_t rows = span.total < DW_ROWS ? span.total : DW_ROWS;
+	if (addend >= 0 || rows < 4 * (T + 1))
+		return 0;
+	const float *x = NULL, *y = NULL;
+	int xown = 0, yown = 0, rc = -1;
+	int64_t *off = gos_malloc(sizeof *off * (size_t)(rows * T + 1)); /* in the plane; -1: pad */
+	int64_t *at = gos_malloc(sizeof *at * (size_t)(2 * rows + 1));  /* sample, position */
+	double *f = gos_malloc(sizeof *f * (size_t)(2 * rows * T + 1)), *f2 = f ? f + rows * T : NULL;
+	double *yv = gos_malloc(sizeof *yv * (size_t)(3 * rows + 1)), *y2 = yv ? yv + rows : NULL;
+	double *lv = yv ? y2 + rows : NULL, *a = gos_malloc(sizeof *a * (size_t)(T + 2));
+	float *w = gos_malloc(sizeof *w * (size_t)(K * T + 1)), *b = gos_malloc(sizeof *b * (size_t)(K + 1));
+	if (!off || !at || !f || !yv || !a || !w || !b) {
+		gos_error(d, n->loc, "out of memory");
+		goto done;
+	}
+	if (gos_synth_activation(m, m->vals[cv->x].name, c, &x, &xown, d) ||
+	    gos_synth_activation(m, m->vals[cv->y].name, c, &y, &yown, d))
+		goto done;
+	/* where each row's taps read the channel's plane (the same for every
+	 * channel: the detector keeps k out of the spatial indices) */
+	for (int64_t i = 0; i < rows; i++) {
+		int64_t g = gos_synth_data_pos(&span, i, rows), v[GOS_MAX_VARS] = {0};
+		at[2 * i] = g / pos;
+		at[2 * i + 1] = g % pos;
+		v[0] = 0;
+		v[2] = at[2 * i + 1] / cv->Q;
+		if (rank > 3)
+			v[3] = at[2 * i + 1] % cv->Q;
+		for (int64_t t = 0; t < T; t++) {
+			int64_t r = t;
+			for (int j = s->n_red - 1; j >= 0; j--) {
+				v[rank + j] = r % s->red_extent[j];
+				r /= s->red_extent[j];
+			}
+			int64_t o = 0;
+			for (int dd = 2; dd < xb->rank && o >= 0; dd++) {
+				int64_t e = gos_ix_eval(s, lx->idx[dd], v);
+				o = e < 0 || e >= xb->shape[dd] ? -1 : o * xb->shape[dd] + e;
+			}
+			off[i * T + t] = o;
+		}
+	}
+	const float *w0 = m->vals[cv->w].data, *b0 = m->vals[cv->b].data;
+	float pad = lx->has_pad ? lx->f : 0;
+	double before = 0, after = 0;
+	for (int64_t k = 0; k < K; k++) {
+		for (int64_t i = 0; i < rows; i++) {
+			const float *xp = x + (at[2 * i] * K + k) * hw;
+			for (int64_t t = 0; t < T; t++) {
+				int64_t o = off[i * T + t];
+				f[i * T + t] = o < 0 ? pad : xp[o];
+			}
+			yv[i] = y2[i] = y[(at[2 * i] * K + k) * pos + at[2 * i + 1]];
+			lv[i] = lo;
+		}
+		memcpy(f2, f, sizeof *f * (size_t)(rows * T));
+		if (gos_synth_solve(rows, T, 1, f2, y2, isfinite(lo) ? lv : NULL, a)) {
+			gos_error(d, n->loc, "refit of '%s': least squares failed", n->name);
+			goto done;
+		}
+		double l0 = 0, l1 = 0;
+		for (int64_t i = 0; i < rows; i++) {
+			double o0 = b0[k], o1 = a[T];
+			for (int64_t t = 0; t < T; t++) {
+				o0 += w0[k * T + t] * f[i * T + t];
+				o1 += a[t] * f[i * T + t];
+			}
+			l0 += clamped_loss(1, &o0, &yv[i], &lv[i]);
+			l1 += clamped_loss(1, &o1, &yv[i], &lv[i]);
+		}
+		int better = l1 < l0;
+		for (int64_t t = 0; t < T; t++)
+			w[k * T + t] = better ? (float)a[t] : w0[k * T + t];
+		b[k] = better ? (float)a[T] : b0[k];
+		before += l0;
+		after += better ? l1 : l0;
+	}
+	rc = 0;
+	*err = before > 0 ? after / before : 0;
+	if (!(after < before))
+		goto done;
+	int64_t ws[GOS_MAX_RANK]; /* (adding values may move m->vals) */
+	memcpy(ws, m->vals[cv->w].shape, sizeof ws);
+	int wrank = m->vals[cv->w].rank, wv0 = cv->w, bv0 = cv->b;
+	const char *bn = gos_arena_printf(m->arena, "%s.refit", m->vals[cv->b].name);
+	int wv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.refit", m->vals[cv->w].name), wrank,
+	                          ws, w);
+	int bv = wv < 0 || !bn ? -1 : gos_synth_weight(m, bn, 1, &K, b);
+	if (bv < 0) {
+		gos_error(d, m->nodes[ni].loc, "out of memory");
+		rc = -1;
+		goto done;
+	}
+	gos_node *nn = &m->nodes[ni];
+	for (int j = 0; j < nn->n_in; j++) {
+		int nv = nn->in[j] == wv0 ? wv : nn->in[j] == bv0 ? bv : -1;
+		if (nv < 0)
+			continue;
+		nn->in[j] = nv;
+		nn->bufs[j].value = nv;
+	}
+done:
+	if (xown)
+		free((float *)x);
+	if (yown)
+		free((float *)y);
+	free(off);
+	free(at);
+	free(f);
+	free(yv);
+	free(a);
+	free(w);
+	free(b);
+	return rc;
+}
+
 int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err, gos_diags *d)
 {
 	*err = -1;
 	gos_synth_contraction cv;
+	/* no target without the result recorded at the node's own shape (a
+	 * pruning shrank it): nothing to refit towards */
+	if (!gos_synth_recorded(m, m->vals[m->nodes[ni].out[0]].name, c))
+		return 0;
+	if (gos_synth_depthwise_of(m, ni, &cv))
+		return m->vals[cv.w].data && m->vals[cv.b].data ? refit_depthwise(m, ni, &cv, c, err, d)
+		                                                 : 0;
 	if (!gos_synth_contraction_of(m, ni, &cv) || cv.b < 0 || !m->vals[cv.w].data ||
 	    !m->vals[cv.b].data)
 		return 0;

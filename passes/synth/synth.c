@@ -164,6 +164,62 @@ int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction 
 	return wb->shape[0] == cv->K;
 }
 
+int gos_synth_depthwise_of(const gos_module *m, int ni, gos_synth_contraction *cv)
+{
+	const gos_node *n = &m->nodes[ni];
+	if (!gos_pass_plain_contraction(n) || n->n_in != 3)
+		return 0;
+	int w = n->in[1], b = n->in[2];
+	if (m->vals[w].kind != GOS_VAL_WEIGHT || m->vals[b].kind != GOS_VAL_WEIGHT)
+		return 0;
+	const gos_stmt *s = &n->stmts[0], *bs = &n->stmts[1];
+	const gos_buf *yb = &n->bufs[n->n_in], *wb = &n->bufs[1], *xb = &n->bufs[0];
+	int rank = yb->rank;
+	if (rank < 3 || rank > 4 || xb->rank != rank || xb->shape[1] != yb->shape[1] ||
+	    wb->shape[0] != yb->shape[1] || s->n_red < 1)
+		return 0;
+	const gos_ins *lx = &s->ins[0], *lw = &s->ins[1];
+	/* X[n, k, f(sp, red)] */
+	if (!ix_is_var(s, lx->idx[0], 0) || !ix_is_var(s, lx->idx[1], 1))
+		return 0;
+	for (int j = 2; j < rank; j++)
+		if (ix_uses(s, lx->idx[j], 0, 0) || ix_uses(s, lx->idx[j], 1, 0))
+			return 0;
+	/* W[k, ...]: the reduction variables in order, 0 where the extent is 1 */
+	if (!ix_is_var(s, lw->idx[0], 1))
+		return 0;
+	int next = 0;
+	int64_t taps = 1;
+	for (int j = 1; j < wb->rank; j++) {
+		int root = lw->idx[j];
+		if (root < 0 || root >= s->n_ix)
+			return 0;
+		if (next < s->n_red && ix_is_var(s, root, rank + next) &&
+		    s->red_extent[next] == wb->shape[j]) {
+			taps *= wb->shape[j];
+			next++;
+		} else if (!(s->ix[root].op == GOS_IX_CONST && s->ix[root].k == 0 && wb->shape[j] == 1)) {
+			return 0;
+		}
+	}
+	if (next != s->n_red || !ix_is_var(bs, bs->ins[1].idx[0], 1))
+		return 0;
+	memset(cv, 0, sizeof *cv);
+	cv->conv = 1;
+	cv->N = yb->shape[0];
+	cv->K = yb->shape[1];
+	cv->C = 1;
+	cv->R = taps;
+	cv->S = 1;
+	cv->P = yb->shape[2];
+	cv->Q = rank > 3 ? yb->shape[3] : 1;
+	cv->w = w;
+	cv->b = b;
+	cv->x = n->in[0];
+	cv->y = n->out[0];
+	return 1;
+}
+
 /* One output position of the contraction: row g of the ns * pos rows
  * (sample-major). Fills patch[D] with the X elements the reduction reads
  * there and yk[K] with the node's recorded outputs. */

@@ -190,6 +190,12 @@ typedef struct gos_synth_contraction {
 
 /* Fills cv for node ni when it is such a contraction; returns 1, else 0. */
 int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction *cv);
+/* Fills cv for node ni when it is a depthwise contraction with constant
+ * weights and bias, each output channel reading its own input channel
+ * alone: Y[n, k, sp] = B[k] + sum(red) X[n, k, f(sp, red)] * W[k, red..]
+ * (the weight's other dimensions extent 1, indexed 0): C = 1, R x S the
+ * taps (R = the reduction's size, S = 1). Returns 1, else 0. */
+int gos_synth_depthwise_of(const gos_module *m, int ni, gos_synth_contraction *cv);
 
 /* Replaces node ni of m by the nodes m->nodes[first..n_node) that the
  * derivation appended (in order), the last of which writes value `res`:
@@ -352,7 +358,10 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
  * sequential error correction: the candidate's own input, the original's
  * result). The new weights replace the old ones when they lower the
  * relative error on c; *err gets the error after (-1: not refitted, with
- * fewer than 4 positions per coefficient or no bias). Returns 0 or -1. */
+ * fewer than 4 positions per coefficient or no bias). A depthwise node
+ * (gos_synth_depthwise_of) is refitted channel by channel on up to 4096
+ * positions, each channel kept when its loss falls; *err is then the
+ * loss after relative to before. Returns 0 or -1. */
 int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err, gos_diags *d);
 /* Relative MSE ||pred - Y||^2 / ||Y||^2 over sd->err_rows output positions of
  * the batch, both clamped below at sd->lo (as the readers see them), or

@@ -538,6 +538,68 @@ static void test_refit(void **state)
 	gos_module_free(m);
 }
 
+/* A strided depthwise convolution (seed substituted, pad unused) */
+static const char dw_fmt[] =
+	"model dw {\n  input x: f32[1, 6, 9, 9];\n  weights seed %d;\n"
+	"  r = relu(x);\n"
+	"  a = conv2d(r, param[6, 1, 3, 3], param[6]; stride = 2, pad = 1, groups = 6);\n"
+	"  output y = relu(a);\n}\n";
+
+/* gos_synth_refit on a depthwise convolution (gos_synth_depthwise_of):
+ * its perturbed taps, refitted channel by channel towards the original's
+ * recorded result, give the original back; a result recorded at another
+ * shape is no target. */
+static void test_refit_depthwise(void **state)
+{
+	(void)state;
+	gos_module *m = load_fmt(dw_fmt, 4, 0);
+	gos_synth_contraction cv;
+	assert_true(gos_synth_depthwise_of(m, node_of(m, "a"), &cv));
+	assert_true(cv.K == 6 && cv.C == 1 && cv.R == 9 && cv.P == 5 && cv.Q == 5);
+	assert_false(gos_synth_contraction_of(m, node_of(m, "a"), &cv));
+	gos_module *c3 = load_fmt(chain_fmt, 4, 1);
+	assert_false(gos_synth_depthwise_of(c3, node_of(c3, "h"), &cv));
+	gos_module_free(c3);
+
+	gos_module *a = gos_module_clone(m);
+	gos_value *w = weight_of(a, "a", 1);
+	gos_rng rng;
+	gos_rng_seed(&rng, 5);
+	for (int64_t i = 0; i < gos_numel(w->rank, w->shape); i++)
+		w->data[i] += (float)(0.3 * (gos_rng_uniform(&rng) - 0.5));
+	int64_t numel = synth_input_numel(m), n = 16;
+	float *x = synth_random_inputs(n, numel, 8);
+	const float *in[1] = {x};
+	gos_synth_calib c = {n, in, NULL, 0};
+	const char *names[2] = {"r", "a"};
+	assert_true(synth_measured_err(m, a, &c, "a") > 1e-3);
+	gos_engine_opts o = {"interp", 2, -1};
+	gos_capture cm;
+	gos_diags d;
+	gos_diags_init(&d);
+	assert_int_equal(gos_capture_run(m, 2, names, &o, n, in, &cm, &d), 0);
+	c.acts = &cm;
+	double err;
+	assert_int_equal(gos_synth_refit(a, node_of(a, "a"), &c, &err, &d), 0);
+	assert_true(err >= 0 && err < 1e-8);
+	assert_int_equal(gos_verify(a, &d), 0);
+	c.acts = NULL;
+	assert_true(synth_measured_err(m, a, &c, "a") < 1e-8);
+	gos_module_free(a);
+	/* the result recorded for 3 channels: not a's shape, left alone */
+	cm.t[1].shape[1] = 3;
+	c.acts = &cm;
+	a = gos_module_clone(m);
+	assert_int_equal(gos_synth_refit(a, node_of(a, "a"), &c, &err, &d), 0);
+	assert_true(err == -1);
+	cm.t[1].shape[1] = 6;
+	gos_module_free(a);
+	gos_capture_free(&cm);
+	free(x);
+	gos_diags_free(&d);
+	gos_module_free(m);
+}
+
 /* Bad requests: c out of range, no calibration data, zerochan where
  * nothing is zero. */
 static void test_bad_requests(void **state)
@@ -599,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_prune_zero_dropped),
 		cmocka_unit_test(test_prune_squeeze_excite),
 		cmocka_unit_test(test_refit),
+		cmocka_unit_test(test_refit_depthwise),
 		cmocka_unit_test(test_bad_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
