@@ -76,10 +76,53 @@ int gos_synth_floor_value(const gos_module *m, int ni)
 	return addend;
 }
 
+/* Whether value v (of rank 4) is read by a relu alone that a max pool
+ * alone reads, with windows that tile v from its corner (kernel =
+ * stride, no padding or dilation, the output rounded down): then
+ * win[2] is the window, else 0. Past the floor of a relu, a value below
+ * its window's maximum reaches nothing, whatever it is, as long as it
+ * stays below that maximum. */
+static int pool_of(const gos_module *m, int v, int64_t win[2])
+{
+	win[0] = win[1] = 0;
+	int relu = -1, pool = -1, nr = 0, np = 0;
+	for (int i = 0; i < m->n_node; i++)
+		for (int j = 0; j < m->nodes[i].n_in; j++)
+			if (m->nodes[i].in[j] == v)
+				relu = i, nr++;
+	if (nr != 1 || strcmp(m->nodes[relu].op, "relu") || m->nodes[relu].n_out != 1 ||
+	    m->vals[v].rank != 4)
+		return 0;
+	int r = m->nodes[relu].out[0];
+	for (int k = 0; k < m->n_output; k++)
+		if (m->outputs[k] == r || m->outputs[k] == v)
+			return 0;
+	for (int i = 0; i < m->n_node; i++)
+		for (int j = 0; j < m->nodes[i].n_in; j++)
+			if (m->nodes[i].in[j] == r)
+				pool = i, np++;
+	if (np != 1 || strcmp(m->nodes[pool].op, "maxpool2d") || m->nodes[pool].n_out != 1)
+		return 0;
+	const gos_node *n = &m->nodes[pool];
+	double k[2], s[2], p[4], dl[2];
+	gos_synth_attr(n, "kernel", 0, 2, k);
+	gos_synth_attr(n, "stride", 1, 2, s);
+	gos_synth_attr(n, "pad", 0, 4, p);
+	gos_synth_attr(n, "dilation", 1, 2, dl);
+	const gos_value *yv = &m->vals[n->out[0]], *xv = &m->vals[v];
+	for (int a = 0; a < 2; a++)
+		if (k[a] < 1 || k[a] != s[a] || p[a] != 0 || p[a + 2] != 0 || dl[a] != 1 ||
+		    yv->rank != 4 || yv->shape[2 + a] != xv->shape[2 + a] / (int64_t)k[a])
+			return 0;
+	win[0] = (int64_t)k[0];
+	win[1] = (int64_t)k[1];
+	return 1;
+}
+
 void gos_synth_data_floor(const gos_synth_data *sd, int64_t g, double *lk)
 {
 	int64_t K = sd->K;
-	if (!sd->neg) {
+	if (!sd->neg && !sd->pool[0]) {
 		for (int64_t k = 0; k < K; k++)
 			lk[k] = sd->lo;
 		return;
@@ -90,9 +133,27 @@ void gos_synth_data_floor(const gos_synth_data *sd, int64_t g, double *lk)
 	for (int dd = 2; dd < yb->rank; dd++)
 		stride *= yb->shape[dd];
 	int64_t yn = gos_numel(yb->rank, yb->shape), pos = yn / K, smp = g / pos, p = g % pos;
-	const float *b = sd->neg + smp * yn + (p / stride) * K * stride + p % stride;
-	for (int64_t k = 0; k < K; k++)
-		lk[k] = -(double)b[k * stride];
+	if (sd->neg) {
+		const float *b = sd->neg + smp * yn + (p / stride) * K * stride + p % stride;
+		for (int64_t k = 0; k < K; k++)
+			lk[k] = -(double)b[k * stride];
+		return;
+	}
+	/* a max pool's window: the recorded result there, channel by channel */
+	int64_t P = yb->shape[2], Q = yb->shape[3], wh = sd->pool[0], ww = sd->pool[1];
+	int64_t pp = (p % stride) / Q, qq = (p % stride) % Q;
+	const float *y = sd->y + smp * yn + (p / stride) * K * stride;
+	for (int64_t k = 0; k < K; k++, y += stride) {
+		if (pp >= P - P % wh || qq >= Q - Q % ww) {
+			lk[k] = INFINITY; /* no window reads it */
+			continue;
+		}
+		double top = -INFINITY, here = y[pp * Q + qq];
+		for (int64_t i = pp - pp % wh; i < pp - pp % wh + wh; i++)
+			for (int64_t j = qq - qq % ww; j < qq - qq % ww + ww; j++)
+				top = y[i * Q + j] > top ? y[i * Q + j] : top;
+		lk[k] = here < top && top > sd->lo ? top : sd->lo;
+	}
 }
 
 int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
@@ -110,6 +171,8 @@ int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
 	sd->D = gos_numel(m->vals[cv.w].rank, m->vals[cv.w].shape) / cv.K;
 	int addend;
 	sd->lo = floor_of(m, cv.y, &addend);
+	if (sd->lo == 0 && addend < 0)
+		pool_of(m, cv.y, sd->pool);
 	sd->total = c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / cv.K;
 	int64_t cap = c->max_rows > 0 ? c->max_rows : GOS_SYNTH_FIT_ROWS;
 	sd->fit_rows = sd->total < cap ? sd->total : cap;

@@ -265,13 +265,17 @@ typedef struct gos_synth_data {
 	const float *neg;       /* or at minus this recorded value, elementwise
 	                         * (relu(y + s): s), else NULL */
 	int negown;             /* whether gos_synth_data_free frees it */
+	int64_t pool[2];        /* a max pool's window (= its stride) after the
+	                         * relu, else 0: positions below their window's
+	                         * recorded maximum are floored at it, those no
+	                         * window reads at +INFINITY (pool_of in fit.c) */
 	gos_synth_plan plan;    /* how rows are gathered */
 } gos_synth_data;
 
 /* Whether sd's readers clamp its result (fits and errors use the floors). */
 static inline int gos_synth_data_floored(const gos_synth_data *sd)
 {
-	return sd->neg || sd->lo > -INFINITY;
+	return sd->neg || sd->lo > -INFINITY || sd->pool[0];
 }
 
 /* Adds one output's squared error to *num and its square to *den, both

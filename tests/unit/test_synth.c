@@ -662,6 +662,71 @@ static void test_residual_floor(void **state)
 	gos_diags_free(&d);
 }
 
+/* A convolution read by a relu that a 2x2 max pool reads: each output
+ * position below its window's recorded maximum is floored at that
+ * maximum (it reaches nothing while it stays below), the maximum itself
+ * at the relu's 0, and the last row and column, which no window reads,
+ * at +INFINITY. Overlapping windows give the relu's floor alone. */
+static void test_pool_floor(void **state)
+{
+	(void)state;
+	const char *fmt = "model pool {\n  input x: f32[1, 3, 5, 5];\n  weights seed 9;\n"
+	                  "  r = relu(x);\n"
+	                  "  h = conv2d(r, param[4, 3, 3, 3], param[4]; pad = 1);\n"
+	                  "  q = relu(h);\n"
+	                  "  output y = maxpool2d(q; kernel = 2, stride = %d);\n}\n";
+	char text[512];
+	snprintf(text, sizeof text, fmt, 2);
+	gos_module *m = load_text(text);
+	int hi = node_writing(m, "h");
+	int64_t numel = synth_input_numel(m), n = 3;
+	float *x = synth_random_inputs(n, numel, 12);
+	const float *in[1] = {x};
+	gos_synth_calib c = {n, in, NULL, 0};
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_synth_data sd;
+	assert_int_equal(gos_synth_data_get(m, hi, &c, &sd, &d), 0);
+	assert_true(sd.pool[0] == 2 && sd.pool[1] == 2 && gos_synth_data_floored(&sd));
+	int tops = 0, below = 0, none = 0;
+	for (int64_t g = 0; g < sd.total; g++) {
+		double lk[4];
+		gos_synth_data_floor(&sd, g, lk);
+		int64_t smp = g / 25, p = (g % 25) / 5, q = g % 5;
+		for (int k = 0; k < 4; k++) {
+			const float *y = sd.y + (smp * 4 + k) * 25;
+			if (p == 4 || q == 4) {
+				assert_true(lk[k] == INFINITY);
+				none++;
+				continue;
+			}
+			double top = -INFINITY;
+			for (int i = p - p % 2; i < p - p % 2 + 2; i++)
+				for (int j = q - q % 2; j < q - q % 2 + 2; j++)
+					top = fmax(top, y[i * 5 + j]);
+			if (y[p * 5 + q] < top && top > 0) {
+				assert_true(lk[k] == top);
+				below++;
+			} else {
+				assert_true(lk[k] == 0);
+				tops++;
+			}
+		}
+	}
+	assert_true(tops > 0 && below > 0 && none == n * 9 * 4);
+	gos_synth_data_free(&sd);
+	gos_module_free(m);
+	/* stride 1: windows overlap, only the relu's floor */
+	snprintf(text, sizeof text, fmt, 1);
+	m = load_text(text);
+	assert_int_equal(gos_synth_data_get(m, node_writing(m, "h"), &c, &sd, &d), 0);
+	assert_true(sd.pool[0] == 0 && sd.lo == 0);
+	gos_synth_data_free(&sd);
+	gos_module_free(m);
+	free(x);
+	gos_diags_free(&d);
+}
+
 /* The loss gos_synth_solve minimises with a floor lo. */
 static double floor_loss(int rows, int nf, const double *f, const double *y, const double *a,
                          double lo)
@@ -830,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_widths_whole_blocks),
 		cmocka_unit_test(test_rows_spread),
 		cmocka_unit_test(test_solve_floor),
+		cmocka_unit_test(test_pool_floor),
 		cmocka_unit_test(test_residual_floor),
 		cmocka_unit_test(test_freeze_gate),
 		cmocka_unit_test(test_rank_deficient),
