@@ -515,6 +515,34 @@ int gos_synth_conv2d(gos_module *m, const char *name, int x, int w, int b,
 	return k == 1 ? out[0] : -1;
 }
 
+/* Node ni of m reads new weight and bias values (named after the old
+ * ones, ".refit") holding w and b (K entries) instead of w_old and
+ * b_old. Returns 0, or -1 out of memory. */
+static int use_refit(gos_module *m, int ni, int w_old, int b_old, const float *w, const float *b,
+                     int64_t K, gos_diags *d)
+{
+	int64_t ws[GOS_MAX_RANK]; /* (adding values may move m->vals) */
+	memcpy(ws, m->vals[w_old].shape, sizeof ws);
+	int wrank = m->vals[w_old].rank;
+	const char *bn = gos_arena_printf(m->arena, "%s.refit", m->vals[b_old].name);
+	int wv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.refit", m->vals[w_old].name), wrank,
+	                          ws, w);
+	int bv = wv < 0 || !bn ? -1 : gos_synth_weight(m, bn, 1, &K, b);
+	if (bv < 0) {
+		gos_error(d, m->nodes[ni].loc, "out of memory");
+		return -1;
+	}
+	gos_node *n = &m->nodes[ni];
+	for (int j = 0; j < n->n_in; j++) {
+		int nv = n->in[j] == w_old ? wv : n->in[j] == b_old ? bv : -1;
+		if (nv < 0)
+			continue;
+		n->in[j] = nv;
+		n->bufs[j].value = nv;
+	}
+	return 0;
+}
+
 /* Rows of each channel's fit in refit_depthwise: about 400 per
  * coefficient of a 3x3 filter. */
 enum { DW_ROWS = 4096 };
@@ -538,8 +566,8 @@ static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *c
 	gos_synth_data span = {0};
 	span.total = c->n * pos;
 	int64_t rows = span.total < DW_ROWS ? span.total : DW_ROWS;
-	if (addend >= 0 || rows < 4 * (T + 1))
-		return 0;
+	if (addend >= 0 || rows < 4 * (T + 1) || cv->N != 1 || xb->shape[0] != 1)
+		return 0; /* (a model batch of one: a recorded sample is one plane per channel) */
 	const float *x = NULL, *y = NULL;
 	int xown = 0, yown = 0, rc = -1;
 	int64_t *off = gos_malloc(sizeof *off * (size_t)(rows * T + 1)); /* in the plane; -1: pad */
@@ -561,7 +589,6 @@ static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *c
 		int64_t g = gos_synth_data_pos(&span, i, rows), v[GOS_MAX_VARS] = {0};
 		at[2 * i] = g / pos;
 		at[2 * i + 1] = g % pos;
-		v[0] = 0;
 		v[2] = at[2 * i + 1] / cv->Q;
 		if (rank > 3)
 			v[3] = at[2 * i + 1] % cv->Q;
@@ -614,30 +641,8 @@ static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *c
 		before += l0;
 		after += better ? l1 : l0;
 	}
-	rc = 0;
 	*err = before > 0 ? after / before : 0;
-	if (!(after < before))
-		goto done;
-	int64_t ws[GOS_MAX_RANK]; /* (adding values may move m->vals) */
-	memcpy(ws, m->vals[cv->w].shape, sizeof ws);
-	int wrank = m->vals[cv->w].rank, wv0 = cv->w, bv0 = cv->b;
-	const char *bn = gos_arena_printf(m->arena, "%s.refit", m->vals[cv->b].name);
-	int wv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.refit", m->vals[cv->w].name), wrank,
-	                          ws, w);
-	int bv = wv < 0 || !bn ? -1 : gos_synth_weight(m, bn, 1, &K, b);
-	if (bv < 0) {
-		gos_error(d, m->nodes[ni].loc, "out of memory");
-		rc = -1;
-		goto done;
-	}
-	gos_node *nn = &m->nodes[ni];
-	for (int j = 0; j < nn->n_in; j++) {
-		int nv = nn->in[j] == wv0 ? wv : nn->in[j] == bv0 ? bv : -1;
-		if (nv < 0)
-			continue;
-		nn->in[j] = nv;
-		nn->bufs[j].value = nv;
-	}
+	rc = after < before ? use_refit(m, ni, cv->w, cv->b, w, b, K, d) : 0;
 done:
 	if (xown)
 		free((float *)x);
@@ -709,26 +714,7 @@ int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err
 		*err = before;
 		goto done;
 	}
-	int64_t ws[GOS_MAX_RANK]; /* (adding values may move m->vals) */
-	memcpy(ws, m->vals[cv.w].shape, sizeof ws);
-	int wrank = m->vals[cv.w].rank;
-	const char *bn = gos_arena_printf(m->arena, "%s.refit", m->vals[cv.b].name);
-	int wv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.refit", m->vals[cv.w].name), wrank,
-	                          ws, w);
-	int bv = wv < 0 || !bn ? -1 : gos_synth_weight(m, bn, 1, &K, b);
-	if (bv < 0) {
-		gos_error(d, loc, "out of memory");
-		rc = -1;
-		goto done;
-	}
-	gos_node *n = &m->nodes[ni];
-	for (int j = 0; j < n->n_in; j++) {
-		int nv = n->in[j] == cv.w ? wv : n->in[j] == cv.b ? bv : -1;
-		if (nv < 0)
-			continue;
-		n->in[j] = nv;
-		n->bufs[j].value = nv;
-	}
+	rc = use_refit(m, ni, cv.w, cv.b, w, b, K, d);
 	*err = after;
 done:
 	gos_synth_data_free(&sd);
