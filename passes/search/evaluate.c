@@ -187,9 +187,10 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 	 * fitted replacement fitted on what the model built so far feeds it,
 	 * and each plain or depthwise contraction after the first fitted
 	 * replacement that keeps its operator refitted on it too, towards the
-	 * original's result, on all of the fit half (the search's own fits use its first
-	 * c->fit.n; on the Fashion-MNIST ResNet, 2048 fit images instead of 256
-	 * gave the same 13 checked members 0.0 to 0.7 points more top-1) */
+	 * original's result, on all of the fit half (the search's own fits
+	 * use its first c->fit.n; on the Fashion-MNIST ResNet, 2048 fit images
+	 * instead of 256 gave the same 13 checked members 0.0 to 0.7 points
+	 * more top-1) */
 	const gos_module *b = c->base;
 	int64_t n_cal = c->n_fit;
 	gos_capture orig = {0}; /* the original's results c->fit_acts lacks */
@@ -215,7 +216,8 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 	 * half's recording (heavy nodes, side readers) does not hold */
 	for (int p = first + 1; first >= 0 && p < b->n_node; p++) {
 		gos_synth_contraction cv;
-		if ((!gos_synth_contraction_of(b, p, &cv) || cv.b < 0) && !gos_synth_depthwise_of(b, p, &cv))
+		if ((!gos_synth_contraction_of(b, p, &cv) || cv.b < 0) &&
+		    !gos_synth_depthwise_of(b, p, &cv))
 			continue;
 		const char *y = b->vals[b->nodes[p].out[0]].name;
 		if (find_act(&c->fit_acts, y) < 0)

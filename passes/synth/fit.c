@@ -575,7 +575,8 @@ static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *c
 	double *f = gos_malloc(sizeof *f * (size_t)(2 * rows * T + 1)), *f2 = f ? f + rows * T : NULL;
 	double *yv = gos_malloc(sizeof *yv * (size_t)(3 * rows + 1)), *y2 = yv ? yv + rows : NULL;
 	double *lv = yv ? y2 + rows : NULL, *a = gos_malloc(sizeof *a * (size_t)(T + 2));
-	float *w = gos_malloc(sizeof *w * (size_t)(K * T + 1)), *b = gos_malloc(sizeof *b * (size_t)(K + 1));
+	float *w = gos_malloc(sizeof *w * (size_t)(K * T + 1));
+	float *b = gos_malloc(sizeof *b * (size_t)(K + 1));
 	if (!off || !at || !f || !yv || !a || !w || !b) {
 		gos_error(d, n->loc, "out of memory");
 		goto done;
