@@ -72,12 +72,18 @@ EOF
 			-budget=30m -max-evals=$ev -seed=1 $flag -o "$d/$s.o" 2>"$d/$s.err" || true
 	done
 done
+# the baseline models this run searched (BASELINE_MODELS=none: no table)
+ran=""
+for name in $base_models; do
+	case " $models " in *" $name "*) ran="$ran $name" ;; esac
+done
+[ -n "$ran" ] || exit 0
 echo
 echo "Baselines at the nsga2 run's evaluation count (hypervolume in (latency ratio on pi3, proxy loss) up to (1, 1); larger is better):"
 echo
 echo "| model | strategy | evaluations | hypervolume | evaluations to reach nsga2's final hypervolume |"
 echo "|---|---|---|---|---|"
-for name in $base_models; do
+for name in $ran; do
 	"$py" - "$out/$name" <<'EOF'
 import csv, os, sys
 d = sys.argv[1]
