@@ -26,6 +26,22 @@ def rows(f):
     return np.hstack([a, np.ones((len(a), 1))])
 
 
+def separable(w, x, m):
+    """The features the 1xk stage of `separable:m` fits on: the kx1 stage
+    to m channels (the SVD of the (C k) x (K k) reshape of w), at each of
+    the 1xk taps."""
+    K, C, R, S = w.shape
+    a = np.linalg.svd(w.transpose(1, 2, 0, 3).reshape(C * R, K * S), full_matrices=False)[0]
+    a = a[:, :m].reshape(C, R, m)
+    xp = np.pad(x, ((0, 0), (0, 0), (R // 2, R // 2), (0, 0)))
+    n, _, h, wd = x.shape
+    z = np.zeros((n, m, h, wd))
+    for r in range(R):
+        z += np.einsum('nchw,cm->nmhw', xp[:, :, r:r + h, :], a[:, r, :], optimize=True)
+    zp = np.pad(z, ((0, 0), (0, 0), (0, 0), (S // 2, S // 2)))
+    return np.concatenate([zp[:, :, :, s:s + wd] for s in range(S)], 1)
+
+
 def fit(ff, yf, ft):
     t = yf.transpose(0, 2, 3, 1).reshape(-1, yf.shape[1])
     return rows(ft) @ np.linalg.lstsq(rows(ff), t, rcond=None)[0]
@@ -52,34 +68,15 @@ def main():
     K, C, R, S = w.shape
     full = C * R * S * K
     res = []
-    u = np.linalg.svd(w.transpose(1, 2, 0, 3).reshape(C * R, K * S), full_matrices=False)[0]
-
-    def sep(x, m):
-        a = u[:, :m].reshape(C, R, m)
-        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (0, 0)))
-        n, _, h, wd = x.shape
-        z = np.zeros((n, m, h, wd))
-        for r in range(R):
-            z += np.einsum('nchw,cm->nmhw', xp[:, :, r:r + h, :], a[:, r, :], optimize=True)
-        zp = np.pad(z, ((0, 0), (0, 0), (0, 0), (1, 1)))
-        return np.concatenate([zp[:, :, :, s:s + wd] for s in range(S)], 1)
 
     def add(name, m, flops, ff, ft):
         p = fit(ff, yf, ft)
         res.append((name, m, flops / full, err(p, yt, 0), err(p, yt, 1)))
 
-    # the same pair with its stages the other way round: 1 x k first
-    ut = np.linalg.svd(w.transpose(1, 3, 0, 2).reshape(C * S, K * R), full_matrices=False)[0]
-
-    def sep_t(x, m):
-        a = ut[:, :m].reshape(C, S, m)
-        xp = np.pad(x, ((0, 0), (0, 0), (0, 0), (1, 1)))
-        n, _, h, wd = x.shape
-        z = np.zeros((n, m, h, wd))
-        for s in range(S):
-            z += np.einsum('nchw,cm->nmhw', xp[:, :, :, s:s + wd], a[:, s, :], optimize=True)
-        zp = np.pad(z, ((0, 0), (0, 0), (1, 1), (0, 0)))
-        return np.concatenate([zp[:, :, r:r + h, :] for r in range(R)], 1)
+    # kx1 first as gos's rule; 1xk first: the same with both images'
+    # spatial axes swapped (the features swapped back onto Y's positions)
+    sep = lambda x, m: separable(w, x, m)  # noqa: E731
+    sep_t = lambda x, m: separable(w.swapaxes(2, 3), x.swapaxes(2, 3), m).swapaxes(2, 3)  # noqa: E731
 
     for m in (4, 8, 12, 16, 24, 32, 48):
         if m <= min(C * R, K * S):

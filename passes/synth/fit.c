@@ -594,11 +594,7 @@ static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *c
 		if (rank > 3)
 			v[3] = at[2 * i + 1] % cv->Q;
 		for (int64_t t = 0; t < T; t++) {
-			int64_t r = t;
-			for (int j = s->n_red - 1; j >= 0; j--) {
-				v[rank + j] = r % s->red_extent[j];
-				r /= s->red_extent[j];
-			}
+			gos_synth_red_point(s, t, v + rank);
 			int64_t o = 0;
 			for (int dd = 2; dd < xb->rank && o >= 0; dd++) {
 				int64_t e = gos_ix_eval(s, lx->idx[dd], v);
@@ -607,6 +603,8 @@ static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *c
 			off[i * T + t] = o;
 		}
 	}
+	for (int64_t i = 0; i < rows; i++)
+		lv[i] = lo;
 	const float *w0 = m->vals[cv->w].data, *b0 = m->vals[cv->b].data;
 	float pad = lx->has_pad ? lx->f : 0;
 	double before = 0, after = 0;
@@ -618,7 +616,6 @@ static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *c
 				f[i * T + t] = o < 0 ? pad : xp[o];
 			}
 			yv[i] = y2[i] = y[(at[2 * i] * K + k) * pos + at[2 * i + 1]];
-			lv[i] = lo;
 		}
 		memcpy(f2, f, sizeof *f * (size_t)(rows * T));
 		if (gos_synth_solve(rows, T, 1, f2, y2, isfinite(lo) ? lv : NULL, a)) {

@@ -245,11 +245,7 @@ void gos_synth_patch_row(const gos_node *node, const float *x, const float *y, i
 	}
 	const float *xs = x + smp * xn;
 	for (int64_t col = 0; col < D; col++) {
-		int64_t c = col;
-		for (int j = s->n_red - 1; j >= 0; j--) {
-			v[rank + j] = c % s->red_extent[j];
-			c /= s->red_extent[j];
-		}
+		gos_synth_red_point(s, col, v + rank);
 		int64_t off = 0;
 		int in = 1;
 		for (int a = 0; a < xb->rank && in; a++) {
@@ -350,11 +346,7 @@ int gos_synth_plan_init(gos_synth_plan *pl, const gos_node *node, int64_t D)
 		pl->lo[a] = INT64_MAX, pl->hi[a] = INT64_MIN;
 	int64_t v[GOS_MAX_VARS];
 	for (int64_t col = 0; col < D; col++) {
-		int64_t c = col;
-		for (int j = s->n_red - 1; j >= 0; j--) {
-			v[j] = c % s->red_extent[j];
-			c /= s->red_extent[j];
-		}
+		gos_synth_red_point(s, col, v);
 		int64_t off = 0;
 		for (int a = 0; a < xb->rank; a++) {
 			int64_t i = 0;

@@ -214,6 +214,16 @@ int gos_synth_splice(gos_module *m, int ni, int first, int res, gos_diags *d);
  * (a malformed expression counts as a use, so no rewrite relies on it). */
 int gos_synth_ix_uses(const gos_stmt *s, int root, int v);
 
+/* v[0..s->n_red): the reduction point of column col, the reduction
+ * variables row-major over s->red_extent (the weight's [red...] order). */
+static inline void gos_synth_red_point(const gos_stmt *s, int64_t col, int64_t *v)
+{
+	for (int j = s->n_red - 1; j >= 0; j--) {
+		v[j] = col % s->red_extent[j];
+		col /= s->red_extent[j];
+	}
+}
+
 
 /* Output position g (of c->n * positions, sample-major) of contraction
  * node `node`: patch[D] gets the elements of X (x: the recorded input)

@@ -492,6 +492,35 @@ static void test_prune_squeeze_excite(void **state)
 	gos_module_free(m);
 }
 
+/* Adds uniform noise of width `scale` (seeded) to weight w. */
+static void perturb(gos_value *w, uint64_t seed, double scale)
+{
+	gos_rng rng;
+	gos_rng_seed(&rng, seed);
+	for (int64_t i = 0; i < gos_numel(w->rank, w->shape); i++)
+		w->data[i] += (float)(scale * (gos_rng_uniform(&rng) - 0.5));
+}
+
+/* a is m with node's weights perturbed: records node's input and result
+ * in m on c's inputs (into *cm, which the caller frees), refits a's node
+ * towards them and checks that it gives m's result back. */
+static void assert_refit_restores(const gos_module *m, gos_module *a, const char *node,
+                                  gos_synth_calib *c, gos_capture *cm, gos_diags *d)
+{
+	int ni = node_of(m, node);
+	const char *names[2] = {m->vals[m->nodes[ni].in[0]].name, m->vals[m->nodes[ni].out[0]].name};
+	assert_true(synth_measured_err(m, a, c, names[1]) > 1e-3);
+	gos_engine_opts o = {"interp", 2, -1};
+	assert_int_equal(gos_capture_run(m, 2, names, &o, c->n, c->in, cm, d), 0);
+	c->acts = cm;
+	double err;
+	assert_int_equal(gos_synth_refit(a, node_of(a, node), c, &err, d), 0);
+	assert_true(err >= 0 && err < 1e-8);
+	assert_int_equal(gos_verify(a, d), 0);
+	c->acts = NULL;
+	assert_true(synth_measured_err(m, a, c, names[1]) < 1e-8);
+}
+
 /* gos_synth_refit: h's weights perturbed, refitted towards the
  * original's result recorded on a batch, give the original back; with
  * too few positions it leaves the node alone. */
@@ -500,31 +529,17 @@ static void test_refit(void **state)
 	(void)state;
 	gos_module *m = load_fmt(chain_fmt, 15, 1);
 	gos_module *a = gos_module_clone(m);
-	gos_value *w = weight_of(a, "h", 1);
-	gos_rng rng;
-	gos_rng_seed(&rng, 3);
-	for (int64_t i = 0; i < gos_numel(w->rank, w->shape); i++)
-		w->data[i] += (float)(0.2 * (gos_rng_uniform(&rng) - 0.5));
+	perturb(weight_of(a, "h", 1), 3, 0.2);
 	int64_t numel = synth_input_numel(m), n = 16;
 	float *x = synth_random_inputs(n, numel, 21);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0};
-	assert_true(synth_measured_err(m, a, &c, m->vals[m->nodes[node_of(m, "h")].out[0]].name) > 1e-3);
-	/* h's input from a (equal to m's), its result from m */
-	const char *names[2] = {m->vals[m->nodes[node_of(m, "h")].in[0]].name,
-	                        m->vals[m->nodes[node_of(m, "h")].out[0]].name};
-	gos_engine_opts o = {"interp", 2, -1};
 	gos_capture cm;
 	gos_diags d;
 	gos_diags_init(&d);
-	assert_int_equal(gos_capture_run(m, 2, names, &o, n, in, &cm, &d), 0);
-	c.acts = &cm;
+	/* h's input from a (equal to m's), its result from m */
+	assert_refit_restores(m, a, "h", &c, &cm, &d);
 	double err;
-	assert_int_equal(gos_synth_refit(a, node_of(a, "h"), &c, &err, &d), 0);
-	assert_true(err >= 0 && err < 1e-8);
-	assert_int_equal(gos_verify(a, &d), 0);
-	c.acts = NULL;
-	assert_true(synth_measured_err(m, a, &c, m->vals[m->nodes[node_of(m, "h")].out[0]].name) < 1e-8);
 	gos_module_free(a);
 	/* 2 samples x 64 positions < 4 x 145 coefficients: unchanged */
 	gos_synth_calib c2 = {2, in, NULL, 0};
@@ -562,29 +577,16 @@ static void test_refit_depthwise(void **state)
 	gos_module_free(c3);
 
 	gos_module *a = gos_module_clone(m);
-	gos_value *w = weight_of(a, "a", 1);
-	gos_rng rng;
-	gos_rng_seed(&rng, 5);
-	for (int64_t i = 0; i < gos_numel(w->rank, w->shape); i++)
-		w->data[i] += (float)(0.3 * (gos_rng_uniform(&rng) - 0.5));
+	perturb(weight_of(a, "a", 1), 5, 0.3);
 	int64_t numel = synth_input_numel(m), n = 16;
 	float *x = synth_random_inputs(n, numel, 8);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0};
-	const char *names[2] = {"r", "a"};
-	assert_true(synth_measured_err(m, a, &c, "a") > 1e-3);
-	gos_engine_opts o = {"interp", 2, -1};
 	gos_capture cm;
 	gos_diags d;
 	gos_diags_init(&d);
-	assert_int_equal(gos_capture_run(m, 2, names, &o, n, in, &cm, &d), 0);
-	c.acts = &cm;
+	assert_refit_restores(m, a, "a", &c, &cm, &d); /* r recorded, then a */
 	double err;
-	assert_int_equal(gos_synth_refit(a, node_of(a, "a"), &c, &err, &d), 0);
-	assert_true(err >= 0 && err < 1e-8);
-	assert_int_equal(gos_verify(a, &d), 0);
-	c.acts = NULL;
-	assert_true(synth_measured_err(m, a, &c, "a") < 1e-8);
 	gos_module_free(a);
 	/* the result recorded for 3 channels: not a's shape, left alone */
 	cm.t[1].shape[1] = 3;
