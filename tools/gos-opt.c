@@ -56,7 +56,7 @@ static int run_synth(gos_module *m, int synth, const char *node, const char *app
 	gos_dataset ds = {0};
 	gos_norm norm = {0};
 	float *x = NULL;
-	gos_synth_calib c = {0, NULL, NULL, 0};
+	gos_synth_calib c = {0, NULL, NULL, 0, NULL};
 	const float *in[1] = {NULL};
 	int rc = 1;
 	if (mean && (norm.n_mean = gos_norm_parse(mean, 0, norm.mean, "--mean", d)) < 0)

@@ -210,7 +210,7 @@ static gos_module *synthesise(const gos_module *m, const char *apply, const char
 	gos_dataset ds = {0};
 	float *x = NULL;
 	const float *in[1] = {NULL};
-	gos_synth_calib c = {0, in, NULL, 0};
+	gos_synth_calib c = {0, in, NULL, 0, NULL};
 	gos_module *r = NULL;
 	if (mean && (norm.n_mean = gos_norm_parse(mean, 0, norm.mean, "-mean", d)) < 0)
 		return NULL;

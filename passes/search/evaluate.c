@@ -178,6 +178,9 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		gos_search_spec(c, g, spec, GOS_SEARCH_MAX_NODES * 400);
 		gos_synth_calib quick = c->fit; /* fits and errors on fewer positions */
 		quick.max_rows = GOS_SEARCH_QUICK_ROWS;
+		if (!c->memo) /* candidates refit the same nodes alike on fit_acts */
+			c->memo = gos_synth_memo_new();
+		quick.memo = c->memo;
 		gos_module *cm = spec[0] ? gos_synth_apply(c->base, spec, &quick, d)
 		                         : gos_module_clone(c->base);
 		free(spec);
@@ -319,7 +322,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 			tt[at++] = c->fit_acts.t[k];
 		}
 		gos_capture mixed = {at, nm, tt};
-		gos_synth_calib cal = {n_cal, in, &mixed, 0};
+		gos_synth_calib cal = {n_cal, in, &mixed, 0, NULL};
 		if (op) {
 			gos_module *next = gos_synth_apply(cur, op->spec, &cal, d);
 			gos_module_free(cur);

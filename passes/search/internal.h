@@ -19,6 +19,8 @@ typedef struct gos_search_ctx {
 	                              refit on all n_fit) */
 	gos_capture fit_acts;      /* inputs and results of the heavy nodes there
 	                              (all n_fit samples, for the final checks) */
+	gos_synth_memo *memo;      /* the quick builds' fitted stages (fit_acts
+	                              only), or NULL */
 	float *in;                 /* every calibration sample's input */
 	int64_t numel;             /* input elements per sample */
 	int64_t n_fit, n_prx;      /* samples in each half (the proxy's first) */

@@ -1267,6 +1267,7 @@ done:
 		r->adapted = NULL;
 	}
 	gos_capture_free(&c->fit_acts);
+	gos_synth_memo_free(c->memo);
 	gos_capture_free(&c->base_stage);
 	free(c->base_pred);
 	free(c->eval_pred);

@@ -114,7 +114,11 @@ int gos_synth_dwsep_derive(gos_module *m, int ni, int param, const gos_synth_cal
 	if (have && gos_synth_data_get(m, ni, c, &sd, d))
 		goto done;
 	fit ft = {&sh, f};
-	if (!*exact) {
+	if (!*exact) { /* the depthwise filters fitted to the data (stages.c) */
+		if (gos_synth_depthwise_stage(&sd, C, f) < 0) {
+			gos_error(d, loc, "out of memory");
+			goto done;
+		}
 		if (gos_synth_lsq(&sd, features, &ft, (int)C, NULL, (int)K, ls, "dwsep", d))
 			goto done;
 		for (int64_t k = 0; k < K; k++) {

@@ -8,8 +8,10 @@
  * (same indexing: stride, padding, dilation carry over whatever they are),
  * the second a 1x1 convolution (dense for rank-2 results).
  * W = U S V^T (LAPACKE_dgesvd); W1 = V_r^T. Exact when r is at least the
- * numerical rank of W (W2 = U_r S_r, B' = B). Otherwise fitted: on
- * calibration data, W2 and B' solve the least-squares problem
+ * numerical rank of W (W2 = U_r S_r, B' = B). Otherwise fitted: W1 is
+ * fitted to the calibration outputs (gos_synth_stage1 with one shift:
+ * the SVD of W in the metric of the patches' second moment, then
+ * alternating least squares), and W2 and B' solve the least-squares problem
  * min || [Z 1] [W2 B']^T - Y || over the node's outputs (gos_synth_solve),
  * which can only improve on the SVD truncation. */
 #include "passes/synth/synth.h"
@@ -222,6 +224,14 @@ int gos_synth_lowrank_derive(gos_module *m, int ni, int r, const gos_synth_calib
 			          (long long)rows, r, nm);
 			goto done;
 		}
+		/* the first factor fitted to the data (stages.c), w1d as scratch */
+		int st = gos_synth_stage1(c, &sd, 1, r, m->vals[cv.w].data, w1d);
+		if (st < 0) {
+			gos_error(d, loc, "out of memory");
+			goto done;
+		}
+		for (int64_t i = 0; !st && i < r * D; i++)
+			w1[i] = (float)w1d[i];
 		for (int64_t i = 0; i < rows; i++) { /* spread over the batch */
 			int64_t g = gos_synth_data_pos(&sd, i, rows);
 			gos_synth_data_row(&sd, g, pm + i * D, yr + i * K);

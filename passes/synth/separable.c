@@ -6,9 +6,11 @@
  * Seen as a (C k_h) x (K k_w) matrix M[(c, r), (k, s)] = W[k, c, r, s],
  * the weight factors as U S V^T (LAPACKE_dgesvd): A = U_m, G = S_m V_m^T.
  * Exact when m is at least that matrix's numerical rank (an exactly
- * separable filter bank); otherwise fitted: G and B' are refitted by
- * least squares on the calibration batch from the k_h x 1 outputs (the
- * m k_w values each output position reads) to the original outputs. */
+ * separable filter bank); otherwise fitted: A is fitted to the
+ * calibration batch's outputs (gos_synth_stage1: the SVD in the data's
+ * metric, then alternating least squares), and G and B' are refitted by
+ * least squares from the k_h x 1 outputs (the m k_w values each output
+ * position reads) to the original outputs. */
 #include "passes/synth/synth.h"
 #include "support/alloc.h"
 
@@ -164,6 +166,19 @@ int gos_synth_separable_derive(gos_module *m, int ni, int mm, const gos_synth_ca
 	if (!am) {
 		gos_error(d, loc, "out of memory");
 		goto done;
+	}
+	if (!*exact) { /* the k_h x 1 stage fitted to the data (stages.c) */
+		/* am's first mm C R entries as scratch, zeroed again for the map */
+		int st = gos_synth_stage1(c, &sd, sh.S, mm, m->vals[cv.w].data, am);
+		if (st < 0) {
+			gos_error(d, loc, "out of memory");
+			goto done;
+		}
+		for (int64_t i = 0; i < mm * sh.C * sh.R; i++) {
+			if (!st)
+				a[i] = (float)am[i];
+			am[i] = 0;
+		}
 	}
 	for (int64_t j = 0; j < mm; j++)
 		for (int64_t s = 0; s < sh.S; s++)

@@ -654,7 +654,7 @@ static int list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_synt
 	int have_calib = c && c->n > 0;
 	/* one recording of the inputs and results of every node a rule applies to */
 	gos_capture acts = {0};
-	gos_synth_calib cc = {0, NULL, NULL, 0};
+	gos_synth_calib cc = {0, NULL, NULL, 0, NULL};
 	if (have_calib && !c->acts) {
 		const char **names = gos_calloc((size_t)(2 * m->n_node) + 1, sizeof *names);
 		int nn = 0;

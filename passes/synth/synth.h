@@ -36,7 +36,16 @@ typedef struct gos_synth_calib {
 	int64_t max_rows; /* 0: fits use up to GOS_SYNTH_FIT_ROWS positions and
 	                     errors up to GOS_SYNTH_ERR_ROWS; else both at most
 	                     this many, spread over the batch (a search's quick builds) */
+	struct gos_synth_memo *memo; /* NULL, or fitted stages kept across builds
+	                                from the same acts (gos_synth_memo_new) */
 } gos_synth_calib;
+
+/* Fitted first stages (gos_synth_stage1) kept by node name, shape,
+ * weight and fit positions, for many builds on one calibration recording
+ * (a search's candidates): a hit returns what the fit would compute. */
+typedef struct gos_synth_memo gos_synth_memo;
+gos_synth_memo *gos_synth_memo_new(void);
+void gos_synth_memo_free(gos_synth_memo *mo);
 
 typedef struct gos_synth_rule gos_synth_rule;
 
@@ -361,6 +370,28 @@ int64_t gos_synth_num_rank(const double *sv, int64_t kk, int64_t rows, int64_t c
  * when out of memory. */
 int gos_synth_solve(int64_t rows, int64_t nf, int64_t nk, double *f, double *y,
                     const double *lo, double *a);
+/* The first stage of a fitted two-stage rule, fitted to sd's fit
+ * positions (stages.c): a (m x E, row-major, E = sd->D / S) maps each of
+ * the S sub-patches x_s[e] = patch[e S + s] to m values, and a linear
+ * second stage reads all S m of them. Started from the SVD of wt (the
+ * node's K x D weight) in the metric of the sub-patches' second moment,
+ * then alternating least squares; c->memo, when set, keeps the result.
+ * Returns 0, 1 when it does not apply
+ * (too few positions, D above GOS_SYNTH_STAGE1_MAX_D, a singular
+ * system: a is untouched), or -1 when out of memory. */
+int gos_synth_stage1(const gos_synth_calib *c, const gos_synth_data *sd, int64_t S, int64_t m,
+                     const float *wt, double *a);
+/* dwsep's depthwise filters f (C x rs, rs = sd->D / C, in place) fitted
+ * to sd's fit positions with the pointwise mix behind them: alternating
+ * least squares on the patches' moments from the f given (stages.c).
+ * Returns 0, 1 when it does not apply (f untouched), or -1 when out of
+ * memory. */
+int gos_synth_depthwise_stage(const gos_synth_data *sd, int64_t C, float *f);
+/* The largest reduction gos_synth_stage1 and gos_synth_depthwise_stage
+ * take: their D x D moments stay
+ * within 42 MB. */
+#define GOS_SYNTH_STAGE1_MAX_D 2304
+
 /* Least squares over up to GOS_SYNTH_FIT_ROWS positions: outputs
  * ks[0..nk) (channel numbers) from nf features plus a constant. a gets
  * (nf + 1) x nk coefficients, row-major, the constant's row last.

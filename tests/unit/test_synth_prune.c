@@ -279,7 +279,7 @@ static void test_zerochan_constant(void **state)
 			int64_t numel = synth_input_numel(m);
 			float *x = synth_random_inputs(4, numel, 9);
 			const float *in[1] = {x};
-			gos_synth_calib cal = {4, in, NULL, 0};
+			gos_synth_calib cal = {4, in, NULL, 0, NULL};
 			gos_module *t = gos_module_clone(m);
 			gos_diags d;
 			gos_diags_init(&d);
@@ -360,7 +360,7 @@ static void test_prune_fitted(void **state)
 		int64_t numel = synth_input_numel(m), n = 8;
 		float *x = synth_random_inputs(n, numel, 77);
 		const float *in[1] = {x};
-		gos_synth_calib c = {n, in, NULL, 0};
+		gos_synth_calib c = {n, in, NULL, 0, NULL};
 		gos_diags d;
 		gos_diags_init(&d);
 		int vals[16], np = gos_synth_prune_params(m, node_of(m, "h"), vals, 16);
@@ -408,7 +408,7 @@ static void test_prune_zero_dropped(void **state)
 	int64_t numel = synth_input_numel(m), n = 6;
 	float *x = synth_random_inputs(n, numel, 5);
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0};
+	gos_synth_calib c = {n, in, NULL, 0, NULL};
 	gos_diags d;
 	gos_diags_init(&d);
 	int vals[16], np = gos_synth_prune_params(m, node_of(m, "h"), vals, 16);
@@ -442,7 +442,7 @@ static void test_prune_squeeze_excite(void **state)
 	int64_t numel = synth_input_numel(m), n = 32;
 	float *x = synth_random_inputs(n, numel, 9);
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0};
+	gos_synth_calib c = {n, in, NULL, 0, NULL};
 	gos_diags d;
 	gos_diags_init(&d);
 	int fc1 = -1;
@@ -533,7 +533,7 @@ static void test_refit(void **state)
 	int64_t numel = synth_input_numel(m), n = 16;
 	float *x = synth_random_inputs(n, numel, 21);
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0};
+	gos_synth_calib c = {n, in, NULL, 0, NULL};
 	gos_capture cm;
 	gos_diags d;
 	gos_diags_init(&d);
@@ -542,7 +542,7 @@ static void test_refit(void **state)
 	double err;
 	gos_module_free(a);
 	/* 2 samples x 64 positions < 4 x 145 coefficients: unchanged */
-	gos_synth_calib c2 = {2, in, NULL, 0};
+	gos_synth_calib c2 = {2, in, NULL, 0, NULL};
 	a = gos_module_clone(m);
 	assert_int_equal(gos_synth_refit(a, node_of(a, "h"), &c2, &err, &d), 0);
 	assert_true(err == -1);
@@ -581,7 +581,7 @@ static void test_refit_depthwise(void **state)
 	int64_t numel = synth_input_numel(m), n = 16;
 	float *x = synth_random_inputs(n, numel, 8);
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0};
+	gos_synth_calib c = {n, in, NULL, 0, NULL};
 	gos_capture cm;
 	gos_diags d;
 	gos_diags_init(&d);
@@ -611,7 +611,7 @@ static void test_bad_requests(void **state)
 	int64_t numel = synth_input_numel(m);
 	float *x = synth_random_inputs(4, numel, 3);
 	const float *in[1] = {x};
-	gos_synth_calib c = {4, in, NULL, 0};
+	gos_synth_calib c = {4, in, NULL, 0, NULL};
 	static const struct {
 		const char *spec, *msg;
 		int calib;
