@@ -21,3 +21,8 @@ for l in 1 3 5; do
 	/usr/bin/python3 "$SRC/bench/synth_forms/forms.py" "$SRC/examples/fashion/resnet.onnx" "$W/acts" \
 		"layers.$l" "_layers_layers.$((l - 1))_Relu_output_0"
 done
+# the fitted first stage of separable:m (passes/synth/stages.c)
+for l in 1 3 5; do
+	/usr/bin/python3 "$SRC/bench/synth_forms/stages.py" "$SRC/examples/fashion/resnet.onnx" "$W/acts" \
+		"layers.$l" "_layers_layers.$((l - 1))_Relu_output_0"
+done

@@ -67,6 +67,11 @@ typedef struct gos_search_rec {
  * after it, while the budget allows; a round checks check_width of them
  * (search.c, final_checks). */
 #define GOS_SEARCH_EXTRA_CHECKS 4
+/* Accuracy-aware backoff after them (search.c, backoff): a member that
+ * missed max_drop by at most this many points is backed off, node by
+ * node, for at most GOS_SEARCH_BACKOFF_STEPS checks. */
+#define GOS_SEARCH_BACKOFF_MARGIN 0.5
+#define GOS_SEARCH_BACKOFF_STEPS 3
 /* Stage 0 freezes gates whose `freeze` error is below this. */
 #define GOS_SEARCH_FREEZE_TOL 1e-5
 

@@ -303,6 +303,8 @@ typedef struct batch {
 	int n;
 	unsigned char (*g)[GOS_SEARCH_MAX_NODES];
 	const gos_dataset *eval; /* final checks: measured there, both builds */
+	int backoff;             /* the final checks' backoff steps: the budget
+	                            was checked before the batch started */
 } batch;
 
 typedef struct final_rec {
@@ -318,7 +320,7 @@ static int job_eval(void *ctx, int j, void *out)
 	/* past the search's share of the budget (or once stopped), a batch's
 	 * jobs after its first two are skipped: the first generation has no
 	 * earlier one to plan with */
-	if (j >= 2 && (gos_search_now() - c->t0 >= 0.75 * c->o->budget_s ||
+	if (j >= 2 && ((!cur_batch(c)->backoff && gos_search_now() - c->t0 >= 0.75 * c->o->budget_s) ||
 	               (c->o->stop && *c->o->stop))) {
 		memset(rec, 0, sizeof *rec);
 		rec->top1 = NAN;
@@ -433,7 +435,7 @@ static int evaluate_batch(gos_search_ctx *c, int gen, const double *pred, gos_di
 		memcpy(k->cka, rec[j].cka, sizeof k->cka);
 		k->pred_proxy = pred ? pred[j] : NAN;
 		k->top1 = k->drop_se = NAN;
-		r->evals++;
+		r->evals += gen != -2; /* the search proper's */
 	}
 	free(rec);
 	return 0;
@@ -821,6 +823,109 @@ static void take_build(gos_search_ctx *c, int job, int cand)
 	c->built[job] = NULL;
 }
 
+/* The option of node sn one notch more accurate than option k: of those
+ * with less error (keep has none), the one with the most, the faster on a
+ * tie; -1 when k keeps the node. */
+static int notch_back(const gos_search_node *sn, int k)
+{
+	if (k <= 0)
+		return -1;
+	int best = 0;
+	for (int j = 1; j < sn->n_opt; j++) {
+		const gos_search_opt *q = &sn->opt[j], *b = &sn->opt[best];
+		if (q->err < sn->opt[k].err &&
+		    (q->err > b->err || (q->err == b->err && q->dms < b->dms)))
+			best = j;
+	}
+	return best;
+}
+
+/* Accuracy-aware backoff, as NNCF's accuracy-aware quantisation reverts
+ * layers: a checked member faster than the choice that missed max_drop
+ * by at most GOS_SEARCH_BACKOFF_MARGIN gives back one notch of one node
+ * (notch_back). Every such variant is scored by the proxy (one batch);
+ * the unchecked one that regains the most proxy per millisecond given
+ * back, and stays faster than the choice, is checked. A pass becomes the
+ * choice. The member backed off, *cur, is the fastest such miss (when
+ * *cur is -1 or no longer faster than the choice), or the last variant
+ * when it missed by less than its parent did. One step, only when twice
+ * the last check's duration (the variants and the check) still fits the
+ * budget. Returns 1 after a check, 0 when there was nothing to check or
+ * no time, or -1 on error. */
+static int backoff_step(gos_search_ctx *c, int *cur, int *checks, double *last, gos_diags *d)
+{
+	gos_search_result *r = c->r;
+	const gos_search_opts *o = c->o;
+	batch *b = cur_batch(c);
+	double cms = r->chosen >= 0 ? r->cand[r->chosen].ms : INFINITY;
+	if (c->stopped || c->clock + 2 * *last > o->budget_s)
+		return 0;
+	if (*cur < 0 || r->cand[*cur].ms >= cms) {
+		*cur = -1;
+		for (int i = 0; i < r->n_cand; i++) {
+			const gos_search_cand *k = &r->cand[i];
+			double drop = r->base_top1 - k->top1;
+			if (k->corrected && k->ms < cms && drop > o->max_drop &&
+			    drop <= o->max_drop + GOS_SEARCH_BACKOFF_MARGIN &&
+			    (*cur < 0 || k->ms < r->cand[*cur].ms))
+				*cur = i;
+		}
+	}
+	if (*cur < 0)
+		return 0;
+	unsigned char g0[GOS_SEARCH_MAX_NODES];
+	memcpy(g0, r->cand[*cur].g, sizeof g0);
+	int var[GOS_SEARCH_MAX_NODES], nv = 0, n0 = r->n_cand;
+	b->n = 0;
+	for (int i = 0; i < r->n_node; i++) {
+		int back = notch_back(&r->node[i], g0[i]);
+		if (back < 0)
+			continue;
+		memcpy(b->g[b->n], g0, sizeof b->g[0]);
+		b->g[b->n][i] = (unsigned char)back;
+		int k = find_cand(r, b->g[b->n]);
+		if (k >= 0)
+			var[nv++] = k;
+		else
+			b->n++;
+	}
+	b->backoff = 1;
+	int rc = b->n ? evaluate_batch(c, -2, NULL, d) : 0;
+	b->backoff = 0;
+	if (rc)
+		return -1;
+	for (int k = n0; k < r->n_cand; k++)
+		var[nv++] = k;
+	const gos_search_cand *f = &r->cand[*cur];
+	int best = -1;
+	double best_gain = 0;
+	for (int v = 0; v < nv; v++) {
+		const gos_search_cand *q = &r->cand[var[v]];
+		if (!q->ok || q->corrected || q->ms >= cms || q->proxy >= f->proxy)
+			continue;
+		double gain = (f->proxy - q->proxy) / fmax(q->ms - f->ms, 1e-9);
+		if (best < 0 || gain > best_gain)
+			best = var[v], best_gain = gain;
+	}
+	if (best < 0)
+		return 0;
+	gos_search_cand *kc = &r->cand[best];
+	int pass;
+	int run = check_members(c, &kc, 1, *checks, last, &pass);
+	if (run < 0)
+		return -1;
+	if (run > 1)
+		return 0;
+	(*checks)++;
+	if (pass) {
+		take_build(c, 0, best);
+		*cur = -1;
+	} else if (kc->top1 > f->top1) {
+		*cur = best; /* closer: back it off further */
+	}
+	return 1;
+}
+
 /* The final checks: front members rebuilt with sequential error
  * correction and measured on eval; the fastest within max_drop found by
  * bisection along latency is chosen.
@@ -841,7 +946,10 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	char *checked = gos_calloc((size_t)(n + 1), 1); /* by position in pick */
 	batch *b = cur_batch(c);
 	int rc = -1, nf = 0;
-	b->g = gos_calloc(GOS_SEARCH_MAX_WIDTH, sizeof *b->g);
+	/* check rounds, and backoff steps (a variant per node) */
+	b->g = gos_calloc(GOS_SEARCH_MAX_NODES > GOS_SEARCH_MAX_WIDTH ? GOS_SEARCH_MAX_NODES
+	                                                              : GOS_SEARCH_MAX_WIDTH,
+	                  sizeof *b->g);
 	if (!f || !rank || !crowd || !fr || !pick || !checked || !b->g)
 		goto done;
 	for (int i = 0; i < n; i++)
@@ -930,7 +1038,21 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	 * them at once); the fastest within max_drop is chosen */
 	int width = o->check_width < 1 ? 1 : o->check_width > GOS_SEARCH_MAX_WIDTH ? GOS_SEARCH_MAX_WIDTH
 	                                                                           : o->check_width;
-	for (int x = 0; eval && thr <= 0 && !r->interrupted && x < GOS_SEARCH_EXTRA_CHECKS;) {
+	/* and, after each round, a step of accuracy-aware backoff
+	 * (backoff_step) while a member faster than the choice missed by a
+	 * little */
+	int cur = -1, steps = 0;
+	for (int x = 0; eval && thr <= 0 && !r->interrupted &&
+	                (x < GOS_SEARCH_EXTRA_CHECKS || steps < GOS_SEARCH_BACKOFF_STEPS);) {
+		if (x >= GOS_SEARCH_EXTRA_CHECKS) {
+			int st = backoff_step(c, &cur, &checks, &last, d);
+			if (st < 0)
+				goto done;
+			if (!st)
+				break;
+			steps++;
+			continue;
+		}
 		double cms = r->chosen >= 0 ? r->cand[r->chosen].ms : INFINITY;
 		int sel[GOS_SEARCH_MAX_WIDTH], ns = 0, pass[GOS_SEARCH_MAX_WIDTH];
 		gos_search_cand *kcs[GOS_SEARCH_MAX_WIDTH];
@@ -948,8 +1070,10 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 			sel[ns] = best;
 			kcs[ns++] = &r->cand[pick[best]];
 		}
-		if (!ns)
-			break;
+		if (!ns) { /* every faster member checked: backoff only */
+			x = GOS_SEARCH_EXTRA_CHECKS;
+			continue;
+		}
 		int run = check_members(c, kcs, ns, checks, &last, pass);
 		if (run < 0)
 			goto done;
@@ -963,6 +1087,12 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 				won = i;
 		if (won >= 0)
 			take_build(c, won, pick[sel[won]]);
+		if (steps < GOS_SEARCH_BACKOFF_STEPS) {
+			int st = backoff_step(c, &cur, &checks, &last, d);
+			if (st < 0)
+				goto done;
+			steps += st;
+		}
 	}
 	rc = 0;
 	if (r->chosen >= 0) {

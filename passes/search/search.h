@@ -125,7 +125,8 @@ typedef struct gos_search_node {
 /* One evaluated genome. */
 typedef struct gos_search_cand {
 	int id;
-	int gen;                   /* generation (-1: initial, -2: final check) */
+	int gen;                   /* generation (-1: initial, -2: a backoff step
+	                              of the final checks) */
 	unsigned char g[GOS_SEARCH_MAX_NODES]; /* option per heavy node */
 	int ok;                    /* 0: building or running it failed */
 	double flops;              /* of the module */

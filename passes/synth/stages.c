@@ -272,6 +272,66 @@ static int fit_first(const moments *mo, const double *Sinv, const double *Gm, do
 	return 0;
 }
 
+/* gos_synth_stage1 without the memo. */
+static int stage1(const gos_synth_data *sd, int64_t S, int64_t m, const float *wt, double *a)
+{
+	int64_t D = sd->D, K = sd->K, E = D / S, nf = S * m;
+	/* enough positions for either half's unknowns, and moments that fit */
+	if (S < 1 || D % S || m < 1 || m > E || sd->fit_rows < 4 * (nf + 1) ||
+	    sd->fit_rows * K < 4 * E * m || D > GOS_SYNTH_STAGE1_MAX_D)
+		return 1;
+	moments mo = {S, E, m, K, NULL, NULL, 0, NULL};
+	mo.P = gos_malloc(sizeof(double) * (size_t)(D * D));
+	mo.XY = gos_malloc(sizeof(double) * (size_t)(D * K));
+	mo.Sg = gos_malloc(sizeof(double) * (size_t)(E * E));
+	double *Sinv = gos_malloc(sizeof(double) * (size_t)(E * E));
+	double *A = gos_malloc(sizeof(double) * (size_t)(E * m));
+	double *best = gos_malloc(sizeof(double) * (size_t)(E * m));
+	double *Gm = gos_malloc(sizeof(double) * (size_t)(nf * K));
+	int64_t w1 = D * nf + nf * nf + nf * K, w2 = nf * nf + m * m + 7 * E * m + D * m;
+	double *work = gos_malloc(sizeof(double) * (size_t)(w1 > w2 ? w1 : w2));
+	int rc = -1;
+	if (!mo.P || !mo.XY || !mo.Sg || !Sinv || !A || !best || !Gm || !work)
+		goto done;
+	if (gather(sd, &mo))
+		goto done; /* out of memory */
+	rc = 1;
+	if (whitened_start(&mo, wt, A))
+		goto done;
+	memcpy(Sinv, mo.Sg, sizeof(double) * (size_t)(E * E));
+	if (spd_inverse(Sinv, E))
+		goto done;
+	double prev = -1;
+	for (int round = 0; round <= ROUNDS; round++) {
+		double loss = fit_second(&mo, A, Gm, work);
+		if (loss < 0)
+			break;
+		if (prev < 0 || loss < prev)
+			memcpy(best, A, sizeof(double) * (size_t)(E * m));
+		if (prev >= 0 && loss >= prev * (1 - ROUND_TOL))
+			break;
+		prev = loss;
+		if (round == ROUNDS || fit_first(&mo, Sinv, Gm, A, work))
+			break;
+	}
+	if (prev < 0)
+		goto done;
+	for (int64_t j = 0; j < m; j++)
+		for (int64_t e = 0; e < E; e++)
+			a[j * E + e] = best[e * m + j];
+	rc = 0;
+done:
+	free(mo.P);
+	free(mo.XY);
+	free(mo.Sg);
+	free(Sinv);
+	free(A);
+	free(best);
+	free(Gm);
+	free(work);
+	return rc;
+}
+
 struct gos_synth_memo {
 	int n, cap;
 	struct memo_entry {
@@ -314,8 +374,6 @@ static char *memo_key(const gos_synth_data *sd, int64_t S, int64_t m, const floa
 	return k;
 }
 
-static int stage1(const gos_synth_data *sd, int64_t S, int64_t m, const float *wt, double *a);
-
 int gos_synth_stage1(const gos_synth_calib *c, const gos_synth_data *sd, int64_t S, int64_t m,
                      const float *wt, double *a)
 {
@@ -354,63 +412,6 @@ int gos_synth_stage1(const gos_synth_calib *c, const gos_synth_data *sd, int64_t
 	if (keep)
 		memcpy(keep, a, sizeof(double) * (size_t)n);
 	mo->e[mo->n++] = (struct memo_entry){key, rc, keep};
-	return rc;
-}
-
-static int stage1(const gos_synth_data *sd, int64_t S, int64_t m, const float *wt, double *a)
-{
-	int64_t D = sd->D, K = sd->K, E = D / S, nf = S * m;
-	/* enough positions for either half's unknowns, and moments that fit */
-	if (S < 1 || D % S || m < 1 || m > E || sd->fit_rows < 4 * (nf + 1) ||
-	    sd->fit_rows * K < 4 * E * m || D > GOS_SYNTH_STAGE1_MAX_D)
-		return 1;
-	moments mo = {S, E, m, K, NULL, NULL, 0, NULL};
-	mo.P = gos_malloc(sizeof(double) * (size_t)(D * D));
-	mo.XY = gos_malloc(sizeof(double) * (size_t)(D * K));
-	mo.Sg = gos_malloc(sizeof(double) * (size_t)(E * E));
-	double *Sinv = gos_malloc(sizeof(double) * (size_t)(E * E));
-	double *A = gos_malloc(sizeof(double) * (size_t)(E * m));
-	double *best = gos_malloc(sizeof(double) * (size_t)(E * m));
-	double *Gm = gos_malloc(sizeof(double) * (size_t)(nf * K));
-	int64_t w1 = D * nf + nf * nf + nf * K, w2 = nf * nf + m * m + 7 * E * m + D * m;
-	double *work = gos_malloc(sizeof(double) * (size_t)(w1 > w2 ? w1 : w2));
-	int rc = -1;
-	if (!mo.P || !mo.XY || !mo.Sg || !Sinv || !A || !best || !Gm || !work)
-		goto done;
-	rc = 1;
-	if (gather(sd, &mo) || whitened_start(&mo, wt, A))
-		goto done;
-	memcpy(Sinv, mo.Sg, sizeof(double) * (size_t)(E * E));
-	if (spd_inverse(Sinv, E))
-		goto done;
-	double prev = -1;
-	for (int round = 0; round <= ROUNDS; round++) {
-		double loss = fit_second(&mo, A, Gm, work);
-		if (loss < 0)
-			break;
-		if (prev < 0 || loss < prev)
-			memcpy(best, A, sizeof(double) * (size_t)(E * m));
-		if (prev >= 0 && loss >= prev * (1 - ROUND_TOL))
-			break;
-		prev = loss;
-		if (round == ROUNDS || fit_first(&mo, Sinv, Gm, A, work))
-			break;
-	}
-	if (prev < 0)
-		goto done;
-	for (int64_t j = 0; j < m; j++)
-		for (int64_t e = 0; e < E; e++)
-			a[j * E + e] = best[e * m + j];
-	rc = 0;
-done:
-	free(mo.P);
-	free(mo.XY);
-	free(mo.Sg);
-	free(Sinv);
-	free(A);
-	free(best);
-	free(Gm);
-	free(work);
 	return rc;
 }
 
@@ -497,9 +498,9 @@ int gos_synth_depthwise_stage(const gos_synth_data *sd, int64_t C, float *f)
 	int rc = -1;
 	if (!mo.P || !mo.XY || !mo.Sg || !fd || !best || !A || !work)
 		goto done;
-	rc = 1;
 	if (gather(sd, &mo))
-		goto done;
+		goto done; /* out of memory */
+	rc = 1;
 	for (int64_t i = 0; i < D; i++)
 		fd[i] = f[i];
 	double prev = -1;
