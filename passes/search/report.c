@@ -196,16 +196,18 @@ static void report_md(FILE *f, const gos_search_result *r)
 		fprintf(f, "%s\n", sn->n_opt > 1 ? "" : " none predicted faster");
 	}
 	fprintf(f, "\n## Checked on the evaluation data\n\nThe drop's standard error is that of "
-	           "a paired comparison: it counts the images whose top-1 changed either way.\n\n"
+	           "a paired comparison: it counts the images whose top-1 changed either way. "
+	           "\"backoff\" marks a variant of a member that missed, with one node one "
+	           "notch more accurate (docs/search.md, accuracy-aware backoff).\n\n"
 	           "| id | predicted ms | speedup | proxy | agreement | top-1 | drop | standard error |\n"
 	           "|---|---|---|---|---|---|---|---|\n");
 	for (int c = 0; c < r->n_cand; c++) {
 		const gos_search_cand *q = &r->cand[c];
 		if (!isfinite(q->top1))
 			continue;
-		fprintf(f, "| %d%s | %.4g | %.2fx | %.4f | %.2f%% | %.2f%% | %.2f | ", q->id,
-		        c == r->chosen ? " (chosen)" : "", q->ms, r->base_ms / q->ms, q->proxy, q->agree,
-		        q->top1, r->base_top1 - q->top1);
+		fprintf(f, "| %d%s%s | %.4g | %.2fx | %.4f | %.2f%% | %.2f%% | %.2f | ", q->id,
+		        q->gen == -2 ? " (backoff)" : "", c == r->chosen ? " (chosen)" : "", q->ms,
+		        r->base_ms / q->ms, q->proxy, q->agree, q->top1, r->base_top1 - q->top1);
 		if (isfinite(q->drop_se))
 			fprintf(f, "%.2f |\n", q->drop_se);
 		else

@@ -848,17 +848,18 @@ static int notch_back(const gos_search_node *sn, int k)
  * back, and stays faster than the choice, is checked. A pass becomes the
  * choice. The member backed off, *cur, is the fastest such miss (when
  * *cur is -1 or no longer faster than the choice), or the last variant
- * when it missed by less than its parent did. One step, only when twice
- * the last check's duration (the variants and the check) still fits the
- * budget. Returns 1 after a check, 0 when there was nothing to check or
- * no time, or -1 on error. */
+ * when it missed by less than its parent did. A step starts only when
+ * the last batch of checks' duration still fits the budget (the variants
+ * take less than a check), and its check only when it still does after
+ * the variants. Returns 1 after a check, 0 when there was nothing to
+ * check or no time, or -1 on error. */
 static int backoff_step(gos_search_ctx *c, int *cur, int *checks, double *last, gos_diags *d)
 {
 	gos_search_result *r = c->r;
 	const gos_search_opts *o = c->o;
 	batch *b = cur_batch(c);
 	double cms = r->chosen >= 0 ? r->cand[r->chosen].ms : INFINITY;
-	if (c->stopped || c->clock + 2 * *last > o->budget_s)
+	if (c->stopped || c->clock + *last > o->budget_s)
 		return 0;
 	if (*cur < 0 || r->cand[*cur].ms >= cms) {
 		*cur = -1;
