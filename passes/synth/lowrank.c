@@ -12,8 +12,7 @@
  * fitted to the calibration outputs (gos_synth_stage1 with one shift:
  * the SVD of W in the metric of the patches' second moment, then
  * alternating least squares), and W2 and B' solve the least-squares problem
- * min || [Z 1] [W2 B']^T - Y || over the node's outputs (gos_synth_solve),
- * which can only improve on the SVD truncation. */
+ * min || [Z 1] [W2 B']^T - Y || over the node's outputs (gos_synth_solve). */
 #include "passes/synth/synth.h"
 #include "support/alloc.h"
 

@@ -356,8 +356,8 @@ void gos_synth_memo_free(gos_synth_memo *mo)
 	free(mo);
 }
 
-/* The memo key of a fit: node, shapes, fit positions and the weight's
- * FNV-1a hash. NULL when out of memory. */
+/* The memo key of a fit: node, shapes, fit positions, where its data
+ * lives and the weight's FNV-1a hash. NULL when out of memory. */
 static char *memo_key(const gos_synth_data *sd, int64_t S, int64_t m, const float *wt)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -368,9 +368,9 @@ static char *memo_key(const gos_synth_data *sd, int64_t S, int64_t m, const floa
 	size_t len = strlen(nm) + 128;
 	char *k = gos_malloc(len);
 	if (k)
-		snprintf(k, len, "%s|%lld|%lld|%lld|%lld|%lld|%llx", nm, (long long)S, (long long)m,
-		         (long long)sd->D, (long long)sd->K, (long long)sd->fit_rows,
-		         (unsigned long long)h);
+		snprintf(k, len, "%s|%lld|%lld|%lld|%lld|%lld|%p|%p|%llx", nm, (long long)S,
+		         (long long)m, (long long)sd->D, (long long)sd->K, (long long)sd->fit_rows,
+		         (const void *)sd->x, (const void *)sd->y, (unsigned long long)h);
 	return k;
 }
 
@@ -378,7 +378,7 @@ int gos_synth_stage1(const gos_synth_calib *c, const gos_synth_data *sd, int64_t
                      const float *wt, double *a)
 {
 	gos_synth_memo *mo = c ? c->memo : NULL;
-	if (!mo)
+	if (!mo || sd->xown || sd->yown) /* kept only for data c->acts holds */
 		return stage1(sd, S, m, wt, a);
 	int64_t n = m * (sd->D / (S > 0 ? S : 1));
 	char *key = memo_key(sd, S, m, wt);

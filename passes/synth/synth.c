@@ -678,6 +678,7 @@ static int list(const gos_module *m0, int ni, const gos_synth_calib *c, gos_synt
 		free(names);
 		cc = *c;
 		cc.acts = &acts;
+		cc.memo = NULL; /* kept fits belong to c->acts */
 		c = &cc;
 	}
 	for (int i = ni < 0 ? 0 : ni; i < (ni < 0 ? m->n_node : ni + 1) && !rc; i++)

@@ -41,8 +41,9 @@ typedef struct gos_synth_calib {
 } gos_synth_calib;
 
 /* Fitted first stages (gos_synth_stage1) kept by node name, shape,
- * weight and fit positions, for many builds on one calibration recording
- * (a search's candidates): a hit returns what the fit would compute. */
+ * weight, fit positions and data, for many builds on one calibration
+ * recording (a search's candidates): a hit returns what the fit would
+ * compute. Only fits on data c->acts holds are kept. */
 typedef struct gos_synth_memo gos_synth_memo;
 gos_synth_memo *gos_synth_memo_new(void);
 void gos_synth_memo_free(gos_synth_memo *mo);
