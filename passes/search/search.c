@@ -319,9 +319,10 @@ static int job_eval(void *ctx, int j, void *out)
 	gos_search_rec *rec = out;
 	/* past the search's share of the budget (or once stopped), a batch's
 	 * jobs after its first two are skipped: the first generation has no
-	 * earlier one to plan with */
-	if (j >= 2 && ((!cur_batch(c)->backoff && gos_search_now() - c->t0 >= 0.75 * c->o->budget_s) ||
-	               (c->o->stop && *c->o->stop))) {
+	 * earlier one to plan with (a backoff step's budget was checked
+	 * before it started) */
+	int late = !cur_batch(c)->backoff && gos_search_now() - c->t0 >= 0.75 * c->o->budget_s;
+	if (j >= 2 && (late || (c->o->stop && *c->o->stop))) {
 		memset(rec, 0, sizeof *rec);
 		rec->top1 = NAN;
 		rec->skipped = 1;
