@@ -14,6 +14,9 @@
  *      the E x m system sum(s, t) C_st A G_t G_s^T = sum(s) X_s^T Y G_s^T,
  *      preconditioned by Sg^-1 . (sum(s) G_s G_s^T)^-1), while the loss
  *      falls by more than 0.1% a round.
+ * dwsep's depthwise filters are fitted the same way from its rank-1
+ * splits (gos_synth_depthwise_stage): the pointwise mix given the filters,
+ * then the filters given the mix, a direct solve of C k_h k_w unknowns.
  * Everything runs on the centred second moments of patches and outputs,
  * gathered in one pass over the data, so a round costs no pass. */
 #include "passes/synth/synth.h"
