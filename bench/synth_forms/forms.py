@@ -26,13 +26,12 @@ def rows(f):
     return np.hstack([a, np.ones((len(a), 1))])
 
 
-def separable(w, x, m):
-    """The features the 1xk stage of `separable:m` fits on: the kx1 stage
-    to m channels (the SVD of the (C k) x (K k) reshape of w), at each of
-    the 1xk taps."""
+def stage_features(w, x, a):
+    """The features the 1xk stage of `separable` fits on, with the kx1
+    stage a ((C k) x m), at each of the 1xk taps."""
     K, C, R, S = w.shape
-    a = np.linalg.svd(w.transpose(1, 2, 0, 3).reshape(C * R, K * S), full_matrices=False)[0]
-    a = a[:, :m].reshape(C, R, m)
+    m = a.shape[1]
+    a = a.reshape(C, R, m)
     xp = np.pad(x, ((0, 0), (0, 0), (R // 2, R // 2), (0, 0)))
     n, _, h, wd = x.shape
     z = np.zeros((n, m, h, wd))
@@ -40,6 +39,28 @@ def separable(w, x, m):
         z += np.einsum('nchw,cm->nmhw', xp[:, :, r:r + h, :], a[:, r, :], optimize=True)
     zp = np.pad(z, ((0, 0), (0, 0), (0, 0), (S // 2, S // 2)))
     return np.concatenate([zp[:, :, :, s:s + wd] for s in range(S)], 1)
+
+
+def separable(w, x, m):
+    """stage_features with the kx1 stage of `separable:m` from the SVD of
+    the (C k) x (K k) reshape of w."""
+    K, C, R, S = w.shape
+    a = np.linalg.svd(w.transpose(1, 2, 0, 3).reshape(C * R, K * S), full_matrices=False)[0]
+    return stage_features(w, x, a[:, :m])
+
+
+def load(model, acts, layer, xin):
+    """Layer's c1 weight, and its recorded input and output: the fit
+    images and as many others to measure on."""
+    m = onnx.load(model)
+    wts = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    out = '/layers/%s/c1/c1.0/Conv_output_0' % layer
+    node = [n for n in m.graph.node if n.output[0] == out][0]
+    w = wts[node.input[1]].astype(np.float64)
+    x = np.load('%s/%s.npy' % (acts, xin)).astype(np.float64)
+    y = np.load('%s/_layers_%s_c1_c1.0_Conv_output_0.npy' % (acts, layer)).astype(np.float64)
+    nf = 200 if x.shape[2] == 28 else 400
+    return w, x[:nf], y[:nf], x[512:512 + nf], y[512:512 + nf]
 
 
 def fit(ff, yf, ft):
@@ -55,16 +76,8 @@ def err(p, y, relu):
 
 
 def main():
-    model, acts, layer, xin = sys.argv[1:5]
-    m = onnx.load(model)
-    wts = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
-    out = '/layers/%s/c1/c1.0/Conv_output_0' % layer
-    node = [n for n in m.graph.node if n.output[0] == out][0]
-    w = wts[node.input[1]].astype(np.float64)
-    x = np.load('%s/%s.npy' % (acts, xin)).astype(np.float64)
-    y = np.load('%s/_layers_%s_c1_c1.0_Conv_output_0.npy' % (acts, layer)).astype(np.float64)
-    nf = 200 if x.shape[2] == 28 else 400
-    xf, yf, xt, yt = x[:nf], y[:nf], x[512:512 + nf], y[512:512 + nf]
+    w, xf, yf, xt, yt = load(*sys.argv[1:5])
+    layer = sys.argv[3]
     K, C, R, S = w.shape
     full = C * R * S * K
     res = []
@@ -96,7 +109,7 @@ def main():
             core = np.einsum('kcrs,kj,ci->jirs', w, uk[:, :r2], uc[:, :r1])
             t = lambda x: conv(np.einsum('nchw,ci->nihw', x, uc[:, :r1]), core)  # noqa: E731
             add('tucker2', '%d,%d' % (r1, r2), C * r1 + r1 * 9 * r2 + r2 * K, t(xf), t(xt))
-    print('\n%s (%d -> %d channels, %dx%d)' % (layer, C, K, x.shape[2], x.shape[3]))
+    print('\n%s (%d -> %d channels, %dx%d)' % (layer, C, K, xf.shape[2], xf.shape[3]))
     print('| form | setting | FLOPs share | error | error behind the relu |')
     print('|---|---|---|---|---|')
     for r in sorted(res, key=lambda t: t[2]):

@@ -9,8 +9,6 @@ A study in numpy, not gosc's code."""
 import sys
 
 import numpy as np
-import onnx
-from onnx import numpy_helper
 
 import forms
 
@@ -26,31 +24,9 @@ def columns(x, R, S):
     return out
 
 
-def features(w, x, a):
-    """separable's 1 x k features with the k x 1 stage a ((C R) x m)."""
-    K, C, R, S = w.shape
-    m = a.shape[1]
-    a = a.reshape(C, R, m)
-    xp = np.pad(x, ((0, 0), (0, 0), (R // 2, R // 2), (0, 0)))
-    n, _, h, wd = x.shape
-    z = np.zeros((n, m, h, wd))
-    for r in range(R):
-        z += np.einsum('nchw,cm->nmhw', xp[:, :, r:r + h, :], a[:, r, :], optimize=True)
-    zp = np.pad(z, ((0, 0), (0, 0), (0, 0), (S // 2, S // 2)))
-    return np.concatenate([zp[:, :, :, s:s + wd] for s in range(S)], 1)
-
-
 def main():
-    model, acts, layer, xin = sys.argv[1:5]
-    m = onnx.load(model)
-    wts = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
-    out = '/layers/%s/c1/c1.0/Conv_output_0' % layer
-    node = [n for n in m.graph.node if n.output[0] == out][0]
-    w = wts[node.input[1]].astype(np.float64)
-    x = np.load('%s/%s.npy' % (acts, xin)).astype(np.float64)
-    y = np.load('%s/_layers_%s_c1_c1.0_Conv_output_0.npy' % (acts, layer)).astype(np.float64)
-    nf = 200 if x.shape[2] == 28 else 400
-    xf, yf, xt, yt = x[:nf], y[:nf], x[512:512 + nf], y[512:512 + nf]
+    w, xf, yf, xt, yt = forms.load(*sys.argv[1:5])
+    layer = sys.argv[3]
     K, C, R, S = w.shape
     M = w.transpose(1, 2, 0, 3).reshape(C * R, K * S)
     xs = columns(xf, R, S)
@@ -66,7 +42,7 @@ def main():
     uw = np.linalg.svd(L.T @ M, full_matrices=False)[0]
 
     def measure(a):
-        p = forms.fit(features(w, xf, a), yf, features(w, xt, a))
+        p = forms.fit(forms.stage_features(w, xf, a), yf, forms.stage_features(w, xt, a))
         return '%.4f / %.4f' % (forms.err(p, yt, 0), forms.err(p, yt, 1))
 
     print('\n%s (%d -> %d channels): separable:m, k x 1 stage from' % (layer, C, K))
