@@ -225,7 +225,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		const char *y = b->vals[b->nodes[p].out[0]].name;
 		if (find_act(&c->fit_acts, y) < 0)
 			names[nn++] = y;
-		int fv = gos_synth_floor_value(b, p), dup = 0; /* and the residual term */
+		int fv = gos_synth_residual_value(b, p), dup = 0; /* and the residual term */
 		for (int k = 0; fv >= 0 && k < nn; k++)
 			dup |= !strcmp(names[k], b->vals[fv].name);
 		if (fv >= 0 && !dup && find_act(&c->fit_acts, b->vals[fv].name) < 0)
@@ -269,11 +269,11 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		if (!op && n_cal * gos_numel(qy->rank, qy->shape) !=
 		               gos_numel(ys->t[yk].rank, ys->t[yk].shape))
 			continue;
-		/* a result summed with s before a relu: the candidate's own s
-		 * too, and the target moves by the original's s minus it, so
-		 * the sum the relu reads is the original's (the error so far
-		 * on the residual path is corrected here) */
-		int fv = gos_synth_floor_value(b, p);
+		/* a result summed with s (a residual block's sum, before a
+		 * relu or not): the candidate's own s too, and the target moves
+		 * by the original's s minus it, so the sum is the original's
+		 * (the error so far on the residual path is corrected here) */
+		int fv = gos_synth_residual_value(b, p);
 		const char *cn[2] = {cur->vals[cur->nodes[q].in[0]].name, fv >= 0 ? b->vals[fv].name : NULL};
 		const gos_capture *sc = &c->fit_acts;
 		int sk = fv >= 0 ? find_act(sc, cn[1]) : -1;

@@ -1198,7 +1198,7 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 		const gos_node *n = &b->nodes[c->r->node[k].node];
 		names[nn++] = b->vals[n->in[0]].name;
 		names[nn++] = b->vals[n->out[0]].name;
-		int fv = gos_synth_floor_value(b, c->r->node[k].node), dup = 0;
+		int fv = gos_synth_residual_value(b, c->r->node[k].node), dup = 0;
 		for (int j = 0; fv >= 0 && j < nn; j++)
 			dup |= !strcmp(names[j], b->vals[fv].name);
 		if (fv >= 0 && !dup) /* the floor of its result (relu(y + s): s) */

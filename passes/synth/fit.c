@@ -67,13 +67,31 @@ static double floor_of(const gos_module *m, int v, int *addend)
 	return *addend >= 0 ? -INFINITY : readers && lo < INFINITY ? lo : -INFINITY;
 }
 
-int gos_synth_floor_value(const gos_module *m, int ni)
+int gos_synth_residual_value(const gos_module *m, int ni)
 {
 	gos_synth_contraction cv;
-	int addend = -1;
-	if (gos_synth_contraction_of(m, ni, &cv))
-		floor_of(m, cv.y, &addend);
-	return addend;
+	if (!gos_synth_contraction_of(m, ni, &cv))
+		return -1;
+	int v = cv.y, reader = -1, readers = 0;
+	for (int k = 0; k < m->n_output; k++)
+		if (m->outputs[k] == v)
+			return -1;
+	for (int i = 0; i < m->n_node; i++)
+		for (int j = 0; j < m->nodes[i].n_in; j++)
+			if (m->nodes[i].in[j] == v) {
+				reader = i;
+				readers++;
+			}
+	if (readers != 1 || strcmp(m->nodes[reader].op, "add") || m->nodes[reader].n_in != 2 ||
+	    m->nodes[reader].n_out != 1)
+		return -1;
+	const gos_node *n = &m->nodes[reader];
+	int s = n->in[0] == v ? n->in[1] : n->in[0];
+	const gos_value *sv = &m->vals[s], *vv = &m->vals[v];
+	if (s == v || sv->kind != GOS_VAL_TEMP || sv->rank != vv->rank ||
+	    memcmp(sv->shape, vv->shape, sizeof(int64_t) * (size_t)vv->rank))
+		return -1;
+	return s;
 }
 
 /* Whether value v (of rank 4) is read by a relu alone that a max pool

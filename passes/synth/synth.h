@@ -313,10 +313,12 @@ static inline void gos_synth_err_add(double o, double y, double lo, double *num,
 
 /* Output position g of sd: patch[D] and yk[K] (gos_synth_patch_row). */
 void gos_synth_data_row(const gos_synth_data *sd, int64_t g, double *patch, double *yk);
-/* The value s whose negation floors contraction ni's result y (its one
- * reader is add(y, s), read by relus only), or -1. Fits read s from the
+/* The other term s of the residual sum contraction ni's result y feeds
+ * (its one reader is add(y, s), s a temporary of y's shape), or -1;
+ * whatever reads the sum (a relu, or nothing: a linear bottleneck). When
+ * relus alone read the sum, -s floors y too. Fits read s from the
  * calibration's recording when it is there. */
-int gos_synth_floor_value(const gos_module *m, int ni);
+int gos_synth_residual_value(const gos_module *m, int ni);
 /* The output position of row i of `rows` (at most sd->total): every
  * position when rows is the total, else spread over sd's batch by a
  * Weyl sequence (the golden ratio's multiples mod 1), which never lines

@@ -630,10 +630,19 @@ static void test_residual_floor(void **state)
 	                          "  t = add(h, s);\n"
 	                          "  output y = relu(t);\n}\n");
 	int hi = node_writing(m, "h");
-	int sv = gos_synth_floor_value(m, hi);
+	int sv = gos_synth_residual_value(m, hi);
 	assert_true(sv >= 0);
 	assert_string_equal(m->vals[sv].name, "s");
-	assert_int_equal(gos_synth_floor_value(m, node_writing(m, "a")), -1); /* read by a relu */
+	assert_int_equal(gos_synth_residual_value(m, node_writing(m, "a")), -1); /* read by a relu */
+	/* a linear bottleneck's sum, read by no relu, has its other term too */
+	gos_module *lin = load_text("model lin {\n  input x: f32[1, 4, 8, 8];\n  weights seed 5;\n"
+	                            "  s = conv2d(x, param[6, 4, 1, 1], param[6]);\n"
+	                            "  h = conv2d(s, param[6, 6, 1, 1], param[6]);\n"
+	                            "  output y = add(h, s);\n}\n");
+	sv = gos_synth_residual_value(lin, node_writing(lin, "h"));
+	assert_true(sv >= 0);
+	assert_string_equal(lin->vals[sv].name, "s");
+	gos_module_free(lin);
 	int64_t numel = synth_input_numel(m), n = 5;
 	float *x = synth_random_inputs(n, numel, 31);
 	const float *in[1] = {x};
