@@ -6,7 +6,8 @@
 # evaluation and one chosen row, pareto.csv/svg and report.md), that two
 # MPI ranks give the same candidates as one process (same seed, same
 # result), and that bad input exits 1 leaving no output (also when only
-# the search directory cannot be written).
+# the search directory cannot be written), and that a measured per-node
+# profile (-profile=) sets which operators stage 1 searches.
 set -u
 build=${1:?usage: search.sh BUILD_DIR SOURCE_DIR}
 src=${2:?usage: search.sh BUILD_DIR SOURCE_DIR}
@@ -87,6 +88,21 @@ EOF
 	fi
 else
 	fail "gosc -search failed: $(cat one.err)"
+fi
+
+# ---- stage 1 from a measured per-node profile: the runner's CSV of the
+# model, with the shortcut convolution of layers.2 (light by the cost
+# model) made the slowest node: one searched node, and it is that one
+"$build/gos-run" "$model" --random-inputs --profile=prof.csv --runs 2 >/dev/null 2>&1 &&
+	awk -F, 'BEGIN { OFS = "," } $2 == "/layers/layers.2/short/short.0/Conv_output_0" { $6 = 5 } { print }' \
+		prof.csv >prof2.csv || fail "no per-node profile of the model"
+if "$gosc" "$model" -target=pi3 -search -calib=fashion-mnist:train:64 $norm -max-evals=2 \
+	-search-nodes=1 -search-pop=4 -seed=3 -profile=prof2.csv -o prof.o 2>prof.err; then
+	grep -q "^| /layers/layers.2/short/short.0/Conv_output_0 |" prof.search/report.md &&
+		grep -q "ranked the operators by the measured profile" prof.search/report.md ||
+		fail "-profile: stage 1 did not take the profile's slowest node: $(grep -A3 '^| node' prof.search/report.md)"
+else
+	fail "-search -profile: $(tail -c 400 prof.err)"
 fi
 
 # ---- accuracy-aware backoff: with -max-drop=2, a member faster than the
@@ -185,6 +201,9 @@ bad "too few images" "at least 16" -target=pi3 -search -calib=fashion-mnist:trai
 bad "budget too small" "budget too small" -target=pi3 -search -calib=fashion-mnist:train:32 $norm -budget=0.5s
 bad "bad budget" "budget" -target=pi3 -search -calib=fashion-mnist:train:32 -budget=soon
 bad "bad strategy" "strategy" -target=pi3 -search -strategy=greedy
+bad "missing profile" "nosuch.csv" -target=pi3 -search -calib=fashion-mnist:train:32 $norm -profile=nosuch.csv
+printf 'model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\nother,n,conv2d,contraction,5,1,1,0,0,0\n' >other.csv
+bad "profile of another model" "profile of model 'other'" -target=pi3 -search -calib=fashion-mnist:train:32 $norm -profile=other.csv
 # the search directory cannot be written (its temporary's name is too
 # long where OUT.o's is not): no OUT.o, OUT.h or directory either
 long=$(printf 'a%.0s' $(seq 243))

@@ -63,6 +63,9 @@ static void usage(FILE *f)
 	      "  -search-nodes=N   heaviest operators searched (default 16)\n"
 	      "  -search-pop=N     NSGA-II population (default 24)\n"
 	      "  -cost-model=FILE  fitted latency model of the target (gos-cost fit)\n"
+	      "  -profile=FILE.csv the model's per-node times measured on the target (the\n"
+	      "                    runner's --profile=FILE.csv): the search's stage 1\n"
+	      "                    ranks the operators by them\n"
 	      "  --list-targets    print the known targets\n"
 	      "  --help            this text\n",
 	      f);
@@ -420,6 +423,8 @@ static int gosc_main(int argc, char **argv)
 			sa.eval = a + 6;
 		} else if (!strncmp(a, "-cost-model=", 12)) {
 			sa.cost_model = a + 12;
+		} else if (!strncmp(a, "-profile=", 9) && a[9]) {
+			sa.o.profile = a + 9;
 		} else if (!strcmp(a, "-no-predictor")) {
 			sa.o.no_predictor = 1;
 		} else if (!strncmp(a, "-strategy=", 10)) {

@@ -228,12 +228,14 @@ const char *gos_cost_family_name(int i);
 int gos_cost_nfamilies(void);
 /* One node of a per-node profile measured on the device: the node's
  * kind and analytic ms on the target, whether it is dispatched (not
- * fused), and its measured median ms. */
+ * fused), its measured median ms, and its index in the module parsed
+ * against. */
 typedef struct gos_cost_prof_node {
 	gos_cost_kind kind;
 	double analytic_ms;
 	int dispatched;
 	double measured_ms;
+	int node;
 } gos_cost_prof_node;
 
 /* Parses a per-node profile CSV of module m (text, len bytes; file names

@@ -256,7 +256,7 @@ int gos_cost_profile_parse(const char *file, const char *text, size_t len,
 			cap = nc;
 		}
 		(*rows)[(*nrows)++] = (gos_cost_prof_node){r->v[v].kind, r->v[v].ms, !r->v[v].fused,
-		                                           med};
+		                                           med, v};
 	}
 	free(rec.buf);
 	rec.buf = NULL;

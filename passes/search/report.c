@@ -161,6 +161,11 @@ static void report_md(FILE *f, const gos_search_result *r)
 	        r->seconds, r->seconds_pool, r->seconds_final,
 	        r->interrupted ? "; stopped by the budget or an interrupt" : "", r->n_fit, r->n_pool,
 	        r->n_prx);
+	if (r->profile[0])
+		fprintf(f, "Stage 1 ranked the operators by the measured profile `%s` (%d of its rows "
+		           "name nodes here; a node without a row was fused into another); the "
+		           "latencies below are the cost model's.\n\n",
+		        r->profile, r->profile_nodes);
 	if (k)
 		fprintf(f, "The chosen model's candidates were %s.\n\n",
 		        k->corrected ? "refitted one after the other on the model's own activations "

@@ -159,6 +159,61 @@ static int job_pool(void *ctx, int j, void *out)
 	return 0;
 }
 
+/* o->profile (the runner's per-node profile of the model on the target,
+ * node names after -O1) read into ms[i] for node i of c->base: the
+ * row's median, or 0 when no row names the node (the compiled model fused
+ * it into another, whose row holds its time). Returns the rows that named
+ * a node of c->base, or -1 with errors (file:line) in d: a profile of
+ * another model, bad rows, or none naming a node here. */
+static int read_profile(gos_search_ctx *c, double *ms, gos_diags *d)
+{
+	const char *path = c->o->profile;
+	gos_module *m = gos_module_clone(c->orig);
+	gos_pipeline_opts po = {1, 0, NULL, NULL};
+	gos_cost_report rep = {0};
+	gos_cost_prof_node *rows = NULL;
+	int nrows = 0, hit = -1;
+	double total;
+	size_t len;
+	char *text = NULL;
+	if (!m) {
+		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
+		return -1;
+	}
+	m->name = c->orig->name;
+	if (gos_pipeline_run(m, &po, d) || gos_cost_analyze(m, &c->t, &rep, d) ||
+	    !(text = gos_read_file(d, path, &len)))
+		goto done;
+	const char *file = gos_diags_source(d, path, text, len);
+	if (gos_cost_profile_parse(file, text, len, m, &rep, &rows, &nrows, &total, d))
+		goto done;
+	for (int i = 0; i < c->base->n_node; i++)
+		ms[i] = 0;
+	hit = 0;
+	for (int k = 0; k < nrows; k++) {
+		const char *name = m->nodes[rows[k].node].name;
+		for (int i = 0; i < c->base->n_node; i++)
+			if (!strcmp(c->base->nodes[i].name, name)) {
+				ms[i] = rows[k].measured_ms;
+				hit++;
+				break;
+			}
+	}
+	if (!hit) {
+		gos_error(d, (gos_loc){file, 0, 0},
+		          "no row of the profile names a node of model '%s' (a profile of another "
+		          "model?)",
+		          c->base->name);
+		hit = -1;
+	}
+done:
+	free(rows);
+	free(text);
+	gos_cost_report_free(&rep);
+	gos_module_free(m);
+	return hit;
+}
+
 /* Stage 1: the nodes some searchable rule applies to, by the predicted
  * time their rules can reach (their own, plus for a channel reader the
  * producers pruning shrinks with it: a block's projection carries its
@@ -171,8 +226,27 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 	gos_cost_report rep;
 	if (gos_cost_analyze(c->base, &c->t, &rep, d))
 		return -1;
+	/* the time ranking reads: predicted, or measured with a profile */
+	double *own = gos_malloc(sizeof *own * (size_t)(c->base->n_node + 1));
+	int hit = own ? 0 : -1;
+	if (!own)
+		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
+	else if (c->o->profile)
+		hit = read_profile(c, own, d);
+	for (int i = 0; hit >= 0 && !c->o->profile && i < c->base->n_node; i++)
+		own[i] = rep.v[i].ms;
+	if (hit < 0) {
+		free(own);
+		gos_cost_report_free(&rep);
+		return -1;
+	}
+	if (c->o->profile) {
+		snprintf(r->profile, sizeof r->profile, "%s", c->o->profile);
+		r->profile_nodes = hit;
+	}
 	c->start_ms = 0;
 	if (gos_cost_predict(c->base, &c->t, c->o->fitted, NAN, &c->start_ms, d)) {
+		free(own);
 		gos_cost_report_free(&rep);
 		return -1;
 	}
@@ -186,29 +260,31 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 		if (!any || !rep.v[i].live)
 			continue;
 		order[no++] = i;
-		total += rep.v[i].ms;
-		reach[i] = rep.v[i].ms;
+		total += own[i];
+		reach[i] = own[i];
 		gos_synth_chan cr;
 		if (gos_synth_chan_region(c->base, i, 1, &cr, d)) {
 			free(order);
 			free(reach);
 			free(dead);
+			free(own);
 			gos_cost_report_free(&rep);
 			return -1;
 		}
 		for (int k = 0; k < cr.n; k++)
-			reach[i] += rep.v[cr.nodes[k]].ms;
+			reach[i] += own[cr.nodes[k]];
 		gos_synth_chan_free(&cr);
 		if (gos_synth_freeze_params(c->base, i, vals, 16) > 0) {
 			gos_synth_freeze_branch(c->base, i, dead);
 			for (int k = 0; k < nn; k++)
-				reach[i] += dead[k] && k != i ? rep.v[k].ms : 0;
+				reach[i] += dead[k] && k != i ? own[k] : 0;
 		}
 	}
 	if (!order || !reach || !dead) {
 		free(order);
 		free(reach);
 		free(dead);
+		free(own);
 		gos_cost_report_free(&rep);
 		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
 		return -1;
@@ -224,7 +300,7 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 	double acc = 0;
 	r->n_node = 0;
 	for (int k = 0; k < no && r->n_node < lim && acc < 0.97 * total; k++) {
-		acc += rep.v[order[k]].ms;
+		acc += own[order[k]];
 		r->node[r->n_node++].node = order[k];
 	}
 	for (int a = 1; a < r->n_node; a++)
@@ -246,6 +322,7 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 	}
 	free(order);
 	free(reach);
+	free(own);
 	gos_cost_report_free(&rep);
 	if (!r->n_node) {
 		gos_error(d, (gos_loc){c->base->name, 0, 0},
@@ -999,7 +1076,7 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	 * member within max_drop is found in log2(nk) checks (lo..hi: the
 	 * members still open, fastest first; a pass moves hi below it, a
 	 * failure lo above it). With a target, in the order above. */
-	int lo = 0, hi = nk - 1, checks = 0;
+	int lo = 0, hi = nk - 1, checks = 0, cut = 0;
 	while (lo <= hi) {
 		int k = thr > 0 || !eval ? lo : (lo + hi) / 2;
 		gos_search_cand *kc = &r->cand[pick[k]];
@@ -1011,7 +1088,7 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 			if (run < 0)
 				goto done;
 			if (run > 1) {
-				r->interrupted = 1;
+				r->interrupted = cut = 1;
 				break;
 			}
 			checked[k] = 1;
@@ -1044,7 +1121,11 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 	 * (backoff_step) while a member faster than the choice missed by a
 	 * little */
 	int cur = -1, steps = 0;
-	for (int x = 0; eval && thr <= 0 && !r->interrupted &&
+	/* (unless the bisection ran out of time or a stop came: a search
+	 * proper that used its share of the budget, r->interrupted, leaves
+	 * the reserve to the checks, and each check and step checks the
+	 * time itself) */
+	for (int x = 0; eval && thr <= 0 && !c->stopped && !cut &&
 	                (x < GOS_SEARCH_EXTRA_CHECKS || steps < GOS_SEARCH_BACKOFF_STEPS);) {
 		if (x >= GOS_SEARCH_EXTRA_CHECKS) {
 			int st = backoff_step(c, &cur, &checks, &last, d);

@@ -69,6 +69,9 @@ typedef struct gos_search_progress {
 typedef struct gos_search_opts {
 	const char *target;        /* cost target (name or .target path) */
 	const gos_cost_model *fitted; /* fitted latency model, or NULL: analytic */
+	const char *profile;       /* NULL, or the model's per-node profile measured
+	                              on the target (the runner's --profile=FILE.csv):
+	                              stage 1 ranks the nodes by it */
 	const char *also[4];       /* other targets the report predicts for (NULL-ended) */
 	double max_drop;           /* top-1 points allowed to lose (default 1) */
 	double latency_ms;         /* > 0: target latency (penalty above it) */
@@ -173,6 +176,9 @@ typedef struct gos_search_result {
 	double seconds;            /* whole search */
 	double seconds_pool;       /* stage 1 and the pool */
 	double seconds_final;      /* the final checks */
+	char profile[256];         /* opts->profile's file name, or "" */
+	int profile_nodes;         /* of its rows, those naming a node stage 1
+	                              ranked (the others fused into them) */
 	int interrupted;           /* stopped by opts->stop or the budget */
 	char target[64];
 	char model[256];

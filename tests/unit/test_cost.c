@@ -377,7 +377,7 @@ static void test_fit_profile(void **state)
 		gos_cost_kind k = i % 3 == 0 ? GOS_KIND_POOLING : GOS_KIND_CONTRACTION;
 		double a = 0.01 + urand(&seed);
 		p[i] = (gos_cost_prof_node){k, a, 1,
-		                            k == GOS_KIND_POOLING ? 3 * a + 0.002 : 2 * a + 0.005};
+		                            k == GOS_KIND_POOLING ? 3 * a + 0.002 : 2 * a + 0.005, i};
 	}
 	gos_diags d;
 	gos_diags_init(&d);
