@@ -1282,7 +1282,7 @@ static int record_fit(gos_search_ctx *c, gos_diags *d)
 		int fv = gos_synth_residual_value(b, c->r->node[k].node), dup = 0;
 		for (int j = 0; fv >= 0 && j < nn; j++)
 			dup |= !strcmp(names[j], b->vals[fv].name);
-		if (fv >= 0 && !dup) /* the floor of its result (relu(y + s): s) */
+		if (fv >= 0 && !dup) /* the other term of its residual sum (y + s: s) */
 			names[nn++] = b->vals[fv].name;
 		gos_synth_chan r;
 		if (gos_synth_chan_region(b, c->r->node[k].node, 1, &r, d))

@@ -177,8 +177,8 @@ typedef struct gos_search_result {
 	double seconds_pool;       /* stage 1 and the pool */
 	double seconds_final;      /* the final checks */
 	char profile[256];         /* opts->profile's file name, or "" */
-	int profile_nodes;         /* of its rows, those naming a node stage 1
-	                              ranked (the others fused into them) */
+	int profile_nodes;         /* of its rows, those naming a node of the
+	                              model searched (others are ignored) */
 	int interrupted;           /* stopped by opts->stop or the budget */
 	char target[64];
 	char model[256];
