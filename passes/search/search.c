@@ -228,14 +228,10 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 		return -1;
 	/* the time ranking reads: predicted, or measured with a profile */
 	double *own = gos_malloc(sizeof *own * (size_t)(c->base->n_node + 1));
-	int hit = own ? 0 : -1;
-	if (!own)
-		gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
-	else if (c->o->profile)
-		hit = read_profile(c, own, d);
-	for (int i = 0; hit >= 0 && !c->o->profile && i < c->base->n_node; i++)
-		own[i] = rep.v[i].ms;
+	int hit = !own ? -1 : c->o->profile ? read_profile(c, own, d) : 0;
 	if (hit < 0) {
+		if (!own)
+			gos_error(d, (gos_loc){c->base->name, 0, 0}, "out of memory");
 		free(own);
 		gos_cost_report_free(&rep);
 		return -1;
@@ -243,6 +239,9 @@ static int pick_nodes(gos_search_ctx *c, gos_diags *d)
 	if (c->o->profile) {
 		snprintf(r->profile, sizeof r->profile, "%s", c->o->profile);
 		r->profile_nodes = hit;
+	} else {
+		for (int i = 0; i < c->base->n_node; i++)
+			own[i] = rep.v[i].ms;
 	}
 	c->start_ms = 0;
 	if (gos_cost_predict(c->base, &c->t, c->o->fitted, NAN, &c->start_ms, d)) {

@@ -893,6 +893,20 @@ static void test_bad_requests(void **state)
 	gos_module_free(m);
 }
 
+/* The measured error of node "h" of m rewritten by spec, fitted on the n
+ * samples x (c filled with them); the rewritten module in *out. */
+static double fitted_err(gos_module *m, int64_t n, const float *const *in, const char *spec,
+                         gos_synth_calib *c, gos_module **out)
+{
+	*c = (gos_synth_calib){n, in, NULL, 0, NULL};
+	gos_diags d;
+	gos_diags_init(&d);
+	*out = gos_synth_apply(m, spec, c, &d);
+	gos_diags_free(&d);
+	assert_non_null(*out);
+	return synth_measured_err(m, *out, c, "h");
+}
+
 /* The fitted first stage (gos_synth_stage1). The weight is 10x larger
  * on input channels 2 to 7, but the data lives in channels 0 and 1 (and
  * 0.01x in 2 and 3): 12 dimensions of a 3x1 sub-patch, 6 of which carry
@@ -919,12 +933,11 @@ static void test_stage1_subspace(void **state)
 		for (int64_t e = 2 * 100; e < numel; e++)
 			x[i * numel + e] *= e < 4 * 100 ? 0.01f : 0;
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0, NULL};
+	gos_synth_calib c;
+	gos_module *a;
+	double me = fitted_err(m, n, in, "h/separable:m=6", &c, &a);
 	gos_diags d;
 	gos_diags_init(&d);
-	gos_module *a = gos_synth_apply(m, "h/separable:m=6", &c, &d);
-	assert_non_null(a);
-	double me = synth_measured_err(m, a, &c, "h");
 	if (!(me < 0.002))
 		fail_msg("separable:m=6, data in 6 main directions: error %g", me);
 	/* the memo keeps fits on recorded data only */
@@ -989,17 +1002,13 @@ static void test_dwsep_fitted_stage(void **state)
 				for (int64_t j = 0; j < 8; j++)
 					x[s * numel + (c * 8 + i) * 8 + j] = x[s * numel + c * 64 + j];
 	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0, NULL};
-	gos_diags d;
-	gos_diags_init(&d);
-	gos_module *a = gos_synth_apply(m, "h/dwsep", &c, &d);
-	assert_non_null(a);
-	double me = synth_measured_err(m, a, &c, "h");
+	gos_synth_calib c;
+	gos_module *a;
+	double me = fitted_err(m, n, in, "h/dwsep", &c, &a);
 	if (!(me < 0.019)) /* 0.0164; filters from the SVD alone: 0.0233 */
 		fail_msg("dwsep, fitted depthwise filters: error %g", me);
 	gos_module_free(a);
 	gos_module_free(m);
-	gos_diags_free(&d);
 	free(x);
 }
 
