@@ -60,6 +60,8 @@ static void usage(FILE *f)
 	      "  -max-evals=N      stop the search after N evaluated candidates\n"
 	      "  -strategy=S       nsga2 (default), random or uniform (the baselines)\n"
 	      "  -no-predictor     plain NSGA-II: every offspring evaluated\n"
+	      "  -no-recon         final checks without block reconstruction (least\n"
+	      "                    squares refits only)\n"
 	      "  -search-nodes=N   heaviest operators searched (default 16)\n"
 	      "  -search-pop=N     NSGA-II population (default 24)\n"
 	      "  -cost-model=FILE  fitted latency model of the target (gos-cost fit)\n"
@@ -427,6 +429,8 @@ static int gosc_main(int argc, char **argv)
 			sa.o.profile = a + 9;
 		} else if (!strcmp(a, "-no-predictor")) {
 			sa.o.no_predictor = 1;
+		} else if (!strcmp(a, "-no-recon")) {
+			sa.o.no_recon = 1;
 		} else if (!strncmp(a, "-strategy=", 10)) {
 			const char *v = a + 10;
 			if (!strcmp(v, "nsga2"))

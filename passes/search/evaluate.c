@@ -166,6 +166,52 @@ static int find_act(const gos_capture *cap, const char *name)
 	return -1;
 }
 
+/* Block reconstruction (gos_synth_recon) of the region of cur that ends
+ * at the node writing yname, when a fitted option of g replaced or
+ * shrank a node in it: towards y (the original's result there, moved by
+ * the residual term; n_fit samples) from the region's input as cur
+ * computes it on the fit half; s is cur's residual addend or NULL.
+ * Returns 0 or -1. */
+static int reconstruct(gos_search_ctx *c, const unsigned char *g, gos_module *cur,
+                       const char *yname, const gos_tensor *y, const float *s, gos_diags *d)
+{
+	int last = -1, nodes[16], xin = -1, touched = 0;
+	for (int k = 0; k < cur->n_node && last < 0 && !c->o->no_recon; k++)
+		if (cur->nodes[k].n_out == 1 && !strcmp(cur->vals[cur->nodes[k].out[0]].name, yname))
+			last = k;
+	int nr = last < 0 ? 0 : gos_synth_recon_region(cur, last, nodes, 16, &xin);
+	for (int k = 0; k < nr && !touched; k++) {
+		const gos_node *n = &cur->nodes[nodes[k]];
+		int bi = -1;
+		for (int p = 0; p < c->base->n_node && bi < 0; p++)
+			if (c->base->nodes[p].n_out == 1 &&
+			    !strcmp(c->base->vals[c->base->nodes[p].out[0]].name, cur->vals[n->out[0]].name))
+				bi = p;
+		/* a node a rule added, one a rule shrank (its result's shape
+		 * changed), or one an option replaced */
+		const gos_value *bv = bi >= 0 ? &c->base->vals[c->base->nodes[bi].out[0]] : NULL;
+		const gos_value *cv = &cur->vals[n->out[0]];
+		touched = !bv || memcmp(bv->shape, cv->shape, sizeof(int64_t) * (size_t)cv->rank);
+		for (int i = 0; i < c->r->n_node && !touched; i++)
+			touched = c->r->node[i].node == bi && g[i] && !c->r->node[i].opt[g[i]].exact;
+	}
+	if (!touched)
+		return 0;
+	const char *names[2] = {cur->vals[xin].name, yname};
+	gos_engine_opts eo = gos_search_engine_opts(c, c->n_fit);
+	const float *in[1] = {c->fit.in[0]};
+	gos_capture now = {0};
+	if (gos_capture_run(cur, 2, names, &eo, c->n_fit, in, &now, d))
+		return -1;
+	double err[2];
+	int rc = gos_numel(now.t[1].rank, now.t[1].shape) != gos_numel(y->rank, y->shape)
+	                 ? 0 /* (a result of another shape has no target) */
+	                 : gos_synth_recon(cur, last, c->n_fit, now.t[0].data, y->data,
+	                                   now.t[1].data, s, c->o->seed + (uint64_t)last, err, d);
+	gos_capture_free(&now);
+	return rc;
+}
+
 gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corrected,
                              gos_diags *d)
 {
@@ -331,6 +377,8 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 			double err;
 			refit = gos_synth_refit(cur, q, &cal, &err, d);
 		}
+		if (cur && !refit)
+			refit = reconstruct(c, g, cur, yname, &yt, moved ? now.t[1].data : NULL, d);
 		gos_capture_free(&now);
 		free(nm);
 		free(tt);

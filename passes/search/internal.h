@@ -56,6 +56,10 @@ typedef struct gos_search_rec {
 /* Positions the fits of a candidate's quick build use (the candidates
  * the search scores; the final checks' builds use the synthesis default). */
 #define GOS_SEARCH_QUICK_ROWS 8192
+/* The share of the budget kept for the final checks: the search proper
+ * plans no evaluations past 1 - this (0.25 until block reconstruction
+ * made each check about 25 s longer on the MobileNet). */
+#define GOS_SEARCH_RESERVE 0.35
 /* Samples the proxy scores on at most (one batch); the rest fit. */
 #define GOS_SEARCH_PROXY_MAX 256
 /* Fit samples the pool and the scored candidates' fits use at most

@@ -397,7 +397,8 @@ static int job_eval(void *ctx, int j, void *out)
 	 * jobs after its first two are skipped: the first generation has no
 	 * earlier one to plan with (a backoff step's budget was checked
 	 * before it started) */
-	int late = !cur_batch(c)->backoff && gos_search_now() - c->t0 >= 0.75 * c->o->budget_s;
+	int late = !cur_batch(c)->backoff &&
+	           gos_search_now() - c->t0 >= (1 - GOS_SEARCH_RESERVE) * c->o->budget_s;
 	if (j >= 2 && (late || (c->o->stop && *c->o->stop))) {
 		memset(rec, 0, sizeof *rec);
 		rec->top1 = NAN;
@@ -626,7 +627,7 @@ static int time_left(const gos_search_ctx *c, double round_s)
 	const gos_search_opts *o = c->o;
 	if (c->stopped || (o->max_evals > 0 && c->r->evals >= o->max_evals))
 		return 0;
-	double reserve = 0.25 * o->budget_s;
+	double reserve = GOS_SEARCH_RESERVE * o->budget_s;
 	return c->clock + round_s < o->budget_s - reserve;
 }
 
@@ -1376,6 +1377,7 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 	c->r = r;
 	c->t0 = gos_search_now();
 	r->strategy = opts->strategy;
+	r->recon = !opts->no_recon;
 	snprintf(r->model, sizeof r->model, "%s", m->name ? m->name : "model");
 	int rc = -1;
 	const float **fin = gos_malloc(sizeof *fin);
@@ -1427,7 +1429,7 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 	}
 	if (search_loop(c, d))
 		goto done;
-	r->interrupted = c->stopped || c->clock >= opts->budget_s * 0.75;
+	r->interrupted = c->stopped || c->clock >= opts->budget_s * (1 - GOS_SEARCH_RESERVE);
 	/* the original on the evaluation data (the reference for max_drop) */
 	if (eval) {
 		gos_engine_opts eo = {"host", opts->threads, -1};

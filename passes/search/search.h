@@ -85,6 +85,8 @@ typedef struct gos_search_opts {
 	int final_checks;          /* with a latency target: front members measured at the end (default 6) */
 	gos_search_strategy strategy;
 	int no_predictor;          /* plain NSGA-II: every offspring evaluated */
+	int no_recon;              /* the final checks' builds without block
+	                              reconstruction (least-squares refits only) */
 	int threads;               /* engine threads (0: online CPUs) */
 	const volatile int *stop;  /* set (e.g. by SIGINT): stop, keep the best */
 	void (*progress)(void *ctx, const gos_search_progress *p);
@@ -180,6 +182,8 @@ typedef struct gos_search_result {
 	int profile_nodes;         /* of its rows, those naming a node of the
 	                              model searched (others are ignored) */
 	int interrupted;           /* stopped by opts->stop or the budget */
+	int recon;                 /* the final checks reconstructed blocks
+	                              (opts->no_recon unset) */
 	char target[64];
 	char model[256];
 	gos_search_strategy strategy;

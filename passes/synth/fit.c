@@ -14,13 +14,7 @@
 
 #include "frontend/frontend.h"
 
-/* The clamp every reader of value v applies below, or -INFINITY: 0 when
- * each is a relu; -beta/alpha when they are a hard_sigmoid(v) (alpha >
- * 0) and multiplies by it (hard-swish, v * hard_sigmoid(v), is constant
- * below that); with *addend set to value s, minus s elementwise, when
- * the one reader is add(v, s) (same shape) read by relus only (a
- * residual block's sum). Never for a result of m. */
-static double floor_of(const gos_module *m, int v, int *addend)
+double gos_synth_floor(const gos_module *m, int v, int *addend)
 {
 	double lo = INFINITY; /* the largest floor the readers allow */
 	int readers = 0;
@@ -56,7 +50,7 @@ static double floor_of(const gos_module *m, int v, int *addend)
 			const gos_value *sv = &m->vals[s], *vv = &m->vals[v];
 			if (s != v && sv->kind == GOS_VAL_TEMP && sv->rank == vv->rank &&
 			    !memcmp(sv->shape, vv->shape, sizeof(int64_t) * (size_t)vv->rank) &&
-			    floor_of(m, n->out[0], &dummy) == 0 && dummy < 0)
+			    gos_synth_floor(m, n->out[0], &dummy) == 0 && dummy < 0)
 				*addend = s;
 		}
 		if (f < lo)
@@ -188,7 +182,7 @@ int gos_synth_data_get(const gos_module *m, int ni, const gos_synth_calib *c,
 	sd->K = cv.K;
 	sd->D = gos_numel(m->vals[cv.w].rank, m->vals[cv.w].shape) / cv.K;
 	int addend;
-	sd->lo = floor_of(m, cv.y, &addend);
+	sd->lo = gos_synth_floor(m, cv.y, &addend);
 	if (sd->lo == 0 && addend < 0)
 		pool_of(m, cv.y, sd->pool);
 	sd->total = c->n * gos_numel(m->vals[cv.y].rank, m->vals[cv.y].shape) / cv.K;
@@ -533,10 +527,7 @@ int gos_synth_conv2d(gos_module *m, const char *name, int x, int w, int b,
 	return k == 1 ? out[0] : -1;
 }
 
-/* Node ni of m reads new weight and bias values (named after the old
- * ones, ".refit") holding w and b (K entries) instead of w_old and
- * b_old. Returns 0, or -1 out of memory. */
-static int use_refit(gos_module *m, int ni, int w_old, int b_old, const float *w, const float *b,
+int gos_synth_use_weights(gos_module *m, int ni, int w_old, int b_old, const float *w, const float *b,
                      int64_t K, gos_diags *d)
 {
 	int64_t ws[GOS_MAX_RANK]; /* (adding values may move m->vals) */
@@ -573,7 +564,7 @@ static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *c
                            const gos_synth_calib *c, double *err, gos_diags *d)
 {
 	int addend;
-	double lo = floor_of(m, cv->y, &addend);
+	double lo = gos_synth_floor(m, cv->y, &addend);
 	const gos_node *n = &m->nodes[ni];
 	const gos_stmt *s = &n->stmts[0];
 	const gos_ins *lx = &s->ins[0];
@@ -658,7 +649,7 @@ static int refit_depthwise(gos_module *m, int ni, const gos_synth_contraction *c
 		after += better ? l1 : l0;
 	}
 	*err = before > 0 ? after / before : 0;
-	rc = after < before ? use_refit(m, ni, cv->w, cv->b, w, b, K, d) : 0;
+	rc = after < before ? gos_synth_use_weights(m, ni, cv->w, cv->b, w, b, K, d) : 0;
 done:
 	if (xown)
 		free((float *)x);
@@ -730,7 +721,7 @@ int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err
 		*err = before;
 		goto done;
 	}
-	rc = use_refit(m, ni, cv.w, cv.b, w, b, K, d);
+	rc = gos_synth_use_weights(m, ni, cv.w, cv.b, w, b, K, d);
 	*err = after;
 done:
 	gos_synth_data_free(&sd);

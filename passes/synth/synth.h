@@ -411,6 +411,44 @@ int gos_synth_lsq(const gos_synth_data *sd, gos_synth_feat feat, const void *ctx
  * positions, each channel kept when its loss falls; *err is then the
  * loss after relative to before. Returns 0 or -1. */
 int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err, gos_diags *d);
+/* The clamp every reader of value v applies below, or -INFINITY: 0 when
+ * each is a relu; -beta/alpha when they are a hard_sigmoid(v) (alpha >
+ * 0) and multiplies by it (hard-swish, v * hard_sigmoid(v), is constant
+ * below that); with *addend set to value s, minus s elementwise, when
+ * the one reader is add(v, s) (same shape) read by relus only (a
+ * residual block's sum). Never for a result of m. */
+double gos_synth_floor(const gos_module *m, int v, int *addend);
+/* Node ni of m reads new weight and bias values (named after the old
+ * ones, ".refit") holding w and b (K entries) instead of w_old and
+ * b_old. Returns 0, or -1 out of memory. */
+int gos_synth_use_weights(gos_module *m, int ni, int w_old, int b_old, const float *w,
+                          const float *b, int64_t K, gos_diags *d);
+
+/* ---- block reconstruction (passes/synth/recon.c) ---------------------- */
+
+/* The region block reconstruction refines when it ends at node `last`:
+ * last is a plain contraction with constant weights and bias (batch of
+ * one); walking back from its input, a value's producer joins when every
+ * reader of the value is inside and the producer is a depthwise or plain
+ * contraction (a plain one ends the walk there), a relu, a hard_sigmoid
+ * or a mul (of two values of its shape, or by a constant per channel).
+ * The region must have one input value from outside (*xin), two
+ * contractions or more and a nonlinearity. nodes[0..max) get its nodes
+ * in module order; returns their count, 0 when there is no such region. */
+int gos_synth_recon_region(const gos_module *m, int last, int *nodes, int max, int *xin);
+/* Block reconstruction of the region ending at node `last` of m
+ * (gos_synth_recon_region): its weights and biases refined together by
+ * Adam towards target y from input x, n samples each as the engine
+ * records them (NCHW per sample); yc the region's result recorded on m
+ * as it is (the region is left alone unless its forward pass as read
+ * matches that); s the candidate's residual addend when the result's
+ * readers add one (gos_synth_floor; else ignored, may be NULL). The
+ * error is floored like the fits' and measured over all n samples; the
+ * new weights replace the old only when it falls. err[0], err[1]: the
+ * relative error before and after (-1 -1: no region, untouched). Batches
+ * are drawn from `seed`. Returns 0, or -1 with an error in d. */
+int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const float *y,
+                    const float *yc, const float *s, uint64_t seed, double err[2], gos_diags *d);
 /* Relative MSE ||pred - Y||^2 / ||Y||^2 over sd->err_rows output positions of
  * the batch, both clamped below at sd->lo (as the readers see them), or
  * -1 when out of memory. */
