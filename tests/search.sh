@@ -6,8 +6,9 @@
 # evaluation and one chosen row, pareto.csv/svg and report.md), that two
 # MPI ranks give the same candidates as one process (same seed, same
 # result), and that bad input exits 1 leaving no output (also when only
-# the search directory cannot be written), and that a measured per-node
-# profile (-profile=) sets which operators stage 1 searches.
+# the search directory cannot be written), that a measured per-node
+# profile (-profile=) sets which operators stage 1 searches, and that ^C
+# stops the search with the best result so far written.
 set -u
 build=${1:?usage: search.sh BUILD_DIR SOURCE_DIR}
 src=${2:?usage: search.sh BUILD_DIR SOURCE_DIR}
@@ -175,6 +176,24 @@ EOF
 else
 	fail "gosc -search on the MobileNet failed: $(tail -5 mb.err)"
 fi
+
+# ---- ^C: the search stops and keeps the best so far -------------------------
+# (a 10-minute budget and no -max-evals: only the interrupt ends it early;
+# whenever it comes, the first generation's first two evaluations run)
+t0=$(date +%s)
+"$gosc" "$model" ${small/-max-evals=6/} -budget=10m -o int.o 2>int.err &
+pid=$!
+sleep 10
+kill -INT $pid
+wait $pid
+rc=$?
+t1=$(date +%s)
+[ $rc = 0 ] || fail "an interrupted search exited $rc: $(tail -c 300 int.err)"
+[ -s int.o ] && [ -s int.search/adapted.gos ] && [ -s int.search/candidates.csv ] ||
+	fail "an interrupted search did not write its result"
+grep -q "stopped by an interrupt" int.search/report.md 2>/dev/null ||
+	fail "report.md of an interrupted search does not say so"
+[ $((t1 - t0)) -lt 300 ] || fail "an interrupted search ran $((t1 - t0)) s"
 
 # ---- bad input: exit 1, a message, nothing written ---------------------------
 "$py" - <<'EOF' || fail "cannot write the bad datasets"

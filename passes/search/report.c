@@ -159,8 +159,10 @@ static void report_md(FILE *f, const gos_search_result *r)
 	           "calibration samples: %lld fit (the search's candidates on the first %lld, the "
 	           "final checks on all), %lld score the proxy.\n\n",
 	        r->seconds, r->seconds_pool, r->seconds_final,
-	        r->interrupted ? "; stopped by the budget or an interrupt" : "", r->n_fit, r->n_pool,
-	        r->n_prx);
+	        r->stopped       ? "; stopped by an interrupt (the best so far kept)"
+	        : r->interrupted ? "; the budget ended the search proper or cut the final checks"
+	                         : "",
+	        r->n_fit, r->n_pool, r->n_prx);
 	if (r->profile[0])
 		fprintf(f, "Stage 1 ranked the operators by the measured profile `%s` (%d of its rows "
 		           "name nodes here; a node without a row was fused into another); the "

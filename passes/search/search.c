@@ -1476,6 +1476,7 @@ static int search_run(const gos_module *m, const gos_dataset *calib, const gos_d
 	rc = 0;
 done:
 	r->seconds = gos_search_now() - c->t0;
+	r->stopped = c->stopped;
 	if (rc) {
 		gos_module_free(r->adapted);
 		r->adapted = NULL;

@@ -182,6 +182,7 @@ typedef struct gos_search_result {
 	int profile_nodes;         /* of its rows, those naming a node of the
 	                              model searched (others are ignored) */
 	int interrupted;           /* stopped by opts->stop or the budget */
+	int stopped;               /* of which by opts->stop (an interrupt) */
 	int recon;                 /* the final checks reconstructed blocks
 	                              (opts->no_recon unset) */
 	char target[64];
