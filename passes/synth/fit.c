@@ -533,17 +533,17 @@ int gos_synth_use_weights(gos_module *m, int ni, int w_old, int b_old, const flo
 	int64_t ws[GOS_MAX_RANK]; /* (adding values may move m->vals) */
 	memcpy(ws, m->vals[w_old].shape, sizeof ws);
 	int wrank = m->vals[w_old].rank;
-	const char *bn = gos_arena_printf(m->arena, "%s.refit", m->vals[b_old].name);
+	const char *bn = b_old < 0 ? "" : gos_arena_printf(m->arena, "%s.refit", m->vals[b_old].name);
 	int wv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.refit", m->vals[w_old].name), wrank,
 	                          ws, w);
-	int bv = wv < 0 || !bn ? -1 : gos_synth_weight(m, bn, 1, &K, b);
-	if (bv < 0) {
+	int bv = wv < 0 || !bn ? -1 : b_old < 0 ? -2 : gos_synth_weight(m, bn, 1, &K, b);
+	if (bv == -1) {
 		gos_error(d, m->nodes[ni].loc, "out of memory");
 		return -1;
 	}
 	gos_node *n = &m->nodes[ni];
 	for (int j = 0; j < n->n_in; j++) {
-		int nv = n->in[j] == w_old ? wv : n->in[j] == b_old ? bv : -1;
+		int nv = n->in[j] == w_old ? wv : b_old >= 0 && n->in[j] == b_old ? bv : -1;
 		if (nv < 0)
 			continue;
 		n->in[j] = nv;

@@ -56,8 +56,9 @@ typedef struct rnode {
 	double alpha, beta;    /* R_HSIG */
 	const float *cst;      /* R_MULC: per channel (cn == C) or one value */
 	int64_t cn;
-	int wv, bv;            /* weight and bias values */
-	float *p, *gp, *m1, *m2; /* [K D + K]: weights then biases; gradient, moments */
+	int wv, bv;            /* weight and bias values (bv -1: no bias) */
+	int64_t np;            /* parameters: K D weights, then K biases if bv >= 0 */
+	float *p, *gp, *m1, *m2; /* [np]: parameters; gradient, moments */
 	float *patch, *gpatch; /* R_PLAIN: [RECON_BATCH P][D] (NULL when ident) */
 	int ident;             /* R_PLAIN: the patches are x itself (1x1, stride 1) */
 	float *wt, *gwt;       /* R_DW: weights and their gradient, [D][K] */
@@ -98,7 +99,7 @@ static int kind_of(const gos_module *m, int ni)
 	if (gos_synth_depthwise_of(m, ni, &cv))
 		return m->vals[cv.w].data && m->vals[cv.b].data && cv.N == 1 ? R_DW : -1;
 	if (gos_synth_contraction_of(m, ni, &cv))
-		return cv.b >= 0 && m->vals[cv.w].data && m->vals[cv.b].data && cv.N == 1 ? R_PLAIN
+		return m->vals[cv.w].data && (cv.b < 0 || m->vals[cv.b].data) && cv.N == 1 ? R_PLAIN
 		                                                                            : -1;
 	const gos_value *y = &m->vals[n->out[0]];
 	if (n->n_in == 1 && m->vals[n->in[0]].kind == GOS_VAL_TEMP &&
@@ -142,8 +143,10 @@ int gos_synth_recon_region(const gos_module *m, int last, int *nodes, int max, i
 	in[last] = 1;
 	pend[np++] = cv.x;
 	/* grow backwards: a temp joins with its producer once every reader of
-	 * it is in the region; a plain contraction ends the walk (its input
-	 * is the region's input) */
+	 * it is in the region; past a nonlinearity, a plain contraction ends
+	 * the walk (its input is the region's input); before one, plain
+	 * contractions are stages of the last operator (a low-rank or
+	 * separable pair) and the walk goes on */
 	for (int changed = 1; changed && !bad;) {
 		changed = 0;
 		for (int k = 0; k < np && !bad; k++) {
@@ -159,12 +162,10 @@ int gos_synth_recon_region(const gos_module *m, int last, int *nodes, int max, i
 			count++;
 			pend[k--] = pend[--np];
 			changed = 1;
-			if (kd == R_PLAIN) {
-				contr++;
+			contr += kd == R_PLAIN || kd == R_DW;
+			if (kd == R_PLAIN && nonlin)
 				continue; /* the walk stops at its input */
-			}
-			contr += kd == R_DW;
-			nonlin |= kd != R_MULC;
+			nonlin |= kd != R_MULC && kd != R_PLAIN && kd != R_DW;
 			for (int j = 0; j < m->nodes[p].n_in; j++) {
 				int u = m->nodes[p].in[j], dup = 0;
 				for (int q = 0; q < np; q++)
@@ -174,10 +175,13 @@ int gos_synth_recon_region(const gos_module *m, int last, int *nodes, int max, i
 			}
 		}
 	}
-	/* the inputs of plain contractions inside, besides the pending */
+	/* the inputs of plain contractions inside whose producer is not,
+	 * besides the pending */
 	for (int i = 0; i < m->n_node; i++)
 		if (in[i] && i != last && kind_of(m, i) == R_PLAIN) {
-			int u = m->nodes[i].in[0], dup = 0;
+			int u = m->nodes[i].in[0], dup = 0, pu = producer(m, u);
+			if (pu >= 0 && in[pu])
+				continue;
 			for (int q = 0; q < np; q++)
 				dup |= pend[q] == u;
 			if (!dup)
@@ -304,7 +308,7 @@ static int recon_init(recon *r, gos_module *m, const int *nodes, int n, int xin)
 			rn->D = rn->kind == R_DW ? cv.R : cv.C * cv.R * cv.S;
 			if (rn->x < 0 || rn->y < 0)
 				return -1;
-			int64_t np = rn->K * rn->D + rn->K;
+			int64_t np = rn->np = rn->K * rn->D + (rn->bv >= 0 ? rn->K : 0);
 			rn->p = gos_calloc((size_t)(4 * np), sizeof(float));
 			if (!rn->p || offsets(r, rn))
 				return -1;
@@ -312,7 +316,8 @@ static int recon_init(recon *r, gos_module *m, const int *nodes, int n, int xin)
 			rn->m1 = rn->gp + np;
 			rn->m2 = rn->m1 + np;
 			memcpy(rn->p, m->vals[cv.w].data, sizeof(float) * (size_t)(rn->K * rn->D));
-			memcpy(rn->p + rn->K * rn->D, m->vals[cv.b].data, sizeof(float) * (size_t)rn->K);
+			if (rn->bv >= 0)
+				memcpy(rn->p + rn->K * rn->D, m->vals[cv.b].data, sizeof(float) * (size_t)rn->K);
 			rslot *xs = &r->sl[rn->x];
 			int64_t P = r->sl[rn->y].P, rows = RECON_BATCH * P;
 			rn->ident = rn->kind == R_PLAIN && rn->D == xs->C && xs->P == P;
@@ -357,7 +362,7 @@ static void forward(recon *r, int64_t B)
 		rnode *rn = &r->nd[i];
 		rslot *x = &r->sl[rn->x], *y = &r->sl[rn->y];
 		int64_t P = y->P, C = y->C, D = rn->D, xs = x->P * x->C, n = B * P * C;
-		const float *w = rn->p, *bias = rn->p ? rn->p + rn->K * D : NULL;
+		const float *w = rn->p, *bias = rn->p && rn->bv >= 0 ? rn->p + rn->K * D : NULL;
 		switch (rn->kind) {
 		case R_PLAIN:
 			for (int64_t b = 0; b < B && !rn->ident; b++)
@@ -371,7 +376,7 @@ static void forward(recon *r, int64_t B)
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(B * P), (int)C, (int)D,
 			            1.0f, rn->ident ? x->a : rn->patch, (int)D, w, (int)D, 0.0f, y->a,
 			            (int)C);
-			for (int64_t e = 0; e < B * P; e++)
+			for (int64_t e = 0; bias && e < B * P; e++)
 				for (int64_t k = 0; k < C; k++)
 					y->a[e * C + k] += bias[k];
 			break;
@@ -428,13 +433,13 @@ static void backward(recon *r, int64_t B)
 		rslot *x = &r->sl[rn->x], *y = &r->sl[rn->y];
 		int64_t P = y->P, C = y->C, D = rn->D, xs = x->P * x->C, n = B * P * C;
 		int gx = rn->x != 0; /* slot 0 is the region's input */
-		float *w = rn->p, *gw = rn->gp, *gb = rn->gp ? rn->gp + rn->K * D : NULL;
+		float *w = rn->p, *gw = rn->gp, *gb = rn->gp && rn->bv >= 0 ? rn->gp + rn->K * D : NULL;
 		switch (rn->kind) {
 		case R_PLAIN:
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C, (int)D, (int)(B * P),
 			            1.0f, y->g, (int)C, rn->ident ? x->a : rn->patch, (int)D, 1.0f, gw,
 			            (int)D);
-			for (int64_t e = 0; e < B * P; e++)
+			for (int64_t e = 0; gb && e < B * P; e++)
 				for (int64_t k = 0; k < C; k++)
 					gb[k] += y->g[e * C + k];
 			if (!gx)
@@ -624,7 +629,7 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 		loss(out, tb, s ? sb : NULL, lo, B, 1);
 		for (int i = 0; i < r.nn; i++)
 			if (r.nd[i].p)
-				memset(r.nd[i].gp, 0, sizeof(float) * (size_t)(r.nd[i].K * r.nd[i].D + r.nd[i].K));
+				memset(r.nd[i].gp, 0, sizeof(float) * (size_t)r.nd[i].np);
 		backward(&r, B);
 		double lr = RECON_LR * 0.5 * (1 + cos(M_PI * step / RECON_STEPS));
 		double c1 = 1 - pow(0.9, step), c2 = 1 - pow(0.999, step);
@@ -632,7 +637,7 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 			rnode *rn = &r.nd[i];
 			/* the loss is a sum over the batch: its mean's gradient */
 			double scale = 1.0 / (double)ye;
-			for (int64_t e = 0; rn->p && e < rn->K * rn->D + rn->K; e++) {
+			for (int64_t e = 0; rn->p && e < rn->np; e++) {
 				double g = rn->gp[e] * scale;
 				rn->m1[e] = (float)(0.9 * rn->m1[e] + 0.1 * g);
 				rn->m2[e] = (float)(0.999 * rn->m2[e] + 0.001 * g * g);

@@ -420,7 +420,7 @@ int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err
 double gos_synth_floor(const gos_module *m, int v, int *addend);
 /* Node ni of m reads new weight and bias values (named after the old
  * ones, ".refit") holding w and b (K entries) instead of w_old and
- * b_old. Returns 0, or -1 out of memory. */
+ * b_old (b_old -1: no bias, b unused). Returns 0, or -1 out of memory. */
 int gos_synth_use_weights(gos_module *m, int ni, int w_old, int b_old, const float *w,
                           const float *b, int64_t K, gos_diags *d);
 

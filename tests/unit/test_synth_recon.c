@@ -1,6 +1,7 @@
 /* test_synth_recon.c -- block reconstruction (passes/synth/recon.c): the
  * region it finds (an inverted-residual block: expand, hard-swish,
- * depthwise, relu, a constant per-channel scale, project; none past a
+ * depthwise, relu, a constant per-channel scale, project; through both
+ * stages of a separable pair, the first without a bias; none past a
  * value read outside; none of a single contraction); on a copy of the
  * block with every stage's weights perturbed it brings the block's
  * result back towards the original's, measured by running both modules
@@ -32,6 +33,14 @@ static const char block_src[] =
 	"  r = relu(dw);\n"
 	"  s = mul(r, param[1, 16, 1, 1]);\n"
 	"  output p = conv2d(s, param[6, 16, 1, 1], param[6]);\n}\n";
+/* a separable pair after the relu (its first stage without a bias):
+ * the region goes through both stages to a */
+static const char sep_src[] =
+	"model sep {\n  input x: f32[1, 3, 6, 6];\n  weights seed 5;\n"
+	"  a = conv2d(x, param[8, 3, 3, 3], param[8]; pad = 1);\n"
+	"  r = relu(a);\n"
+	"  s1 = conv2d(r, param[4, 8, 3, 1]; pad = [1, 0, 1, 0]);\n"
+	"  output h = conv2d(s1, param[5, 4, 1, 3], param[5]; pad = [0, 1, 0, 1]);\n}\n";
 /* r read by two convolutions: no region ends at h */
 static const char shared_src[] =
 	"model shared {\n  input x: f32[1, 3, 6, 6];\n  weights seed 3;\n"
@@ -101,6 +110,13 @@ static void test_region(void **state)
 	/* e alone is one contraction */
 	assert_int_equal(gos_synth_recon_region(m, node_of(m, "e"), nodes, 16, &xin), 0);
 	gos_module_free(m);
+	m = load(sep_src);
+	assert_int_equal(gos_synth_recon_region(m, node_of(m, "h"), nodes, 16, &xin), 4);
+	assert_string_equal(m->vals[xin].name, "x");
+	assert_int_equal(nodes[0], node_of(m, "a"));
+	/* from s1 (no bias; before the relu): a, r, s1 */
+	assert_int_equal(gos_synth_recon_region(m, node_of(m, "s1"), nodes, 16, &xin), 3);
+	gos_module_free(m);
 	m = load(shared_src);
 	assert_int_equal(gos_synth_recon_region(m, node_of(m, "h"), nodes, 16, &xin), 0);
 	gos_module_free(m);
@@ -164,6 +180,44 @@ static void test_restores(void **state)
 	free(x);
 }
 
+/* The separable pair: its bias-less first stage moves too. */
+static void test_restores_separable(void **state)
+{
+	(void)state;
+	gos_module *m = load(sep_src), *a = gos_module_clone(m);
+	perturb(a, "a", 1, 21, 0.4);
+	perturb(a, "s1", 1, 22, 0.4);
+	perturb(a, "h", 1, 23, 0.4);
+	int64_t n = 256, numel = synth_input_numel(m);
+	float *x = synth_random_inputs(n, numel, 6);
+	const float *in[1] = {x};
+	gos_synth_calib c = {n, in, NULL, 0, NULL};
+	gos_engine_opts o = {"interp", 2, -1};
+	const char *names[2] = {"x", "h"};
+	gos_capture cm, ca;
+	gos_diags d;
+	gos_diags_init(&d);
+	assert_int_equal(gos_capture_run(m, 2, names, &o, n, in, &cm, &d), 0);
+	assert_int_equal(gos_capture_run(a, 2, names, &o, n, in, &ca, &d), 0);
+	double e0 = synth_measured_err(m, a, &c, "h"), err[2];
+	int s1 = node_of(a, "s1"), w = a->nodes[s1].in[1];
+	assert_int_equal(a->nodes[s1].n_in, 2);
+	assert_int_equal(gos_synth_recon(a, node_of(a, "h"), n, cm.t[0].data, cm.t[1].data,
+	                                 ca.t[1].data, NULL, 1, err, &d),
+	                 0);
+	double e1 = synth_measured_err(m, a, &c, "h");
+	if (!(e0 > 0.05 && e1 < 0.5 * e0))
+		fail_msg("separable pair: perturbed %g, reconstructed %g", e0, e1);
+	assert_int_not_equal(a->nodes[s1].in[1], w);
+	assert_int_equal(a->nodes[s1].n_in, 2);
+	gos_capture_free(&cm);
+	gos_capture_free(&ca);
+	gos_module_free(a);
+	gos_module_free(m);
+	gos_diags_free(&d);
+	free(x);
+}
+
 static void test_mismatch_untouched(void **state)
 {
 	(void)state;
@@ -204,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_region),
 		cmocka_unit_test(test_restores),
+		cmocka_unit_test(test_restores_separable),
 		cmocka_unit_test(test_mismatch_untouched),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
