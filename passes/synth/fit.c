@@ -527,8 +527,8 @@ int gos_synth_conv2d(gos_module *m, const char *name, int x, int w, int b,
 	return k == 1 ? out[0] : -1;
 }
 
-int gos_synth_use_weights(gos_module *m, int ni, int w_old, int b_old, const float *w, const float *b,
-                     int64_t K, gos_diags *d)
+int gos_synth_use_weights(gos_module *m, int ni, int w_old, int b_old, const float *w,
+                          const float *b, int64_t K, gos_diags *d)
 {
 	int64_t ws[GOS_MAX_RANK]; /* (adding values may move m->vals) */
 	memcpy(ws, m->vals[w_old].shape, sizeof ws);
@@ -536,8 +536,8 @@ int gos_synth_use_weights(gos_module *m, int ni, int w_old, int b_old, const flo
 	const char *bn = b_old < 0 ? "" : gos_arena_printf(m->arena, "%s.refit", m->vals[b_old].name);
 	int wv = gos_synth_weight(m, gos_arena_printf(m->arena, "%s.refit", m->vals[w_old].name), wrank,
 	                          ws, w);
-	int bv = wv < 0 || !bn ? -1 : b_old < 0 ? -2 : gos_synth_weight(m, bn, 1, &K, b);
-	if (bv == -1) {
+	int bv = -1; /* (stays -1 without a bias) */
+	if (wv < 0 || !bn || (b_old >= 0 && (bv = gos_synth_weight(m, bn, 1, &K, b)) < 0)) {
 		gos_error(d, m->nodes[ni].loc, "out of memory");
 		return -1;
 	}
