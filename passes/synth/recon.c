@@ -35,6 +35,10 @@ enum { R_PLAIN, R_DW, R_RELU, R_HSIG, R_MUL, R_MULC };
  * at 2e-3, and 0.02 to 1.18 more with 400 steps at 3e-3, for about twice
  * the time. */
 enum { RECON_STEPS = 300, RECON_BATCH = 32 };
+/* At most this many passes over the samples: with few of them (256 in
+ * the README's demo) 300 steps would fit the calibration batch rather
+ * than the block (2048 samples: 320, so the 300 steps). */
+enum { RECON_EPOCHS = 5 };
 #define RECON_LR 3e-3
 
 /* One value of the region: C channels at P positions per sample. */
@@ -608,8 +612,9 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 	gos_rng_seed(&rng, seed);
 	for (int64_t i = 0; i < n; i++)
 		idx[i] = i;
-	int64_t at = n;
-	for (int step = 1; step <= RECON_STEPS; step++) {
+	int64_t at = n, steps = RECON_EPOCHS * n / B;
+	steps = steps < RECON_STEPS ? steps : RECON_STEPS;
+	for (int64_t step = 1; step <= steps; step++) {
 		if (at + B > n) { /* a new pass over a shuffled order */
 			for (int64_t i = n - 1; i > 0; i--) {
 				int64_t j = (int64_t)(gos_rng_next(&rng) % (uint64_t)(i + 1)), t = idx[i];
@@ -631,8 +636,8 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 			if (r.nd[i].p)
 				memset(r.nd[i].gp, 0, sizeof(float) * (size_t)r.nd[i].np);
 		backward(&r, B);
-		double lr = RECON_LR * 0.5 * (1 + cos(M_PI * step / RECON_STEPS));
-		double c1 = 1 - pow(0.9, step), c2 = 1 - pow(0.999, step);
+		double lr = RECON_LR * 0.5 * (1 + cos(M_PI * (double)step / (double)steps));
+		double c1 = 1 - pow(0.9, (double)step), c2 = 1 - pow(0.999, (double)step);
 		for (int i = 0; i < r.nn; i++) {
 			rnode *rn = &r.nd[i];
 			/* the loss is a sum over the batch: its mean's gradient */

@@ -129,7 +129,7 @@ static void test_restores(void **state)
 	perturb(a, "e", 1, 11, 0.4);
 	perturb(a, "dw", 1, 12, 0.4);
 	perturb(a, "p", 1, 13, 0.4);
-	int64_t n = 256, numel = synth_input_numel(m);
+	int64_t n = 2048, numel = synth_input_numel(m);
 	float *x = synth_random_inputs(n, numel, 5);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0, NULL};
@@ -188,7 +188,7 @@ static void test_restores_separable(void **state)
 	perturb(a, "a", 1, 21, 0.4);
 	perturb(a, "s1", 1, 22, 0.4);
 	perturb(a, "h", 1, 23, 0.4);
-	int64_t n = 256, numel = synth_input_numel(m);
+	int64_t n = 2048, numel = synth_input_numel(m);
 	float *x = synth_random_inputs(n, numel, 6);
 	const float *in[1] = {x};
 	gos_synth_calib c = {n, in, NULL, 0, NULL};
