@@ -554,6 +554,51 @@ static double loss(rslot *y, const float *t, const float *s, double lo, int64_t 
 	return sum;
 }
 
+/* What sweep reads: the region, its result slot, the recordings (n
+ * samples: input, target, addend or NULL), the floor, and scratch (idx
+ * for a batch, tb, sb and cb one batch of the result each). */
+typedef struct sweep_io {
+	recon *r;
+	rslot *out;
+	const float *x, *y, *s;
+	double lo;
+	int64_t n, *idx;
+	float *tb, *sb, *cb;
+} sweep_io;
+
+/* The loss over every sample, in batches. With yc (the result as the
+ * engine recorded it), st gets the largest deviation of the region's
+ * result from yc, yc's largest magnitude and the target's floored
+ * energy. */
+static double sweep(const sweep_io *io, const float *yc, double st[3])
+{
+	rslot *out = io->out, *in = &io->r->sl[0];
+	int64_t B = RECON_BATCH, ye = out->C * out->P;
+	double sum = 0;
+	st[0] = st[1] = st[2] = 0;
+	for (int64_t i0 = 0; i0 < io->n; i0 += B) {
+		int64_t nb = io->n - i0 < B ? io->n - i0 : B;
+		for (int64_t b = 0; b < nb; b++)
+			io->idx[b] = i0 + b;
+		gather(in->a, io->x, io->idx, nb, in->C, in->P);
+		gather(io->tb, io->y, io->idx, nb, out->C, out->P);
+		if (io->s)
+			gather(io->sb, io->s, io->idx, nb, out->C, out->P);
+		forward(io->r, nb);
+		sum += loss(out, io->tb, io->s ? io->sb : NULL, io->lo, nb, 0);
+		if (!yc)
+			continue;
+		gather(io->cb, yc, io->idx, nb, out->C, out->P);
+		for (int64_t e = 0; e < nb * ye; e++) {
+			double q = io->tb[e] + (io->s ? io->sb[e] : 0);
+			st[0] = fmax(st[0], fabs(out->a[e] - io->cb[e]));
+			st[1] = fmax(st[1], fabs(io->cb[e]));
+			st[2] += q > io->lo ? q * q : io->lo * io->lo;
+		}
+	}
+	return sum;
+}
+
 int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const float *y,
                     const float *yc, const float *s, uint64_t seed, double err[2], gos_diags *d)
 {
@@ -583,28 +628,9 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 	cb = sb + ye;
 	/* the region as read must compute what the engine recorded, and the
 	 * error before: over every sample */
-	double before = 0, energy = 0, dev = 0, mag = 0;
-	for (int64_t i0 = 0; i0 < n; i0 += B) {
-		int64_t nb = n - i0 < B ? n - i0 : B;
-		for (int64_t b = 0; b < nb; b++)
-			idx[b] = i0 + b;
-		gather(r.sl[0].a, x, idx, nb, xC, xP);
-		gather(tb, y, idx, nb, yC, yP);
-		gather(cb, yc, idx, nb, yC, yP);
-		if (s)
-			gather(sb, s, idx, nb, yC, yP);
-		forward(&r, nb);
-		for (int64_t e = 0; e < nb * yC * yP; e++) {
-			dev = fmax(dev, fabs(out->a[e] - cb[e]));
-			mag = fmax(mag, fabs(cb[e]));
-		}
-		before += loss(out, tb, s ? sb : NULL, lo, nb, 0);
-		for (int64_t e = 0; e < nb * yC * yP; e++) {
-			double q = tb[e] + (s ? sb[e] : 0);
-			energy += q > lo ? q * q : lo * lo;
-		}
-	}
-	if (!(dev <= 1e-3 * (mag + 1e-6)) || !(energy > 0)) {
+	sweep_io io = {&r, out, x, y, s, lo, n, idx, tb, sb, cb};
+	double st[3], before = sweep(&io, yc, st), energy = st[2];
+	if (!(st[0] <= 1e-3 * (st[1] + 1e-6)) || !(energy > 0)) {
 		rc = 0; /* computed otherwise than read (or nothing to match) */
 		goto done;
 	}
@@ -650,18 +676,7 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 			}
 		}
 	}
-	double after = 0;
-	for (int64_t i0 = 0; i0 < n; i0 += B) {
-		int64_t nb = n - i0 < B ? n - i0 : B;
-		for (int64_t b = 0; b < nb; b++)
-			idx[b] = i0 + b;
-		gather(r.sl[0].a, x, idx, nb, xC, xP);
-		gather(tb, y, idx, nb, yC, yP);
-		if (s)
-			gather(sb, s, idx, nb, yC, yP);
-		forward(&r, nb);
-		after += loss(out, tb, s ? sb : NULL, lo, nb, 0);
-	}
+	double after = sweep(&io, NULL, st);
 	err[0] = before / energy;
 	err[1] = after / energy;
 	rc = 0;
