@@ -122,47 +122,77 @@ static void test_region(void **state)
 	gos_module_free(m);
 }
 
+/* A model and a copy with three stages' weights perturbed (seeds
+ * seed, seed + 1, seed + 2), 2048 random samples (xseed), and the
+ * region input x and result `out` recorded on both by the interpreter. */
+typedef struct pair {
+	gos_module *m, *a;
+	int64_t n;
+	float *x;
+	const float *in[1];
+	gos_synth_calib c;
+	gos_capture cm, ca;
+	gos_diags d;
+} pair;
+
+static void pair_init(pair *t, const char *src, const char *const stages[3], uint64_t seed,
+                      uint64_t xseed, const char *out)
+{
+	t->m = load(src);
+	t->a = gos_module_clone(t->m);
+	for (int i = 0; i < 3; i++)
+		perturb(t->a, stages[i], 1, seed + (uint64_t)i, 0.4);
+	t->n = 2048;
+	t->x = synth_random_inputs(t->n, synth_input_numel(t->m), xseed);
+	t->in[0] = t->x;
+	t->c = (gos_synth_calib){t->n, t->in, NULL, 0, NULL};
+	gos_engine_opts o = {"interp", 2, -1};
+	const char *names[2] = {"x", out};
+	gos_diags_init(&t->d);
+	assert_int_equal(gos_capture_run(t->m, 2, names, &o, t->n, t->in, &t->cm, &t->d), 0);
+	assert_int_equal(gos_capture_run(t->a, 2, names, &o, t->n, t->in, &t->ca, &t->d), 0);
+}
+
+static void pair_free(pair *t)
+{
+	gos_capture_free(&t->cm);
+	gos_capture_free(&t->ca);
+	gos_module_free(t->a);
+	gos_module_free(t->m);
+	gos_diags_free(&t->d);
+	free(t->x);
+}
+
 static void test_restores(void **state)
 {
 	(void)state;
-	gos_module *m = load(block_src), *a = gos_module_clone(m);
-	perturb(a, "e", 1, 11, 0.4);
-	perturb(a, "dw", 1, 12, 0.4);
-	perturb(a, "p", 1, 13, 0.4);
-	int64_t n = 2048, numel = synth_input_numel(m);
-	float *x = synth_random_inputs(n, numel, 5);
-	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0, NULL};
-	gos_engine_opts o = {"interp", 2, -1};
-	const char *names[2] = {"x", "p"};
-	gos_capture cm, ca;
-	gos_diags d;
-	gos_diags_init(&d);
-	assert_int_equal(gos_capture_run(m, 2, names, &o, n, in, &cm, &d), 0);
-	assert_int_equal(gos_capture_run(a, 2, names, &o, n, in, &ca, &d), 0);
-	double e0 = synth_measured_err(m, a, &c, "p");
+	static const char *const stages[3] = {"e", "dw", "p"};
+	pair t;
+	pair_init(&t, block_src, stages, 11, 5, "p");
+	double e0 = synth_measured_err(t.m, t.a, &t.c, "p");
 	if (!(e0 > 0.05))
 		fail_msg("perturbed: error %g", e0);
 
 	/* least squares on the last stage alone, from a's own input to it */
-	gos_module *b = gos_module_clone(a);
+	gos_module *b = gos_module_clone(t.a);
+	gos_engine_opts o = {"interp", 2, -1};
 	const char *sn[2] = {"s", "p"};
 	gos_capture cs, cp;
-	assert_int_equal(gos_capture_run(b, 1, sn, &o, n, in, &cs, &d), 0);
-	assert_int_equal(gos_capture_run(m, 1, sn + 1, &o, n, in, &cp, &d), 0);
+	assert_int_equal(gos_capture_run(b, 1, sn, &o, t.n, t.in, &cs, &t.d), 0);
+	assert_int_equal(gos_capture_run(t.m, 1, sn + 1, &o, t.n, t.in, &cp, &t.d), 0);
 	char *an[2] = {cs.names[0], cp.names[0]};
 	gos_tensor at[2] = {cs.t[0], cp.t[0]};
 	gos_capture mixed = {2, an, at};
-	gos_synth_calib cal = {n, in, &mixed, 0, NULL};
+	gos_synth_calib cal = {t.n, t.in, &mixed, 0, NULL};
 	double lerr;
-	assert_int_equal(gos_synth_refit(b, node_of(b, "p"), &cal, &lerr, &d), 0);
-	double e_lsq = synth_measured_err(m, b, &c, "p");
+	assert_int_equal(gos_synth_refit(b, node_of(b, "p"), &cal, &lerr, &t.d), 0);
+	double e_lsq = synth_measured_err(t.m, b, &t.c, "p");
 
 	double err[2];
-	assert_int_equal(gos_synth_recon(a, node_of(a, "p"), n, cm.t[0].data, cm.t[1].data,
-	                                 ca.t[1].data, NULL, 1, err, &d),
+	assert_int_equal(gos_synth_recon(t.a, node_of(t.a, "p"), t.n, t.cm.t[0].data,
+	                                 t.cm.t[1].data, t.ca.t[1].data, NULL, 1, err, &t.d),
 	                 0);
-	double e1 = synth_measured_err(m, a, &c, "p");
+	double e1 = synth_measured_err(t.m, t.a, &t.c, "p");
 	/* its own figures are what running the modules measures */
 	assert_true(fabs(err[0] - e0) < 1e-3 * e0);
 	assert_true(fabs(err[1] - e1) < 1e-2 * e0);
@@ -171,51 +201,29 @@ static void test_restores(void **state)
 		fail_msg("reconstruction %g, least squares on p %g, perturbed %g", e1, e_lsq, e0);
 	gos_capture_free(&cs);
 	gos_capture_free(&cp);
-	gos_capture_free(&cm);
-	gos_capture_free(&ca);
 	gos_module_free(b);
-	gos_module_free(a);
-	gos_module_free(m);
-	gos_diags_free(&d);
-	free(x);
+	pair_free(&t);
 }
 
 /* The separable pair: its bias-less first stage moves too. */
 static void test_restores_separable(void **state)
 {
 	(void)state;
-	gos_module *m = load(sep_src), *a = gos_module_clone(m);
-	perturb(a, "a", 1, 21, 0.4);
-	perturb(a, "s1", 1, 22, 0.4);
-	perturb(a, "h", 1, 23, 0.4);
-	int64_t n = 2048, numel = synth_input_numel(m);
-	float *x = synth_random_inputs(n, numel, 6);
-	const float *in[1] = {x};
-	gos_synth_calib c = {n, in, NULL, 0, NULL};
-	gos_engine_opts o = {"interp", 2, -1};
-	const char *names[2] = {"x", "h"};
-	gos_capture cm, ca;
-	gos_diags d;
-	gos_diags_init(&d);
-	assert_int_equal(gos_capture_run(m, 2, names, &o, n, in, &cm, &d), 0);
-	assert_int_equal(gos_capture_run(a, 2, names, &o, n, in, &ca, &d), 0);
-	double e0 = synth_measured_err(m, a, &c, "h"), err[2];
-	int s1 = node_of(a, "s1"), w = a->nodes[s1].in[1];
-	assert_int_equal(a->nodes[s1].n_in, 2);
-	assert_int_equal(gos_synth_recon(a, node_of(a, "h"), n, cm.t[0].data, cm.t[1].data,
-	                                 ca.t[1].data, NULL, 1, err, &d),
+	static const char *const stages[3] = {"a", "s1", "h"};
+	pair t;
+	pair_init(&t, sep_src, stages, 21, 6, "h");
+	double e0 = synth_measured_err(t.m, t.a, &t.c, "h"), err[2];
+	int s1 = node_of(t.a, "s1"), w = t.a->nodes[s1].in[1];
+	assert_int_equal(t.a->nodes[s1].n_in, 2);
+	assert_int_equal(gos_synth_recon(t.a, node_of(t.a, "h"), t.n, t.cm.t[0].data,
+	                                 t.cm.t[1].data, t.ca.t[1].data, NULL, 1, err, &t.d),
 	                 0);
-	double e1 = synth_measured_err(m, a, &c, "h");
+	double e1 = synth_measured_err(t.m, t.a, &t.c, "h");
 	if (!(e0 > 0.05 && e1 < 0.5 * e0))
 		fail_msg("separable pair: perturbed %g, reconstructed %g", e0, e1);
-	assert_int_not_equal(a->nodes[s1].in[1], w);
-	assert_int_equal(a->nodes[s1].n_in, 2);
-	gos_capture_free(&cm);
-	gos_capture_free(&ca);
-	gos_module_free(a);
-	gos_module_free(m);
-	gos_diags_free(&d);
-	free(x);
+	assert_int_not_equal(t.a->nodes[s1].in[1], w);
+	assert_int_equal(t.a->nodes[s1].n_in, 2);
+	pair_free(&t);
 }
 
 static void test_mismatch_untouched(void **state)
