@@ -39,9 +39,55 @@ static const char *closest(const gos_module *m, const char *name)
 	return b;
 }
 
+/* The src entries of m's copy cm become inputs: their producers go.
+ * Fills ins[] (one per input of cm in value order: m's own from in[],
+ * src's from its tensors). Returns 0, or -1 with an error in d. */
+static int take_given(gos_module *cm, const gos_capture *src, int64_t n, const float *const *in,
+                      const float **ins, gos_diags *d)
+{
+	gos_loc loc = {cm->name, 0, 0};
+	int *from = gos_malloc(sizeof *from * (size_t)(cm->n_val + 1)), own = 0, k = 0;
+	if (!from) {
+		gos_error(d, loc, "out of memory");
+		return -1;
+	}
+	for (int v = 0; v < cm->n_val; v++)
+		from[v] = -1;
+	for (int j = 0; src && j < src->n; j++) {
+		int v = gos_module_find_value(cm, src->names[j]), p = -1;
+		for (int i = 0; v >= 0 && i < cm->n_node && p < 0; i++)
+			for (int q = 0; q < cm->nodes[i].n_out; q++)
+				if (cm->nodes[i].out[q] == v)
+					p = i;
+		if (p < 0 || cm->nodes[p].n_out != 1 || cm->vals[v].kind != GOS_VAL_TEMP ||
+		    gos_numel(src->t[j].rank, src->t[j].shape) !=
+		            n * gos_numel(cm->vals[v].rank, cm->vals[v].shape)) {
+			gos_error(d, loc, "'%s' cannot be given to model '%s'", src->names[j], cm->name);
+			free(from);
+			return -1;
+		}
+		cm->vals[v].kind = GOS_VAL_INPUT;
+		from[v] = j;
+		memmove(&cm->nodes[p], &cm->nodes[p + 1], sizeof *cm->nodes * (size_t)(cm->n_node - p - 1));
+		cm->n_node--;
+	}
+	for (int v = 0; v < cm->n_val; v++)
+		if (cm->vals[v].kind == GOS_VAL_INPUT)
+			ins[k++] = from[v] >= 0 ? src->t[from[v]].data : in[own++];
+	free(from);
+	return 0;
+}
+
 int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
                     const gos_engine_opts *o, int64_t n, const float *const *in,
                     gos_capture *c, gos_diags *d)
+{
+	return gos_capture_run_from(m, NULL, n_names, names, o, n, in, c, d);
+}
+
+int gos_capture_run_from(const gos_module *m, const gos_capture *src, int n_names,
+                         const char *const *names, const gos_engine_opts *o, int64_t n,
+                         const float *const *in, gos_capture *c, gos_diags *d)
 {
 	memset(c, 0, sizeof *c);
 	gos_loc loc = {m->name, 0, 0};
@@ -49,13 +95,16 @@ int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
 	if (cm) /* diagnostics outlive the copy: they name the caller's module */
 		cm->name = m->name;
 	int *list = cm ? gos_calloc((size_t)cm->n_val + 1, sizeof *list) : NULL;
+	const float **ins = cm ? gos_calloc((size_t)cm->n_val + 1, sizeof *ins) : NULL;
 	int nl = 0, rc = -1;
 	gos_engine *e = NULL;
 	float **outs = NULL;
-	if (!list) {
+	if (!list || !ins) {
 		gos_error(d, loc, "out of memory");
 		goto done;
 	}
+	if (take_given(cm, src, n, in, ins, d))
+		goto done;
 	/* only what is asked for is computed: the copy's own outputs go, and
 	 * the engine's dead-code pass drops every node no record needs */
 	if (n_names > 0)
@@ -104,7 +153,7 @@ int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
 			goto done;
 		}
 	}
-	if (gos_engine_run(e, n, in, outs, d))
+	if (gos_engine_run(e, n, ins, outs, d))
 		goto done;
 	/* the record list in order; each is an output of the copy */
 	for (int k = 0; k < nl; k++) {
@@ -137,6 +186,7 @@ done:
 		free(outs[k]);
 	free(outs);
 	free(list);
+	free(ins);
 	gos_engine_free(e);
 	gos_module_free(cm);
 	if (rc)

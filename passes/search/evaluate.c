@@ -173,7 +173,8 @@ static int find_act(const gos_capture *cap, const char *name)
  * computes it on the fit half; s is cur's residual addend or NULL.
  * Returns 0 or -1. */
 static int reconstruct(gos_search_ctx *c, const unsigned char *g, gos_module *cur,
-                       const char *yname, const gos_tensor *y, const float *s, gos_diags *d)
+                       gos_search_tape *tape, const char *yname, const gos_tensor *y,
+                       const float *s, gos_diags *d)
 {
 	int last = -1, nodes[16], xin = -1, touched = 0;
 	for (int k = 0; k < cur->n_node && last < 0 && !c->o->no_recon; k++)
@@ -201,7 +202,7 @@ static int reconstruct(gos_search_ctx *c, const unsigned char *g, gos_module *cu
 	gos_engine_opts eo = gos_search_engine_opts(c, c->n_fit);
 	const float *in[1] = {c->fit.in[0]};
 	gos_capture now = {0};
-	if (gos_capture_run(cur, 2, names, &eo, c->n_fit, in, &now, d))
+	if (gos_search_tape_run(tape, cur, 2, names, &eo, c->n_fit, in, &now, d))
 		return -1;
 	double err[2];
 	int rc = gos_numel(now.t[1].rank, now.t[1].shape) != gos_numel(y->rank, y->shape)
@@ -243,6 +244,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 	const gos_module *b = c->base;
 	int64_t n_cal = c->n_fit;
 	gos_capture orig = {0}; /* the original's results c->fit_acts lacks */
+	gos_search_tape tape = {0}; /* the candidate's, while they hold */
 	const char **names = gos_malloc(sizeof *names * (size_t)(2 * b->n_node + 1));
 	int *heavy = gos_malloc(sizeof *heavy * (size_t)(b->n_node + 1));
 	gos_module *cur = names && heavy ? gos_module_clone(b) : NULL;
@@ -328,7 +330,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 			sk = find_act(sc, cn[1]);
 		}
 		gos_capture now = {0};
-		if (gos_capture_run(cur, sk >= 0 ? 2 : 1, cn, &eo, n_cal, in, &now, d))
+		if (gos_search_tape_run(&tape, cur, sk >= 0 ? 2 : 1, cn, &eo, n_cal, in, &now, d))
 			goto fail;
 		gos_tensor yt = ys->t[yk];
 		float *moved = NULL;
@@ -378,7 +380,7 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 			refit = gos_synth_refit(cur, q, &cal, &err, d);
 		}
 		if (cur && !refit)
-			refit = reconstruct(c, g, cur, yname, &yt, moved ? now.t[1].data : NULL, d);
+			refit = reconstruct(c, g, cur, &tape, yname, &yt, moved ? now.t[1].data : NULL, d);
 		gos_capture_free(&now);
 		free(nm);
 		free(tt);
@@ -389,11 +391,13 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 			cur->name = b->name;
 	}
 	gos_capture_free(&orig);
+	gos_search_tape_free(&tape);
 	free(names);
 	free(heavy);
 	return cur;
 fail:
 	gos_capture_free(&orig);
+	gos_search_tape_free(&tape);
 	free(names);
 	free(heavy);
 	gos_module_free(cur);

@@ -102,6 +102,23 @@ int gos_search_score(gos_search_ctx *c, const gos_module *cm, const gos_dataset 
 /* Prepares the proxy: records the original's stages and logits on the
  * proxy half. Returns 0 or -1. */
 int gos_search_proxy_init(gos_search_ctx *c, gos_diags *d);
+/* Recordings of a module that changes between them (tape.c): values
+ * on n samples, each with the hash of its upstream when recorded. */
+typedef struct gos_search_tape {
+	gos_capture rec;
+	uint64_t *key;
+	int64_t *size, bytes;
+	int cap;
+} gos_search_tape;
+/* As gos_capture_run on m (value names only; every call on the same n
+ * samples in[]), but values recorded by an earlier call on t whose
+ * upstream in m is unchanged are taken as given rather than computed
+ * again, and the new recordings join t (at most 3 GiB, the oldest go
+ * first). Fills out (free with gos_capture_free). Returns 0 or -1. */
+int gos_search_tape_run(gos_search_tape *t, const gos_module *m, int n_names,
+                        const char *const *names, const gos_engine_opts *eo, int64_t n,
+                        const float *const *in, gos_capture *out, gos_diags *d);
+void gos_search_tape_free(gos_search_tape *t);
 /* Weight elements read by the nodes of m. */
 double gos_search_params(const gos_module *m);
 

@@ -248,6 +248,50 @@ static void test_capture(void **state)
 	gos_module_free(m);
 }
 
+/* Values taken as given: the logits from the conv's recorded result are
+ * the model's; from another tensor there, they differ (the given one is
+ * what is used); an input or an unknown value cannot be given. */
+static void test_capture_from(void **state)
+{
+	(void)state;
+	gos_module *m = load_tiny();
+	int64_t n = 3;
+	float *x = random_inputs(n, 5);
+	const char *conv = m->vals[m->nodes[0].out[0]].name;
+	const char *names[] = {"logits", conv};
+	const float *in[1] = {x};
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_engine_opts oi = {"interp", 2, -1}, oh = {"host", 2, -1};
+	gos_capture full, from, other;
+	assert_int_equal(gos_capture_run(m, 2, names, &oi, n, in, &full, &d), 0);
+	gos_capture given = {1, &full.names[1], &full.t[1]};
+	assert_int_equal(gos_capture_run_from(m, &given, 1, names, &oi, n, in, &from, &d), 0);
+	assert_memory_equal(from.t[0].data, full.t[0].data, sizeof(float) * (size_t)(n * 10));
+	gos_capture_free(&from);
+	assert_int_equal(gos_capture_run_from(m, &given, 1, names, &oh, n, in, &from, &d), 0);
+	for (int64_t i = 0; i < n * 10; i++)
+		assert_float_equal(from.t[0].data[i], full.t[0].data[i], 1e-4);
+	for (int64_t i = 0; i < gos_numel(full.t[1].rank, full.t[1].shape); i++)
+		full.t[1].data[i] *= 0.5f;
+	assert_int_equal(gos_capture_run_from(m, &given, 1, names, &oi, n, in, &other, &d), 0);
+	double diff = 0;
+	for (int64_t i = 0; i < n * 10; i++)
+		diff = fmax(diff, fabs(other.t[0].data[i] - from.t[0].data[i]));
+	assert_true(diff > 1e-3);
+	gos_capture_free(&from);
+	gos_capture_free(&other);
+	/* the input x: not a node's result */
+	gos_capture bad = {1, (char *[]){"x"}, &full.t[1]};
+	assert_int_equal(gos_capture_run_from(m, &bad, 1, names, &oi, n, in, &from, &d), -1);
+	assert_non_null(strstr(d.v[d.n - 1].msg, "'x' cannot be given"));
+	assert_int_equal(from.n, 0);
+	gos_capture_free(&full);
+	gos_diags_free(&d);
+	free(x);
+	gos_module_free(m);
+}
+
 static gos_module *load_text(const char *text)
 {
 	gos_diags d;
@@ -363,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_engine_host_matches_interp),
 		cmocka_unit_test(test_eval_counts),
 		cmocka_unit_test(test_capture),
+		cmocka_unit_test(test_capture_from),
 		cmocka_unit_test(test_eval_model_batch),
 		cmocka_unit_test(test_engine_errors),
 	};

@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "passes/search/search.h"
+#include <stdio.h>
+#include <string.h>
+
+#include "frontend/frontend.h"
+#include "passes/search/internal.h"
 
 static void test_rank_fronts(void **state)
 {
@@ -136,12 +140,94 @@ static void test_predictors(void **state)
 	assert_int_equal(gos_predictor_choose(&pr, X, yl, 5, P, &mape), -1);
 }
 
+static gos_module *load_tiny(void)
+{
+	char path[4200];
+	const char *f = __FILE__, *p = strstr(f, "/tests/unit/");
+	snprintf(path, sizeof path, "%.*s/examples/tiny.gos", p ? (int)(p - f) : 1, p ? f : ".");
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_module *m = gos_load(path, NULL, &d);
+	if (!m || gos_verify(m, &d) || gos_module_materialize(m, &d)) {
+		gos_diags_render(&d, stderr);
+		fail_msg("cannot load %s", path);
+	}
+	gos_diags_free(&d);
+	return m;
+}
+
+/* The tape's recording of `logits` equals a fresh one on m. */
+static void tape_matches(gos_search_tape *t, const gos_module *m, const float *x, int64_t n)
+{
+	const char *names[] = {"logits"};
+	const float *in[1] = {x};
+	gos_engine_opts eo = {"interp", 2, -1};
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_capture a, b;
+	assert_int_equal(gos_search_tape_run(t, m, 1, names, &eo, n, in, &a, &d), 0);
+	assert_int_equal(gos_capture_run(m, 1, names, &eo, n, in, &b, &d), 0);
+	assert_int_equal(a.n, 1);
+	assert_memory_equal(a.t[0].data, b.t[0].data, sizeof(float) * (size_t)(n * 10));
+	gos_capture_free(&a);
+	gos_capture_free(&b);
+	gos_diags_free(&d);
+}
+
+static int on_tape(const gos_search_tape *t, const char *name)
+{
+	for (int k = 0; k < t->rec.n; k++)
+		if (!strcmp(t->rec.names[k], name))
+			return 1;
+	return 0;
+}
+
+/* Recordings kept while their upstream holds: after the classifier's
+ * weights change, the first conv's result is taken from the tape and the
+ * logits are still the model's; after the conv's weights change, its
+ * recording goes and they are again. */
+static void test_tape(void **state)
+{
+	(void)state;
+	gos_module *m = load_tiny();
+	int64_t n = 2, numel = 3 * 32 * 32;
+	float *x = malloc(sizeof(float) * (size_t)(n * numel));
+	assert_non_null(x);
+	fill(x, n * numel, 3);
+	const char *conv = m->vals[m->nodes[0].out[0]].name;
+	const char *both[] = {conv, "logits"};
+	const float *in[1] = {x};
+	gos_engine_opts eo = {"interp", 2, -1};
+	gos_diags d;
+	gos_diags_init(&d);
+	gos_search_tape t = {0};
+	gos_capture a;
+	assert_int_equal(gos_search_tape_run(&t, m, 2, both, &eo, n, in, &a, &d), 0);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.names[0], conv);
+	gos_capture_free(&a);
+	assert_true(on_tape(&t, conv) && on_tape(&t, "logits"));
+	const gos_node *dense = &m->nodes[m->n_node - 1], *c1 = &m->nodes[0];
+	gos_value *w = &m->vals[dense->in[1]], *wc = &m->vals[c1->in[1]];
+	for (int64_t i = 0; i < gos_numel(w->rank, w->shape); i++)
+		w->data[i] *= -2;
+	tape_matches(&t, m, x, n);
+	assert_true(on_tape(&t, conv));
+	wc->data[0] += 1;
+	tape_matches(&t, m, x, n);
+	assert_false(on_tape(&t, conv));
+	gos_search_tape_free(&t);
+	gos_diags_free(&d);
+	free(x);
+	gos_module_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rank_fronts), cmocka_unit_test(test_rank_duplicates),
 	    cmocka_unit_test(test_hypervolume), cmocka_unit_test(test_cka),
-	    cmocka_unit_test(test_predictors),
+	    cmocka_unit_test(test_predictors), cmocka_unit_test(test_tape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
