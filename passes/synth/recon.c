@@ -8,11 +8,13 @@
  * depthwise and project stages of an inverted residual block (or the two
  * convolutions of a basic block) move together towards the block's
  * result, as post-training reconstruction methods such as BRECQ do per
- * block.
+ * block; a MobileNet's head (1x1 convolution, hard-swish, global average
+ * pooling, flatten, classifier) moves towards the original's logits.
  *
  * The region is read from the structure (gos_synth_contraction_of,
  * gos_synth_depthwise_of, the X load's index expressions); elementwise
- * operators are taken by name (relu, hard_sigmoid, mul), so before
+ * operators are taken by name (relu, hard_sigmoid, mul, global_avgpool,
+ * flatten), so before
  * anything changes the region's own forward pass is checked against the
  * engine's recording of the result: a region computed otherwise is left
  * alone. Activations are kept position-major, [sample][position][channel].
@@ -27,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { R_PLAIN, R_DW, R_RELU, R_HSIG, R_MUL, R_MULC };
+enum { R_PLAIN, R_DW, R_RELU, R_HSIG, R_MUL, R_MULC, R_GAP, R_FLAT };
 
 /* Gradient steps, samples per step and step size (Adam, cosine decay).
  * The final checks of a small MobileNet search (seed 1, 48 evaluations)
@@ -105,9 +107,15 @@ static int kind_of(const gos_module *m, int ni)
 	if (gos_synth_contraction_of(m, ni, &cv))
 		return m->vals[cv.w].data && (cv.b < 0 || m->vals[cv.b].data) && cv.N == 1 ? R_PLAIN
 		                                                                            : -1;
-	const gos_value *y = &m->vals[n->out[0]];
-	if (n->n_in == 1 && m->vals[n->in[0]].kind == GOS_VAL_TEMP &&
-	    gos_numel(m->vals[n->in[0]].rank, m->vals[n->in[0]].shape) == gos_numel(y->rank, y->shape))
+	const gos_value *y = &m->vals[n->out[0]], *x = &m->vals[n->in[0]];
+	int64_t xn = gos_numel(x->rank, x->shape), yn = gos_numel(y->rank, y->shape);
+	if (n->n_in == 1 && x->kind == GOS_VAL_TEMP && xn == yn && x->rank >= 2 && x->shape[0] == 1 &&
+	    xn == x->shape[1] && y->rank == 2 && !strcmp(n->op, "flatten"))
+		return R_FLAT; /* one position: channels stay where they are */
+	if (n->n_in == 1 && x->kind == GOS_VAL_TEMP && x->rank >= 3 && x->shape[0] == 1 &&
+	    y->rank == x->rank && yn == x->shape[1] && !strcmp(n->op, "global_avgpool"))
+		return R_GAP;
+	if (n->n_in == 1 && x->kind == GOS_VAL_TEMP && xn == yn)
 		return !strcmp(n->op, "relu") ? R_RELU : !strcmp(n->op, "hard_sigmoid") ? R_HSIG : -1;
 	if (n->n_in != 2 || strcmp(n->op, "mul"))
 		return -1;
@@ -169,7 +177,7 @@ int gos_synth_recon_region(const gos_module *m, int last, int *nodes, int max, i
 			contr += kd == R_PLAIN || kd == R_DW;
 			if (kd == R_PLAIN && nonlin)
 				continue; /* the walk stops at its input */
-			nonlin |= kd != R_MULC && kd != R_PLAIN && kd != R_DW;
+			nonlin |= kd == R_RELU || kd == R_HSIG || kd == R_MUL;
 			for (int j = 0; j < m->nodes[p].n_in; j++) {
 				int u = m->nodes[p].in[j], dup = 0;
 				for (int q = 0; q < np; q++)
@@ -424,6 +432,22 @@ static void forward(recon *r, int64_t B)
 			for (int64_t e = 0; e < n; e++)
 				y->a[e] = x->a[e] * rn->cst[rn->cn == 1 ? 0 : e % C];
 			break;
+		case R_GAP:
+			for (int64_t b = 0; b < B; b++) {
+				float *yo = y->a + b * C;
+				const float *xb = x->a + b * xs;
+				for (int64_t k = 0; k < C; k++)
+					yo[k] = 0;
+				for (int64_t p = 0; p < x->P; p++)
+					for (int64_t k = 0; k < C; k++)
+						yo[k] += xb[p * C + k];
+				for (int64_t k = 0; k < C; k++)
+					yo[k] /= (float)x->P;
+			}
+			break;
+		case R_FLAT:
+			memcpy(y->a, x->a, sizeof(float) * (size_t)n);
+			break;
 		}
 	}
 }
@@ -518,6 +542,16 @@ static void backward(recon *r, int64_t B)
 		case R_MULC:
 			for (int64_t e = 0; gx && e < n; e++)
 				x->g[e] += y->g[e] * rn->cst[rn->cn == 1 ? 0 : e % C];
+			break;
+		case R_GAP:
+			for (int64_t b = 0; gx && b < B; b++)
+				for (int64_t p = 0; p < x->P; p++)
+					for (int64_t k = 0; k < C; k++)
+						x->g[b * xs + p * C + k] += y->g[b * C + k] / (float)x->P;
+			break;
+		case R_FLAT:
+			for (int64_t e = 0; gx && e < n; e++)
+				x->g[e] += y->g[e];
 			break;
 		}
 		(void)xs;

@@ -430,8 +430,9 @@ int gos_synth_use_weights(gos_module *m, int ni, int w_old, int b_old, const flo
  * last is a plain contraction with constant weights and bias (batch of
  * one); walking back from its input, a value's producer joins when every
  * reader of the value is inside and the producer is a depthwise or plain
- * contraction (a plain one ends the walk there), a relu, a hard_sigmoid
- * or a mul (of two values of its shape, or by a constant per channel).
+ * contraction (a plain one ends the walk there), a relu, a hard_sigmoid,
+ * a mul (of two values of its shape, or by a constant per channel), a
+ * global_avgpool, or a flatten of one position (a classifier's head).
  * The region must have one input value from outside (*xin), two
  * contractions or more and a nonlinearity. nodes[0..max) get its nodes
  * in module order; returns their count, 0 when there is no such region. */

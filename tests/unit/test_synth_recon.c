@@ -1,7 +1,8 @@
 /* test_synth_recon.c -- block reconstruction (passes/synth/recon.c): the
  * region it finds (an inverted-residual block: expand, hard-swish,
  * depthwise, relu, a constant per-channel scale, project; through both
- * stages of a separable pair, the first without a bias; none past a
+ * stages of a separable pair, the first without a bias; a classifier's
+ * head through its pooling and flatten; none past a
  * value read outside; none of a single contraction); on a copy of the
  * block with every stage's weights perturbed it brings the block's
  * result back towards the original's, measured by running both modules
@@ -41,6 +42,16 @@ static const char sep_src[] =
 	"  r = relu(a);\n"
 	"  s1 = conv2d(r, param[4, 8, 3, 1]; pad = [1, 0, 1, 0]);\n"
 	"  output h = conv2d(s1, param[5, 4, 1, 3], param[5]; pad = [0, 1, 0, 1]);\n}\n";
+/* a classifier's head: 1x1 convolution, hard-swish, global average
+ * pooling, flatten, dense */
+static const char head_src[] =
+	"model head {\n  input x: f32[1, 4, 5, 5];\n  weights seed 9;\n"
+	"  c = conv2d(x, param[12, 4, 1, 1], param[12]);\n"
+	"  g = hard_sigmoid(c; alpha = 0.16666667, beta = 0.5);\n"
+	"  h = mul(c, g);\n"
+	"  a = global_avgpool(h);\n"
+	"  f = flatten(a);\n"
+	"  output z = dense(f, param[6, 12], param[6]);\n}\n";
 /* r read by two convolutions: no region ends at h */
 static const char shared_src[] =
 	"model shared {\n  input x: f32[1, 3, 6, 6];\n  weights seed 3;\n"
@@ -119,6 +130,10 @@ static void test_region(void **state)
 	gos_module_free(m);
 	m = load(shared_src);
 	assert_int_equal(gos_synth_recon_region(m, node_of(m, "h"), nodes, 16, &xin), 0);
+	gos_module_free(m);
+	m = load(head_src); /* c, g, h, a, f, z */
+	assert_int_equal(gos_synth_recon_region(m, node_of(m, "z"), nodes, 16, &xin), 6);
+	assert_string_equal(m->vals[xin].name, "x");
 	gos_module_free(m);
 }
 
@@ -226,6 +241,24 @@ static void test_restores_separable(void **state)
 	pair_free(&t);
 }
 
+/* The head: pooling and flatten inside, towards the logits. */
+static void test_restores_head(void **state)
+{
+	(void)state;
+	static const char *const stages[3] = {"c", "z", "c"};
+	pair t;
+	pair_init(&t, head_src, stages, 31, 7, "z");
+	double e0 = synth_measured_err(t.m, t.a, &t.c, "z"), err[2];
+	assert_int_equal(gos_synth_recon(t.a, node_of(t.a, "z"), t.n, t.cm.t[0].data,
+	                                 t.cm.t[1].data, t.ca.t[1].data, NULL, 1, err, &t.d),
+	                 0);
+	double e1 = synth_measured_err(t.m, t.a, &t.c, "z");
+	print_message("head: perturbed %g, reconstructed %g\n", e0, e1);
+	if (!(e0 > 0.005 && e1 < 0.5 * e0)) /* (0.0124 -> 0.0002) */
+		fail_msg("head: perturbed %g, reconstructed %g", e0, e1);
+	pair_free(&t);
+}
+
 static void test_mismatch_untouched(void **state)
 {
 	(void)state;
@@ -267,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_region),
 		cmocka_unit_test(test_restores),
 		cmocka_unit_test(test_restores_separable),
+		cmocka_unit_test(test_restores_head),
 		cmocka_unit_test(test_mismatch_untouched),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
