@@ -76,6 +76,10 @@ typedef struct gos_search_rec {
  * node, for at most GOS_SEARCH_BACKOFF_STEPS checks. */
 #define GOS_SEARCH_BACKOFF_MARGIN 0.5
 #define GOS_SEARCH_BACKOFF_STEPS 3
+/* Of two members within max_drop whose predicted latencies differ by less
+ * than this share, the more accurate is chosen (the README's demo once
+ * chose 2.604 ms at -0.98 over 2.605 ms at -0.82). */
+#define GOS_SEARCH_TIE 0.01
 /* Stage 0 freezes gates whose `freeze` error is below this. */
 #define GOS_SEARCH_FREEZE_TOL 1e-5
 

@@ -901,6 +901,15 @@ static void take_build(gos_search_ctx *c, int job, int cand)
 	c->built[job] = NULL;
 }
 
+/* Whether checked member k, within max_drop and faster than the choice,
+ * replaces it: not when it is less accurate and less than GOS_SEARCH_TIE
+ * faster (a near tie goes to accuracy). */
+static int prefer(const gos_search_ctx *c, const gos_search_cand *k)
+{
+	const gos_search_cand *ch = c->r->chosen >= 0 ? &c->r->cand[c->r->chosen] : NULL;
+	return !ch || k->ms < ch->ms * (1 - GOS_SEARCH_TIE) || k->top1 >= ch->top1;
+}
+
 /* The option of node sn one notch more accurate than option k: of those
  * with less error (keep has none), the one with the most, the faster on a
  * tie; -1 when k keeps the node. */
@@ -997,7 +1006,8 @@ static int backoff_step(gos_search_ctx *c, int *cur, int *checks, double *last, 
 		return 0;
 	(*checks)++;
 	if (pass) {
-		take_build(c, 0, best);
+		if (prefer(c, kc))
+			take_build(c, 0, best);
 		*cur = -1;
 	} else if (kc->top1 > f->top1) {
 		*cur = best; /* closer: back it off further */
@@ -1093,7 +1103,7 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 			}
 			checked[k] = 1;
 			checks++;
-			if (pass)
+			if (pass && (thr > 0 || prefer(c, kc)))
 				take_build(c, 0, pick[k]);
 		}
 		if (thr > 0 || !eval) {
@@ -1103,7 +1113,6 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 			}
 			lo++;
 		} else if (pass) {
-			r->chosen = pick[k];
 			hi = k - 1;
 		} else {
 			lo = k + 1;
@@ -1168,7 +1177,7 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 		for (int i = 0; i < ns; i++)
 			if (pass[i] && (won < 0 || kcs[i]->ms < kcs[won]->ms))
 				won = i;
-		if (won >= 0)
+		if (won >= 0 && prefer(c, kcs[won]))
 			take_build(c, won, pick[sel[won]]);
 		if (steps < GOS_SEARCH_BACKOFF_STEPS) {
 			int st = backoff_step(c, &cur, &checks, &last, d);
