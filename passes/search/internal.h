@@ -57,9 +57,11 @@ typedef struct gos_search_rec {
  * the search scores; the final checks' builds use the synthesis default). */
 #define GOS_SEARCH_QUICK_ROWS 8192
 /* The share of the budget kept for the final checks: the search proper
- * plans no evaluations past 1 - this (0.25 until block reconstruction
- * made each check about 25 s longer on the MobileNet). */
-#define GOS_SEARCH_RESERVE 0.35
+ * plans no evaluations past 1 - this (0.35 while block reconstruction
+ * made each MobileNet check about 25 s longer; the tape and recon.c's
+ * vectorised loops took a check from 32.5 s to 17 s, and 35% then
+ * checked 11 members, most of them slow). */
+#define GOS_SEARCH_RESERVE 0.25
 /* Samples the proxy scores on at most (one batch); the rest fit. */
 #define GOS_SEARCH_PROXY_MAX 256
 /* Fit samples the pool and the scored candidates' fits use at most
