@@ -130,8 +130,9 @@ int gos_capture_run(const gos_module *m, int n_names, const char *const *names,
 /* As gos_capture_run, but the temps recorded in src (each on the same n
  * samples, produced by a single-result node of m, with m's shape) are
  * taken as given: they become inputs of the copy, so what only they need
- * is not computed again. in[] holds m's own inputs only. A src entry m
- * does not name, or of another shape, is an error. */
+ * is not computed again. in[] holds m's own inputs only; names[] names
+ * none of src's values (they are no longer computed). A src entry m does
+ * not name, or of another shape, is an error. */
 int gos_capture_run_from(const gos_module *m, const gos_capture *src, int n_names,
                          const char *const *names, const gos_engine_opts *o, int64_t n,
                          const float *const *in, gos_capture *c, gos_diags *d);
