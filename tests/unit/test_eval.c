@@ -14,36 +14,7 @@
 
 #include "eval/eval.h"
 #include "frontend/frontend.h"
-
-static const char *source_dir(void)
-{
-	static char buf[4096];
-	const char *e = getenv("GOS_SOURCE_DIR");
-	if (e && *e)
-		return e;
-	snprintf(buf, sizeof buf, "%s", __FILE__);
-	char *p = strstr(buf, "/tests/unit/");
-	if (p)
-		*p = 0;
-	else
-		snprintf(buf, sizeof buf, ".");
-	return buf;
-}
-
-static gos_module *load_tiny(void)
-{
-	char path[4200];
-	snprintf(path, sizeof path, "%s/examples/tiny.gos", source_dir());
-	gos_diags d;
-	gos_diags_init(&d);
-	gos_module *m = gos_load(path, NULL, &d);
-	if (!m || gos_verify(m, &d) || gos_module_materialize(m, &d)) {
-		gos_diags_render(&d, stderr);
-		fail_msg("cannot load %s", path);
-	}
-	gos_diags_free(&d);
-	return m;
-}
+#include "test_tiny.h"
 
 /* n samples of tiny's input (3x32x32), uniform in [-1, 1). */
 static float *random_inputs(int64_t n, uint64_t seed)
@@ -88,7 +59,7 @@ static float *run_engine(const gos_module *m, const char *target, int threads, i
 static void test_engine_host_matches_interp(void **state)
 {
 	(void)state;
-	gos_module *m = load_tiny();
+	gos_module *m = test_load_tiny();
 	int64_t n = 7;
 	float *x = random_inputs(n, 3);
 	float *ref = run_engine(m, "interp", 1, n, x);
@@ -122,7 +93,7 @@ static void test_engine_host_matches_interp(void **state)
 static void test_eval_counts(void **state)
 {
 	(void)state;
-	gos_module *m = load_tiny();
+	gos_module *m = test_load_tiny();
 	int64_t n = 23;
 	float *x = random_inputs(n, 11);
 	float *s = run_engine(m, "interp", 1, n, x);
@@ -191,7 +162,7 @@ static void test_eval_counts(void **state)
 static void test_capture(void **state)
 {
 	(void)state;
-	gos_module *m = load_tiny();
+	gos_module *m = test_load_tiny();
 	int64_t n = 3;
 	float *x = random_inputs(n, 5);
 	float *y = run_engine(m, "interp", 1, n, x);
@@ -254,7 +225,7 @@ static void test_capture(void **state)
 static void test_capture_from(void **state)
 {
 	(void)state;
-	gos_module *m = load_tiny();
+	gos_module *m = test_load_tiny();
 	int64_t n = 3;
 	float *x = random_inputs(n, 5);
 	const char *conv = m->vals[m->nodes[0].out[0]].name;
@@ -368,7 +339,7 @@ static void test_eval_model_batch(void **state)
 static void test_engine_errors(void **state)
 {
 	(void)state;
-	gos_module *m = load_tiny();
+	gos_module *m = test_load_tiny();
 	gos_diags d;
 	gos_diags_init(&d);
 	gos_engine_opts o = {"no-such-device", 1, -1};

@@ -6,14 +6,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
-#include <stdio.h>
-#include <string.h>
-
-#include "frontend/frontend.h"
 #include "passes/search/internal.h"
+#include "test_tiny.h"
 
 static void test_rank_fronts(void **state)
 {
@@ -140,22 +139,6 @@ static void test_predictors(void **state)
 	assert_int_equal(gos_predictor_choose(&pr, X, yl, 5, P, &mape), -1);
 }
 
-static gos_module *load_tiny(void)
-{
-	char path[4200];
-	const char *f = __FILE__, *p = strstr(f, "/tests/unit/");
-	snprintf(path, sizeof path, "%.*s/examples/tiny.gos", p ? (int)(p - f) : 1, p ? f : ".");
-	gos_diags d;
-	gos_diags_init(&d);
-	gos_module *m = gos_load(path, NULL, &d);
-	if (!m || gos_verify(m, &d) || gos_module_materialize(m, &d)) {
-		gos_diags_render(&d, stderr);
-		fail_msg("cannot load %s", path);
-	}
-	gos_diags_free(&d);
-	return m;
-}
-
 /* The tape's recording of `logits` equals a fresh one on m. */
 static void tape_matches(gos_search_tape *t, const gos_module *m, const float *x, int64_t n)
 {
@@ -189,7 +172,7 @@ static int on_tape(const gos_search_tape *t, const char *name)
 static void test_tape(void **state)
 {
 	(void)state;
-	gos_module *m = load_tiny();
+	gos_module *m = test_load_tiny();
 	int64_t n = 2, numel = 3 * 32 * 32;
 	float *x = malloc(sizeof(float) * (size_t)(n * numel));
 	assert_non_null(x);
