@@ -112,8 +112,8 @@ int gos_search_proxy_init(gos_search_ctx *c, gos_diags *d);
  * on n samples, each with the hash of its upstream when recorded. */
 typedef struct gos_search_tape {
 	gos_capture rec;
-	uint64_t *key;
-	int64_t *size, bytes;
+	uint64_t *key;             /* [rec.n] */
+	int64_t bytes;             /* rec's tensors' */
 	int cap;
 } gos_search_tape;
 /* As gos_capture_run on m (value names only; every call on the same n

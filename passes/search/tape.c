@@ -85,16 +85,21 @@ static void upstream(const gos_module *m, uint64_t *h)
 	}
 }
 
+static int64_t bytes_of(const gos_tensor *x)
+{
+	return (int64_t)sizeof(float) * gos_numel(x->rank, x->shape);
+}
+
 /* Drops entry k of t (its tensor freed). */
 static void drop(gos_search_tape *t, int k)
 {
+	size_t after = (size_t)(t->rec.n - k - 1);
+	t->bytes -= bytes_of(&t->rec.t[k]);
 	free(t->rec.names[k]);
 	free(t->rec.t[k].data);
-	t->bytes -= t->size[k];
-	memmove(&t->rec.names[k], &t->rec.names[k + 1], sizeof *t->rec.names * (size_t)(t->rec.n - k - 1));
-	memmove(&t->rec.t[k], &t->rec.t[k + 1], sizeof *t->rec.t * (size_t)(t->rec.n - k - 1));
-	memmove(&t->key[k], &t->key[k + 1], sizeof *t->key * (size_t)(t->rec.n - k - 1));
-	memmove(&t->size[k], &t->size[k + 1], sizeof *t->size * (size_t)(t->rec.n - k - 1));
+	memmove(&t->rec.names[k], &t->rec.names[k + 1], sizeof *t->rec.names * after);
+	memmove(&t->rec.t[k], &t->rec.t[k + 1], sizeof *t->rec.t * after);
+	memmove(&t->key[k], &t->key[k + 1], sizeof *t->key * after);
 	t->rec.n--;
 }
 
@@ -110,15 +115,12 @@ static int keep(gos_search_tape *t, const char *name, const gos_tensor *x, uint6
 		if (tt)
 			t->rec.t = tt;
 		uint64_t *ky = tt ? gos_realloc(t->key, sizeof *ky * (size_t)cap) : NULL;
-		if (ky)
-			t->key = ky;
-		int64_t *sz = ky ? gos_realloc(t->size, sizeof *sz * (size_t)cap) : NULL;
-		if (!sz)
+		if (!ky)
 			return -1;
-		t->size = sz;
+		t->key = ky;
 		t->cap = cap;
 	}
-	int64_t bytes = (int64_t)sizeof(float) * gos_numel(x->rank, x->shape);
+	int64_t bytes = bytes_of(x);
 	gos_tensor c = *x;
 	c.data = gos_malloc((size_t)bytes + 1);
 	char *nm = gos_strdup(name);
@@ -132,7 +134,6 @@ static int keep(gos_search_tape *t, const char *name, const gos_tensor *x, uint6
 	t->rec.names[k] = nm;
 	t->rec.t[k] = c;
 	t->key[k] = key;
-	t->size[k] = bytes;
 	t->bytes += bytes;
 	while (t->bytes > TAPE_BYTES && t->rec.n > 1)
 		drop(t, 0);
@@ -198,7 +199,7 @@ int gos_search_tape_run(gos_search_tape *t, const gos_module *m, int n_names,
 			          names[j]);
 			goto fail;
 		}
-		size_t bytes = sizeof(float) * (size_t)gos_numel(from->t[k].rank, from->t[k].shape);
+		size_t bytes = (size_t)bytes_of(&from->t[k]);
 		out->t[out->n] = from->t[k];
 		out->t[out->n].data = gos_malloc(bytes + 1);
 		out->names[out->n] = gos_strdup(names[j]);
@@ -227,6 +228,5 @@ void gos_search_tape_free(gos_search_tape *t)
 {
 	gos_capture_free(&t->rec);
 	free(t->key);
-	free(t->size);
 	memset(t, 0, sizeof *t);
 }
