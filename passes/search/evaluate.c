@@ -213,6 +213,31 @@ static int reconstruct(gos_search_ctx *c, const unsigned char *g, gos_module *cu
 	return rc;
 }
 
+/* The whole of cur tuned towards the original's output on the fit half
+ * (gos_synth_tune), kept only when its error on the proxy half falls.
+ * Returns 0 or -1. */
+static int tune(gos_search_ctx *c, gos_module *cur, gos_diags *d)
+{
+	const char *out = c->orig->vals[c->orig->outputs[0]].name;
+	gos_engine_opts eo = gos_search_engine_opts(c, c->n_fit);
+	const float *in[1] = {c->fit.in[0]}, *pin[1] = {c->in};
+	if (!c->fit_out.n && gos_capture_run(c->orig, 1, &out, &eo, c->n_fit, in, &c->fit_out, d))
+		return -1;
+	const char *cout = cur->vals[cur->outputs[0]].name;
+	gos_capture now = {0};
+	gos_engine_opts pe = gos_search_engine_opts(c, c->n_prx);
+	if (gos_capture_run(cur, 1, &cout, &pe, c->n_prx, pin, &now, d))
+		return -1;
+	const gos_tensor *yv = &c->base_stage.t[c->base_stage.n - 1];
+	double err[2];
+	int rc = gos_numel(now.t[0].rank, now.t[0].shape) != gos_numel(yv->rank, yv->shape)
+	                 ? 0
+	                 : gos_synth_tune(cur, c->n_fit, c->fit.in[0], c->fit_out.t[0].data, c->n_prx,
+	                                  c->in, yv->data, now.t[0].data, c->o->seed, err, d);
+	gos_capture_free(&now);
+	return rc;
+}
+
 gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corrected,
                              gos_diags *d)
 {
@@ -390,6 +415,8 @@ gos_module *gos_search_build(gos_search_ctx *c, const unsigned char *g, int corr
 		if (cur)
 			cur->name = b->name;
 	}
+	if (cur && first >= 0 && !c->o->no_recon && tune(c, cur, d))
+		goto fail;
 	gos_capture_free(&orig);
 	gos_search_tape_free(&tape);
 	free(names);

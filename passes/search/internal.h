@@ -27,6 +27,9 @@ typedef struct gos_search_ctx {
 	int64_t rows_per;          /* logits rows per sample (batch of the model) */
 	const int32_t *prx_y;      /* labels of the proxy half's rows */
 	gos_capture base_stage;    /* stages + logits of the original, proxy half */
+	gos_capture fit_out;       /* the original's output on the fit half (the
+	                              final checks' tuning target; recorded by the
+	                              first check that needs it) */
 	double base_loss;          /* its mean cross-entropy there */
 	int32_t *base_pred;        /* its top-1 per proxy row */
 	int32_t *eval_pred;        /* the original's top-1 per evaluation image

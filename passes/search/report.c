@@ -176,7 +176,9 @@ static void report_md(FILE *f, const gos_search_result *r)
 		        k->corrected && r->recon
 		                ? "; each block holding one was then reconstructed as a whole "
 		                  "(its weights refined together by gradient descent towards the "
-		                  "original block's result)"
+		                  "original block's result), and the whole model was then tuned "
+		                  "the same way towards the original's output on the fit samples, "
+		                  "kept only where its error on the proxy samples fell"
 		                : "");
 	if (r->n_pre) {
 		fprintf(f, "Before the search, %d gate%s that barely vary over the fit half %s frozen "

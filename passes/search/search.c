@@ -1493,6 +1493,7 @@ done:
 	gos_capture_free(&c->fit_acts);
 	gos_synth_memo_free(c->memo);
 	gos_capture_free(&c->base_stage);
+	gos_capture_free(&c->fit_out);
 	free(c->base_pred);
 	free(c->eval_pred);
 	free(c->in);

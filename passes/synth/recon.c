@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { R_PLAIN, R_DW, R_RELU, R_HSIG, R_MUL, R_MULC, R_GAP, R_FLAT };
+enum { R_PLAIN, R_DW, R_RELU, R_HSIG, R_MUL, R_MULC, R_GAP, R_FLAT, R_ADD, R_MOVE };
 
 /* Gradient steps, samples per step and step size (Adam, cosine decay).
  * The final checks of a small MobileNet search (seed 1, 48 evaluations)
@@ -42,6 +42,10 @@ enum { RECON_STEPS = 300, RECON_BATCH = 32 };
  * than the block (2048 samples: 320, so the 300 steps). */
 enum { RECON_EPOCHS = 5 };
 #define RECON_LR 3e-3
+/* The whole model's tuning towards the original's outputs: steps (of
+ * RECON_BATCH samples, at most RECON_EPOCHS passes) and step size. */
+enum { TUNE_STEPS = 300 };
+#define TUNE_LR 1e-4
 
 /* One value of the region: C channels at P positions per sample. */
 typedef struct rslot {
@@ -95,6 +99,21 @@ static int is_output(const gos_module *m, int v)
 	return 0;
 }
 
+/* Whether node ni only moves elements of its one input: one statement
+ * without reduction whose value is a load of the input, batches of one
+ * (a channel gather, a flatten, a reshape). */
+static int is_move(const gos_module *m, int ni)
+{
+	const gos_node *n = &m->nodes[ni];
+	if (n->n_stmt != 1 || n->n_buf != 2 || n->bufs[0].value != n->in[0])
+		return 0;
+	const gos_stmt *s = &n->stmts[0];
+	const gos_ins *l = &s->ins[s->result];
+	const gos_value *x = &m->vals[n->in[0]], *y = &m->vals[n->out[0]];
+	return s->red == GOS_RED_NONE && s->dst == 1 && l->op == GOS_OP_LOAD && l->buf == 0 &&
+	       x->rank >= 2 && y->rank >= 2 && x->shape[0] == 1 && y->shape[0] == 1;
+}
+
 /* The kind of node ni inside a region, or -1. */
 static int kind_of(const gos_module *m, int ni)
 {
@@ -115,11 +134,21 @@ static int kind_of(const gos_module *m, int ni)
 	if (n->n_in == 1 && x->kind == GOS_VAL_TEMP && x->rank >= 3 && x->shape[0] == 1 &&
 	    y->rank == x->rank && yn == x->shape[1] && !strcmp(n->op, "global_avgpool"))
 		return R_GAP;
-	if (n->n_in == 1 && x->kind == GOS_VAL_TEMP && xn == yn)
-		return !strcmp(n->op, "relu") ? R_RELU : !strcmp(n->op, "hard_sigmoid") ? R_HSIG : -1;
-	if (n->n_in != 2 || strcmp(n->op, "mul"))
+	if (n->n_in == 1 && x->kind == GOS_VAL_TEMP && xn == yn &&
+	    (!strcmp(n->op, "relu") || !strcmp(n->op, "hard_sigmoid")))
+		return !strcmp(n->op, "relu") ? R_RELU : R_HSIG;
+	if (n->n_in == 1 && x->kind == GOS_VAL_TEMP && is_move(m, ni))
+		return R_MOVE;
+	if (n->n_in != 2 || (strcmp(n->op, "mul") && strcmp(n->op, "add")))
 		return -1;
 	const gos_value *a = &m->vals[n->in[0]], *b = &m->vals[n->in[1]];
+	if (!strcmp(n->op, "add"))
+		return a->kind == GOS_VAL_TEMP && b->kind == GOS_VAL_TEMP && a->rank == y->rank &&
+		               b->rank == y->rank &&
+		               !memcmp(a->shape, y->shape, sizeof(int64_t) * (size_t)y->rank) &&
+		               !memcmp(b->shape, y->shape, sizeof(int64_t) * (size_t)y->rank)
+		           ? R_ADD
+		           : -1;
 	if (a->kind == GOS_VAL_TEMP && b->kind == GOS_VAL_TEMP && a->rank == y->rank &&
 	    b->rank == y->rank && !memcmp(a->shape, y->shape, sizeof(int64_t) * (size_t)y->rank) &&
 	    !memcmp(b->shape, y->shape, sizeof(int64_t) * (size_t)y->rank))
@@ -168,6 +197,8 @@ int gos_synth_recon_region(const gos_module *m, int last, int *nodes, int max, i
 					if (m->nodes[i].in[j] == v && !in[i])
 						all = 0;
 			int kd = all ? kind_of(m, p) : -1;
+			if (kd == R_ADD || kd == R_MOVE)
+				kd = -1; /* a block's region: the whole model's only */
 			if (kd < 0 || count >= max)
 				continue;
 			in[p] = 1;
@@ -273,6 +304,44 @@ static int offsets(recon *r, rnode *rn)
 	return 0;
 }
 
+/* Fills the offsets of an R_MOVE node: for each element of its result
+ * (position-major, one sample) the element of x it copies, -1 outside
+ * (the load's pad). Returns 0 or -1. */
+static int move_offsets(recon *r, rnode *rn)
+{
+	const gos_node *n = &r->m->nodes[rn->node];
+	const gos_stmt *s = &n->stmts[0];
+	const gos_ins *l = &s->ins[s->result];
+	const gos_buf *xb = &n->bufs[0], *yb = &n->bufs[1];
+	const rslot *x = &r->sl[rn->x], *y = &r->sl[rn->y];
+	int64_t ne = y->P * y->C;
+	rn->off = gos_malloc(sizeof(int32_t) * (size_t)(ne + 1));
+	if (!rn->off)
+		return -1;
+	rn->pad = l->has_pad ? l->f : 0;
+	for (int64_t e = 0; e < ne; e++) { /* e in NCHW order of one sample */
+		int64_t v[GOS_MAX_VARS] = {0}, rem = e, sp = 0, ch = 0;
+		for (int dd = yb->rank - 1; dd >= 1; dd--) {
+			v[dd] = rem % yb->shape[dd];
+			rem /= yb->shape[dd];
+		}
+		int inside = gos_ix_eval(s, l->idx[0], v) == 0;
+		for (int a = 1; a < xb->rank && inside; a++) {
+			int64_t i = gos_ix_eval(s, l->idx[a], v);
+			inside = i >= 0 && i < xb->shape[a];
+			if (a == 1)
+				ch = i;
+			else
+				sp = sp * xb->shape[a] + i;
+		}
+		int64_t yp = 0; /* e's position in y, position-major */
+		for (int dd = 2; dd < yb->rank; dd++)
+			yp = yp * yb->shape[dd] + v[dd];
+		rn->off[yp * y->C + v[1]] = inside ? (int32_t)(sp * x->C + ch) : -1;
+	}
+	return 0;
+}
+
 static void recon_free(recon *r)
 {
 	for (int i = 0; i < r->nn; i++) {
@@ -353,7 +422,7 @@ static int recon_init(recon *r, gos_module *m, const int *nodes, int n, int xin)
 			rn->cn = gos_numel(m->vals[nd->in[1 - t]].rank, m->vals[nd->in[1 - t]].shape);
 		} else {
 			rn->x = slot(r, nd->in[0]);
-			if (rn->kind == R_MUL)
+			if (rn->kind == R_MUL || rn->kind == R_ADD)
 				rn->x2 = slot(r, nd->in[1]);
 		}
 		if (rn->kind == R_HSIG) {
@@ -361,7 +430,8 @@ static int recon_init(recon *r, gos_module *m, const int *nodes, int n, int xin)
 			gos_synth_attr(nd, "beta", 0.5, 1, &rn->beta);
 		}
 		rn->y = slot(r, nd->out[0]);
-		if (rn->x < 0 || rn->y < 0 || (rn->kind == R_MUL && rn->x2 < 0))
+		if (rn->x < 0 || rn->y < 0 || ((rn->kind == R_MUL || rn->kind == R_ADD) && rn->x2 < 0) ||
+		    (rn->kind == R_MOVE && move_offsets(r, rn)))
 			return -1;
 	}
 	return 0;
@@ -447,6 +517,17 @@ static void forward(recon *r, int64_t B)
 			break;
 		case R_FLAT:
 			memcpy(y->a, x->a, sizeof(float) * (size_t)n);
+			break;
+		case R_ADD:
+			for (int64_t e = 0; e < n; e++)
+				y->a[e] = x->a[e] + r->sl[rn->x2].a[e];
+			break;
+		case R_MOVE:
+			for (int64_t b = 0; b < B; b++)
+				for (int64_t e = 0; e < P * C; e++) {
+					int32_t o = rn->off[e];
+					y->a[b * P * C + e] = o < 0 ? rn->pad : x->a[b * xs + o];
+				}
 			break;
 		}
 	}
@@ -553,6 +634,18 @@ static void backward(recon *r, int64_t B)
 			for (int64_t e = 0; gx && e < n; e++)
 				x->g[e] += y->g[e];
 			break;
+		case R_ADD:
+			for (int64_t e = 0; gx && e < n; e++)
+				x->g[e] += y->g[e];
+			for (int64_t e = 0; rn->x2 != 0 && e < n; e++)
+				r->sl[rn->x2].g[e] += y->g[e];
+			break;
+		case R_MOVE:
+			for (int64_t b = 0; gx && b < B; b++)
+				for (int64_t e = 0; e < P * C; e++)
+					if (rn->off[e] >= 0)
+						x->g[b * xs + rn->off[e]] += y->g[b * P * C + e];
+			break;
 		}
 		(void)xs;
 	}
@@ -633,6 +726,58 @@ static double sweep(const sweep_io *io, const float *yc, double st[3])
 	return sum;
 }
 
+/* Adam with a cosine schedule on io's samples: at most `steps` batches,
+ * at most RECON_EPOCHS passes over them, in an order drawn from seed. */
+static void train(recon *r, const sweep_io *io, int64_t steps, int64_t epochs, double lr0,
+                  uint64_t seed)
+{
+	int64_t B = RECON_BATCH, n = io->n, *idx = io->idx;
+	rslot *in = &r->sl[0], *out = io->out;
+	int64_t ye = B * out->C * out->P;
+	gos_rng rng;
+	gos_rng_seed(&rng, seed);
+	for (int64_t i = 0; i < n; i++)
+		idx[i] = i;
+	int64_t at = n;
+	steps = epochs * n / B < steps ? epochs * n / B : steps;
+	for (int64_t step = 1; step <= steps; step++) {
+		if (at + B > n) { /* a new pass over a shuffled order */
+			for (int64_t i = n - 1; i > 0; i--) {
+				int64_t j = (int64_t)(gos_rng_next(&rng) % (uint64_t)(i + 1)), t = idx[i];
+				idx[i] = idx[j];
+				idx[j] = t;
+			}
+			at = 0;
+		}
+		gather(in->a, io->x, idx + at, B, in->C, in->P);
+		gather(io->tb, io->y, idx + at, B, out->C, out->P);
+		if (io->s)
+			gather(io->sb, io->s, idx + at, B, out->C, out->P);
+		at += B;
+		forward(r, B);
+		for (int k = 1; k < r->ns; k++)
+			memset(r->sl[k].g, 0, sizeof(float) * (size_t)(B * r->sl[k].P * r->sl[k].C));
+		loss(out, io->tb, io->s ? io->sb : NULL, io->lo, B, 1);
+		for (int i = 0; i < r->nn; i++)
+			if (r->nd[i].p)
+				memset(r->nd[i].gp, 0, sizeof(float) * (size_t)r->nd[i].np);
+		backward(r, B);
+		double lr = lr0 * 0.5 * (1 + cos(M_PI * (double)step / (double)steps));
+		double c1 = 1 - pow(0.9, (double)step), c2 = 1 - pow(0.999, (double)step);
+		for (int i = 0; i < r->nn; i++) {
+			rnode *rn = &r->nd[i];
+			/* the loss is a sum over the batch: its mean's gradient */
+			double scale = 1.0 / (double)ye;
+			for (int64_t e = 0; rn->p && e < rn->np; e++) {
+				double g = rn->gp[e] * scale;
+				rn->m1[e] = (float)(0.9 * rn->m1[e] + 0.1 * g);
+				rn->m2[e] = (float)(0.999 * rn->m2[e] + 0.001 * g * g);
+				rn->p[e] -= (float)(lr * (rn->m1[e] / c1) / (sqrt(rn->m2[e] / c2) + 1e-8));
+			}
+		}
+	}
+}
+
 int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const float *y,
                     const float *yc, const float *s, uint64_t seed, double err[2], gos_diags *d)
 {
@@ -654,7 +799,7 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 	if (recon_init(&r, m, nodes, nn, xin) || !idx)
 		goto oom;
 	out = &r.sl[r.nd[r.nn - 1].y];
-	int64_t xC = r.sl[0].C, xP = r.sl[0].P, yC = out->C, yP = out->P, ye = B * yC * yP;
+	int64_t ye = B * out->C * out->P;
 	tb = gos_malloc(sizeof(float) * (size_t)(3 * ye));
 	if (!tb)
 		goto oom;
@@ -668,48 +813,7 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 		rc = 0; /* computed otherwise than read (or nothing to match) */
 		goto done;
 	}
-	gos_rng rng;
-	gos_rng_seed(&rng, seed);
-	for (int64_t i = 0; i < n; i++)
-		idx[i] = i;
-	int64_t at = n, steps = RECON_EPOCHS * n / B;
-	steps = steps < RECON_STEPS ? steps : RECON_STEPS;
-	for (int64_t step = 1; step <= steps; step++) {
-		if (at + B > n) { /* a new pass over a shuffled order */
-			for (int64_t i = n - 1; i > 0; i--) {
-				int64_t j = (int64_t)(gos_rng_next(&rng) % (uint64_t)(i + 1)), t = idx[i];
-				idx[i] = idx[j];
-				idx[j] = t;
-			}
-			at = 0;
-		}
-		gather(r.sl[0].a, x, idx + at, B, xC, xP);
-		gather(tb, y, idx + at, B, yC, yP);
-		if (s)
-			gather(sb, s, idx + at, B, yC, yP);
-		at += B;
-		forward(&r, B);
-		for (int k = 1; k < r.ns; k++)
-			memset(r.sl[k].g, 0, sizeof(float) * (size_t)(B * r.sl[k].P * r.sl[k].C));
-		loss(out, tb, s ? sb : NULL, lo, B, 1);
-		for (int i = 0; i < r.nn; i++)
-			if (r.nd[i].p)
-				memset(r.nd[i].gp, 0, sizeof(float) * (size_t)r.nd[i].np);
-		backward(&r, B);
-		double lr = RECON_LR * 0.5 * (1 + cos(M_PI * (double)step / (double)steps));
-		double c1 = 1 - pow(0.9, (double)step), c2 = 1 - pow(0.999, (double)step);
-		for (int i = 0; i < r.nn; i++) {
-			rnode *rn = &r.nd[i];
-			/* the loss is a sum over the batch: its mean's gradient */
-			double scale = 1.0 / (double)ye;
-			for (int64_t e = 0; rn->p && e < rn->np; e++) {
-				double g = rn->gp[e] * scale;
-				rn->m1[e] = (float)(0.9 * rn->m1[e] + 0.1 * g);
-				rn->m2[e] = (float)(0.999 * rn->m2[e] + 0.001 * g * g);
-				rn->p[e] -= (float)(lr * (rn->m1[e] / c1) / (sqrt(rn->m2[e] / c2) + 1e-8));
-			}
-		}
-	}
+	train(&r, &io, RECON_STEPS, RECON_EPOCHS, RECON_LR, seed);
 	double after = sweep(&io, NULL, st);
 	err[0] = before / energy;
 	err[1] = after / energy;
@@ -725,6 +829,81 @@ oom:
 	gos_error(d, m->nodes[last].loc, "reconstruction: out of memory");
 done:
 	recon_free(&r);
+	free(idx);
+	free(tb);
+	return rc;
+}
+
+int gos_synth_tune(gos_module *m, int64_t n, const float *x, const float *y, int64_t nv,
+                   const float *xv, const float *yv, const float *yvc, uint64_t seed,
+                   double err[2], gos_diags *d)
+{
+	err[0] = err[1] = -1;
+	int xin = -1, ni = 0, np = 0;
+	for (int v = 0; v < m->n_val; v++)
+		if (m->vals[v].kind == GOS_VAL_INPUT)
+			xin = xin < 0 ? v : -2;
+	if (xin < 0 || m->n_output != 1 || n < 2 * RECON_BATCH || nv < 1 || m->n_node < 2)
+		return 0;
+	int *nodes = gos_malloc(sizeof *nodes * (size_t)m->n_node);
+	if (!nodes) {
+		gos_error(d, (gos_loc){m->name, 0, 0}, "tuning: out of memory");
+		return -1;
+	}
+	for (int i = 0; i < m->n_node; i++) {
+		int k = kind_of(m, i);
+		if (k < 0 || m->vals[m->nodes[i].out[0]].rank < 2) {
+			free(nodes);
+			return 0; /* a node the engine here does not compute */
+		}
+		np += k == R_PLAIN || k == R_DW;
+		nodes[ni++] = i;
+	}
+	recon r;
+	int rc = -1;
+	int64_t B = RECON_BATCH, big = n > nv ? n : nv;
+	int64_t *idx = gos_malloc(sizeof *idx * (size_t)(big + B));
+	float *tb = NULL;
+	if (recon_init(&r, m, nodes, ni, xin) || !idx)
+		goto oom;
+	int os = -1;
+	for (int k = 0; k < r.ns; k++)
+		if (r.sl[k].v == m->outputs[0])
+			os = k;
+	rslot *out = os >= 0 ? &r.sl[os] : NULL;
+	int64_t ye = out ? B * out->C * out->P : 0;
+	if (!out || !np) {
+		rc = 0;
+		goto done;
+	}
+	if (!(tb = gos_malloc(sizeof(float) * (size_t)(2 * ye))))
+		goto oom;
+	/* the model as read must compute what the engine recorded (on the
+	 * held-out samples), and their error before */
+	sweep_io fit = {&r, out, x, y, NULL, -INFINITY, n, idx, tb, NULL, NULL};
+	sweep_io held = {&r, out, xv, yv, NULL, -INFINITY, nv, idx, tb, NULL, tb + ye};
+	double st[3], before = sweep(&held, yvc, st), energy = st[2];
+	if (!(st[0] <= 1e-3 * (st[1] + 1e-6)) || !(energy > 0)) {
+		rc = 0;
+		goto done;
+	}
+	train(&r, &fit, TUNE_STEPS, RECON_EPOCHS, TUNE_LR, seed);
+	double after = sweep(&held, NULL, st);
+	err[0] = before / energy;
+	err[1] = after / energy;
+	rc = 0;
+	for (int i = 0; i < r.nn && after < before && !rc; i++) {
+		rnode *rn = &r.nd[i];
+		if (rn->p)
+			rc = gos_synth_use_weights(m, rn->node, rn->wv, rn->bv, rn->p,
+			                           rn->p + rn->K * rn->D, rn->K, d);
+	}
+	goto done;
+oom:
+	gos_error(d, (gos_loc){m->name, 0, 0}, "tuning: out of memory");
+done:
+	recon_free(&r);
+	free(nodes);
 	free(idx);
 	free(tb);
 	return rc;

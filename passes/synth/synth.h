@@ -450,6 +450,22 @@ int gos_synth_recon_region(const gos_module *m, int last, int *nodes, int max, i
  * are drawn from `seed`. Returns 0, or -1 with an error in d. */
 int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const float *y,
                     const float *yc, const float *s, uint64_t seed, double err[2], gos_diags *d);
+/* The whole model's weights and biases refined together by Adam towards
+ * the original's outputs y from the model's inputs x (n samples each,
+ * NCHW per sample as the engine records them): a distillation on the
+ * calibration samples, after the per-node fits and block
+ * reconstructions, so that their errors no longer add up. m needs one
+ * input and one output, and every node of a kind the block
+ * reconstruction computes, a residual add or an element move (a channel
+ * gather); else it is left alone. yvc is m's output as the engine
+ * records it on the nv held-out samples xv (the model is left alone
+ * unless its forward pass as read matches that); the new weights replace
+ * the old only when the squared error against yv, the original's output
+ * there, falls. err[0], err[1]: that error, relative, before and after
+ * (-1 -1: untouched). Returns 0, or -1 with an error in d. */
+int gos_synth_tune(gos_module *m, int64_t n, const float *x, const float *y, int64_t nv,
+                   const float *xv, const float *yv, const float *yvc, uint64_t seed,
+                   double err[2], gos_diags *d);
 /* Relative MSE ||pred - Y||^2 / ||Y||^2 over sd->err_rows output positions of
  * the batch, both clamped below at sd->lo (as the readers see them), or
  * -1 when out of memory. */
