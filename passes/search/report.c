@@ -169,17 +169,19 @@ static void report_md(FILE *f, const gos_search_result *r)
 		           "latencies below are the cost model's.\n\n",
 		        r->profile, r->profile_nodes);
 	if (k)
-		fprintf(f, "The chosen model's candidates were %s%s.\n\n",
+		fprintf(f, "The chosen model's candidates were %s%s%s.\n\n",
 		        k->corrected ? "refitted one after the other on the model's own activations "
 		                       "(sequential error correction)"
 		                     : "fitted independently on the original's activations",
 		        k->corrected && r->recon
 		                ? "; each block holding one was then reconstructed as a whole "
 		                  "(its weights refined together by gradient descent towards the "
-		                  "original block's result), and the whole model was then tuned "
-		                  "the same way towards the original's output on the fit samples, "
-		                  "kept only where its error on the proxy samples fell"
-		                : "");
+		                  "original block's result)"
+		                : "",
+		        r->tuned ? "; then the whole model was tuned the same way towards the "
+		                   "original's output on the fit samples, the new weights kept only "
+		                   "if its error on the proxy samples fell"
+		                 : "");
 	if (r->n_pre) {
 		fprintf(f, "Before the search, %d gate%s that barely vary over the fit half %s frozen "
 		           "to their mean (stage 0; every candidate has them%s):",

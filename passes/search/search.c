@@ -1197,6 +1197,7 @@ static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d
 		}
 		r->chosen_top1 = kc->top1;
 		r->chosen_drop_se = kc->drop_se;
+		r->tuned = r->recon && kc->corrected && r->adapted && gos_synth_tune_applies(r->adapted);
 		rc = r->adapted ? 0 : -1;
 	} else {
 		r->adapted = gos_module_clone(c->orig);

@@ -185,6 +185,8 @@ typedef struct gos_search_result {
 	int stopped;               /* of which by opts->stop (an interrupt) */
 	int recon;                 /* the final checks reconstructed blocks
 	                              (opts->no_recon unset) */
+	int tuned;                 /* and tuned the whole adapted model
+	                              (gos_synth_tune applies to it) */
 	char target[64];
 	char model[256];
 	gos_search_strategy strategy;

@@ -834,31 +834,44 @@ done:
 	return rc;
 }
 
+/* The input value of m when gos_synth_tune applies to it (one input, one
+ * output, every node of a kind the engine here computes, some with
+ * weights), else -1. */
+static int tune_input(const gos_module *m)
+{
+	int xin = -1, np = 0;
+	for (int v = 0; v < m->n_val; v++)
+		if (m->vals[v].kind == GOS_VAL_INPUT)
+			xin = xin < 0 ? v : -2;
+	for (int i = 0; i < m->n_node && xin >= 0; i++) {
+		int k = kind_of(m, i);
+		if (k < 0 || m->vals[m->nodes[i].out[0]].rank < 2)
+			return -1;
+		np += k == R_PLAIN || k == R_DW;
+	}
+	return m->n_output == 1 && m->n_node >= 2 && np ? xin : -1;
+}
+
+int gos_synth_tune_applies(const gos_module *m)
+{
+	return tune_input(m) >= 0;
+}
+
 int gos_synth_tune(gos_module *m, int64_t n, const float *x, const float *y, int64_t nv,
                    const float *xv, const float *yv, const float *yvc, uint64_t seed,
                    double err[2], gos_diags *d)
 {
 	err[0] = err[1] = -1;
-	int xin = -1, ni = 0, np = 0;
-	for (int v = 0; v < m->n_val; v++)
-		if (m->vals[v].kind == GOS_VAL_INPUT)
-			xin = xin < 0 ? v : -2;
-	if (xin < 0 || m->n_output != 1 || n < 2 * RECON_BATCH || nv < 1 || m->n_node < 2)
+	int xin = tune_input(m), ni = 0;
+	if (xin < 0 || n < 2 * RECON_BATCH || nv < 1)
 		return 0;
 	int *nodes = gos_malloc(sizeof *nodes * (size_t)m->n_node);
 	if (!nodes) {
 		gos_error(d, (gos_loc){m->name, 0, 0}, "tuning: out of memory");
 		return -1;
 	}
-	for (int i = 0; i < m->n_node; i++) {
-		int k = kind_of(m, i);
-		if (k < 0 || m->vals[m->nodes[i].out[0]].rank < 2) {
-			free(nodes);
-			return 0; /* a node the engine here does not compute */
-		}
-		np += k == R_PLAIN || k == R_DW;
+	for (int i = 0; i < m->n_node; i++)
 		nodes[ni++] = i;
-	}
 	recon r;
 	int rc = -1;
 	int64_t B = RECON_BATCH, big = n > nv ? n : nv;
@@ -872,7 +885,7 @@ int gos_synth_tune(gos_module *m, int64_t n, const float *x, const float *y, int
 			os = k;
 	rslot *out = os >= 0 ? &r.sl[os] : NULL;
 	int64_t ye = out ? B * out->C * out->P : 0;
-	if (!out || !np) {
+	if (!out) {
 		rc = 0;
 		goto done;
 	}

@@ -466,6 +466,8 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 int gos_synth_tune(gos_module *m, int64_t n, const float *x, const float *y, int64_t nv,
                    const float *xv, const float *yv, const float *yvc, uint64_t seed,
                    double err[2], gos_diags *d);
+/* Whether gos_synth_tune applies to m (it may still leave m alone). */
+int gos_synth_tune_applies(const gos_module *m);
 /* Relative MSE ||pred - Y||^2 / ||Y||^2 over sd->err_rows output positions of
  * the batch, both clamped below at sd->lo (as the readers see them), or
  * -1 when out of memory. */
