@@ -674,8 +674,9 @@ int gos_synth_refit(gos_module *m, int ni, const gos_synth_calib *c, double *err
 	if (!gos_synth_recorded(m, m->vals[m->nodes[ni].out[0]].name, c))
 		return 0;
 	if (gos_synth_depthwise_of(m, ni, &cv))
-		return m->vals[cv.w].data && m->vals[cv.b].data ? refit_depthwise(m, ni, &cv, c, err, d)
-		                                                 : 0;
+		return m->vals[cv.w].data && cv.b >= 0 && m->vals[cv.b].data
+		               ? refit_depthwise(m, ni, &cv, c, err, d)
+		               : 0;
 	if (!gos_synth_contraction_of(m, ni, &cv) || cv.b < 0 || !m->vals[cv.w].data ||
 	    !m->vals[cv.b].data)
 		return 0;

@@ -122,7 +122,8 @@ static int kind_of(const gos_module *m, int ni)
 	if (n->n_out != 1 || m->vals[n->out[0]].kind != GOS_VAL_TEMP)
 		return -1;
 	if (gos_synth_depthwise_of(m, ni, &cv))
-		return m->vals[cv.w].data && m->vals[cv.b].data && cv.N == 1 ? R_DW : -1;
+		return m->vals[cv.w].data && (cv.b < 0 || m->vals[cv.b].data) && cv.N == 1 ? R_DW
+		                                                                            : -1;
 	if (gos_synth_contraction_of(m, ni, &cv))
 		return m->vals[cv.w].data && (cv.b < 0 || m->vals[cv.b].data) && cv.N == 1 ? R_PLAIN
 		                                                                            : -1;
@@ -470,7 +471,7 @@ static void forward(recon *r, int64_t B)
 				for (int64_t p = 0; p < P; p++) {
 					float *yo = y->a + (b * P + p) * C;
 					for (int64_t k = 0; k < C; k++)
-						yo[k] = bias[k];
+						yo[k] = bias ? bias[k] : 0;
 					for (int64_t t = 0; t < D; t++) {
 						int32_t o = rn->off[p * D + t];
 						const float *xi = o >= 0 ? x->a + (b * x->P + o) * C : NULL;
@@ -574,7 +575,7 @@ static void backward(recon *r, int64_t B)
 			for (int64_t b = 0; b < B; b++)
 				for (int64_t p = 0; p < P; p++) {
 					const float *go = y->g + (b * P + p) * C;
-					for (int64_t k = 0; k < C; k++)
+					for (int64_t k = 0; gb && k < C; k++)
 						gb[k] += go[k];
 					for (int64_t t = 0; t < D; t++) {
 						int32_t o = rn->off[p * D + t];

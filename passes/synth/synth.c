@@ -167,12 +167,14 @@ int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction 
 int gos_synth_depthwise_of(const gos_module *m, int ni, gos_synth_contraction *cv)
 {
 	const gos_node *n = &m->nodes[ni];
-	if (!gos_pass_plain_contraction(n) || n->n_in != 3)
+	/* with a bias (its own statement) or without one */
+	if (!gos_pass_plain_contraction(n) || !((n->n_in == 3 && n->n_stmt == 2) ||
+	                                         (n->n_in == 2 && n->n_stmt == 1)))
 		return 0;
-	int w = n->in[1], b = n->in[2];
-	if (m->vals[w].kind != GOS_VAL_WEIGHT || m->vals[b].kind != GOS_VAL_WEIGHT)
+	int w = n->in[1], b = n->n_in == 3 ? n->in[2] : -1;
+	if (m->vals[w].kind != GOS_VAL_WEIGHT || (b >= 0 && m->vals[b].kind != GOS_VAL_WEIGHT))
 		return 0;
-	const gos_stmt *s = &n->stmts[0], *bs = &n->stmts[1];
+	const gos_stmt *s = &n->stmts[0], *bs = b >= 0 ? &n->stmts[1] : NULL;
 	const gos_buf *yb = &n->bufs[n->n_in], *wb = &n->bufs[1], *xb = &n->bufs[0];
 	int rank = yb->rank;
 	if (rank < 3 || rank > 4 || xb->rank != rank || xb->shape[1] != yb->shape[1] ||
@@ -202,7 +204,7 @@ int gos_synth_depthwise_of(const gos_module *m, int ni, gos_synth_contraction *c
 			return 0;
 		}
 	}
-	if (next != s->n_red || !ix_is_var(bs, bs->ins[1].idx[0], 1))
+	if (next != s->n_red || (bs && !ix_is_var(bs, bs->ins[1].idx[0], 1)))
 		return 0;
 	memset(cv, 0, sizeof *cv);
 	cv->conv = 1;

@@ -201,8 +201,9 @@ typedef struct gos_synth_contraction {
 /* Fills cv for node ni when it is such a contraction; returns 1, else 0. */
 int gos_synth_contraction_of(const gos_module *m, int ni, gos_synth_contraction *cv);
 /* Fills cv for node ni when it is a depthwise contraction with constant
- * weights and bias, each output channel reading its own input channel
- * alone: Y[n, k, sp] = B[k] + sum(red) X[n, k, f(sp, red)] * W[k, red..]
+ * weights and bias (or no bias: cv->b = -1), each output channel reading
+ * its own input channel alone:
+ * Y[n, k, sp] = B[k] + sum(red) X[n, k, f(sp, red)] * W[k, red..]
  * (the weight's other dimensions extent 1, indexed 0): C = 1, R x S the
  * taps (R = the reduction's size, S = 1). Returns 1, else 0. */
 int gos_synth_depthwise_of(const gos_module *m, int ni, gos_synth_contraction *cv);

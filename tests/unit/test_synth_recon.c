@@ -60,8 +60,9 @@ static const char shared_src[] =
 	"  output h = conv2d(r, param[5, 8, 3, 3], param[5]; pad = 1);\n"
 	"  output g = conv2d(r, param[4, 8, 1, 1], param[4]);\n}\n";
 
-/* a whole network: stem, hard-swish, an inverted residual block with
- * its sum, a strided convolution, a flatten of 3 x 3 positions (it moves
+/* a whole network: stem, hard-swish, an inverted residual block (its
+ * depthwise filter without a bias, as dwsep writes them) with its sum, a
+ * strided convolution, a flatten of 3 x 3 positions (it moves
  * elements), a classifier */
 static const char net_src[] =
 	"model net {\n  input x: f32[1, 3, 6, 6];\n  weights seed 4;\n"
@@ -70,7 +71,7 @@ static const char net_src[] =
 	"  h = mul(a, g);\n"
 	"  e = conv2d(h, param[16, 8, 1, 1], param[16]);\n"
 	"  r = relu(e);\n"
-	"  dw = conv2d(r, param[16, 1, 3, 3], param[16]; pad = 1, groups = 16);\n"
+	"  dw = conv2d(r, param[16, 1, 3, 3]; pad = 1, groups = 16);\n"
 	"  r2 = relu(dw);\n"
 	"  p = conv2d(r2, param[8, 16, 1, 1], param[8]);\n"
 	"  s = add(h, p);\n"
