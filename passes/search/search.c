@@ -851,14 +851,15 @@ static int search_loop(gos_search_ctx *c, gos_diags *d)
 /* Final checks of members kc[0..n) (n at most GOS_SEARCH_MAX_WIDTH), run
  * as one batch: each rebuilt with sequential error correction and measured
  * on the evaluation data; pass[i] says whether kc[i] stays within
- * max_drop. Starts only when the last batch's duration (*last; checks:
- * how many ran) still fits the budget. Returns 0, 2 when there was no
- * time to run it, or -1 on error. */
+ * max_drop. Starts only when n times the longest time a member has
+ * taken so far (*last, updated here; checks: how many ran) still fits
+ * the budget. Returns 0, 2 when there was no time to run it, or -1 on
+ * error. */
 static int check_members(gos_search_ctx *c, gos_search_cand *const *kc, int n, int checks,
                          double *last, int *pass)
 {
 	batch *b = cur_batch(c);
-	if (checks > 0 && (c->stopped || c->clock + *last > c->o->budget_s))
+	if (checks > 0 && (c->stopped || c->clock + *last * n > c->o->budget_s))
 		return 2;
 	double t_start = c->clock;
 	final_rec rec[GOS_SEARCH_MAX_WIDTH];
@@ -883,7 +884,9 @@ static int check_members(gos_search_ctx *c, gos_search_cand *const *kc, int n, i
 		}
 		pass[i] = rec[i].cor.ok && c->r->base_top1 - rec[i].cor.top1 <= c->o->max_drop;
 	}
-	*last = c->clock - t_start;
+	/* the longest a member has taken so far: a round of two members
+	 * after one of one, or a slower member, must still fit */
+	*last = fmax(*last, (c->clock - t_start) / n);
 	report_progress(c, "final");
 	return 0;
 }
@@ -936,7 +939,7 @@ static int notch_back(const gos_search_node *sn, int k)
  * choice. The member backed off, *cur, is the fastest such miss (when
  * *cur is -1 or no longer faster than the choice), or the last variant
  * when it missed by less than its parent did. A step starts only when
- * the last batch of checks' duration still fits the budget (the variants
+ * the longest check so far still fits the budget (the variants
  * take less than a check), and its check only when it still does after
  * the variants. Returns 1 after a check, 0 when there was nothing to
  * check or no time, or -1 on error. */
@@ -1020,8 +1023,8 @@ static int backoff_step(gos_search_ctx *c, int *cur, int *checks, double *last, 
  * bisection along latency is chosen.
  * With a latency target, up to final_checks members spread over latency,
  * those meeting it first, most accurate by the proxy first; the first
- * within max_drop is chosen. A check starts only when the last one's
- * duration still fits the budget. */
+ * within max_drop is chosen. A check starts only when the longest one
+ * so far (per member) still fits the budget. */
 static int final_checks(gos_search_ctx *c, const gos_dataset *eval, gos_diags *d)
 {
 	const gos_search_opts *o = c->o;
