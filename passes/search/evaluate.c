@@ -218,6 +218,8 @@ static int reconstruct(gos_search_ctx *c, const unsigned char *g, gos_module *cu
  * Returns 0 or -1. */
 static int tune(gos_search_ctx *c, gos_module *cur, gos_diags *d)
 {
+	if (!gos_synth_tune_applies(cur))
+		return 0; /* (nothing to record for) */
 	const char *out = c->orig->vals[c->orig->outputs[0]].name;
 	gos_engine_opts eo = gos_search_engine_opts(c, c->n_fit);
 	const float *in[1] = {c->fit.in[0]}, *pin[1] = {c->in};

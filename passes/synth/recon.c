@@ -20,7 +20,9 @@
  * alone. Activations are kept position-major, [sample][position][channel].
  * Adam with a cosine schedule, on batches drawn by a fixed seed; the new
  * weights are kept only when the floored error over every calibration
- * sample falls. */
+ * sample falls. gos_synth_tune runs the same engine on the whole model
+ * (residual adds and element moves join it there) towards the
+ * original's output, judged on held-out samples. */
 #include "passes/synth/synth.h"
 #include "support/alloc.h"
 
@@ -727,8 +729,9 @@ static double sweep(const sweep_io *io, const float *yc, double st[3])
 	return sum;
 }
 
-/* Adam with a cosine schedule on io's samples: at most `steps` batches,
- * at most RECON_EPOCHS passes over them, in an order drawn from seed. */
+/* Adam with a cosine schedule from step size lr0 on io's samples: at
+ * most `steps` batches and `epochs` passes over them, in an order drawn
+ * from seed. */
 static void train(recon *r, const sweep_io *io, int64_t steps, int64_t epochs, double lr0,
                   uint64_t seed)
 {
