@@ -782,6 +782,32 @@ static void train(recon *r, const sweep_io *io, int64_t steps, int64_t epochs, d
 	}
 }
 
+/* Checks that the region computes what the engine recorded (yc, on
+ * judge's samples), trains it on fit's, and writes the new weights into
+ * m when the error on judge's samples fell. err[0], err[1]: that error,
+ * relative, before and after (untouched when the check fails). Returns 0,
+ * or -1 with an error in d. */
+static int refine(recon *r, gos_module *m, const sweep_io *judge, const sweep_io *fit,
+                  const float *yc, int64_t steps, double lr, uint64_t seed, double err[2],
+                  gos_diags *d)
+{
+	double st[3], before = sweep(judge, yc, st), energy = st[2];
+	if (!(st[0] <= 1e-3 * (st[1] + 1e-6)) || !(energy > 0))
+		return 0; /* computed otherwise than read (or nothing to match) */
+	train(r, fit, steps, RECON_EPOCHS, lr, seed);
+	double after = sweep(judge, NULL, st);
+	err[0] = before / energy;
+	err[1] = after / energy;
+	int rc = 0;
+	for (int i = 0; i < r->nn && after < before && !rc; i++) {
+		rnode *rn = &r->nd[i];
+		if (rn->p)
+			rc = gos_synth_use_weights(m, rn->node, rn->wv, rn->bv, rn->p,
+			                           rn->p + rn->K * rn->D, rn->K, d);
+	}
+	return rc;
+}
+
 int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const float *y,
                     const float *yc, const float *s, uint64_t seed, double err[2], gos_diags *d)
 {
@@ -812,22 +838,7 @@ int gos_synth_recon(gos_module *m, int last, int64_t n, const float *x, const fl
 	/* the region as read must compute what the engine recorded, and the
 	 * error before: over every sample */
 	sweep_io io = {&r, out, x, y, s, lo, n, idx, tb, sb, cb};
-	double st[3], before = sweep(&io, yc, st), energy = st[2];
-	if (!(st[0] <= 1e-3 * (st[1] + 1e-6)) || !(energy > 0)) {
-		rc = 0; /* computed otherwise than read (or nothing to match) */
-		goto done;
-	}
-	train(&r, &io, RECON_STEPS, RECON_EPOCHS, RECON_LR, seed);
-	double after = sweep(&io, NULL, st);
-	err[0] = before / energy;
-	err[1] = after / energy;
-	rc = 0;
-	for (int i = 0; i < r.nn && after < before && !rc; i++) {
-		rnode *rn = &r.nd[i];
-		if (rn->p)
-			rc = gos_synth_use_weights(m, rn->node, rn->wv, rn->bv, rn->p,
-			                           rn->p + rn->K * rn->D, rn->K, d);
-	}
+	rc = refine(&r, m, &io, &io, yc, RECON_STEPS, RECON_LR, seed, err, d);
 	goto done;
 oom:
 	gos_error(d, m->nodes[last].loc, "reconstruction: out of memory");
@@ -899,22 +910,7 @@ int gos_synth_tune(gos_module *m, int64_t n, const float *x, const float *y, int
 	 * held-out samples), and their error before */
 	sweep_io fit = {&r, out, x, y, NULL, -INFINITY, n, idx, tb, NULL, NULL};
 	sweep_io held = {&r, out, xv, yv, NULL, -INFINITY, nv, idx, tb, NULL, tb + ye};
-	double st[3], before = sweep(&held, yvc, st), energy = st[2];
-	if (!(st[0] <= 1e-3 * (st[1] + 1e-6)) || !(energy > 0)) {
-		rc = 0;
-		goto done;
-	}
-	train(&r, &fit, TUNE_STEPS, RECON_EPOCHS, TUNE_LR, seed);
-	double after = sweep(&held, NULL, st);
-	err[0] = before / energy;
-	err[1] = after / energy;
-	rc = 0;
-	for (int i = 0; i < r.nn && after < before && !rc; i++) {
-		rnode *rn = &r.nd[i];
-		if (rn->p)
-			rc = gos_synth_use_weights(m, rn->node, rn->wv, rn->bv, rn->p,
-			                           rn->p + rn->K * rn->D, rn->K, d);
-	}
+	rc = refine(&r, m, &held, &fit, yvc, TUNE_STEPS, TUNE_LR, seed, err, d);
 	goto done;
 oom:
 	gos_error(d, (gos_loc){m->name, 0, 0}, "tuning: out of memory");
