@@ -5,7 +5,8 @@
 # and agrees with the object's model, candidates.csv has one row per
 # evaluation and one chosen row, pareto.csv/svg and report.md), that two
 # MPI ranks give the same candidates as one process (same seed, same
-# result), and that bad input exits 1 leaving no output (also when only
+# result; two local processes, -j=2, too, also when the second is
+# killed), and that bad input exits 1 leaving no output (also when only
 # the search directory cannot be written), that a measured per-node
 # profile (-profile=) sets which operators stage 1 searches, and that ^C
 # stops the search with the best result so far written.
@@ -47,7 +48,7 @@ else:
 EOF
 
 # ---- one process -----------------------------------------------------------
-if "$gosc" "$model" $small -o one.o 2>one.err; then
+if "$gosc" "$model" $small -j=1 -o one.o 2>one.err; then
 	for f in one.o one.h one.search/adapted.gos one.search/adapted.safetensors \
 		one.search/candidates.csv one.search/pareto.csv one.search/pareto.svg one.search/report.md; do
 		[ -s "$f" ] || fail "-search did not write $f"
@@ -142,6 +143,34 @@ else
 	fail "gosc -search -max-drop=2 failed: $(cat bo.err)"
 fi
 
+# ---- two local processes (-j=2): the same candidates; also when one dies ----
+if [ -s one.search/candidates.csv ]; then
+	if "$gosc" "$model" $small -j=2 -o loc.o 2>loc.err; then
+		cmp -s one.search/candidates.csv loc.search/candidates.csv ||
+			fail "-j=2 evaluated other candidates than 1 process: $(diff one.search/candidates.csv loc.search/candidates.csv | head -5)"
+		cmp -s one.o loc.o || fail "-j=2 compiled another object than 1 process"
+	else
+		fail "gosc -search -j=2 failed: $(tail -5 loc.err)"
+	fi
+	# the second process killed as soon as it exists: the first does its
+	# jobs too, the result is the same
+	"$gosc" "$model" $small -j=2 -o kill.o 2>kill.err &
+	par=$! kid=""
+	for i in $(seq 100); do
+		kid=$(pgrep -P $par | head -1)
+		[ -n "$kid" ] && break
+		sleep 0.05
+	done
+	[ -n "$kid" ] && kill -9 "$kid"
+	if wait $par; then
+		cmp -s one.search/candidates.csv kill.search/candidates.csv ||
+			fail "-j=2 with its second process killed: other candidates than 1 process"
+	else
+		fail "-j=2 with its second process killed failed: $(tail -5 kill.err)"
+	fi
+	[ -n "$kid" ] || fail "-j=2: no second process"
+fi
+
 # ---- two MPI ranks: the same candidates ----------------------------------
 if command -v mpirun >/dev/null 2>&1 && [ -s one.search/candidates.csv ]; then
 	# Open MPI does not free what it allocates (LeakSanitizer reports its
@@ -228,6 +257,7 @@ bad "too few images" "at least 16" -target=pi3 -search -calib=fashion-mnist:trai
 bad "budget too small" "budget too small" -target=pi3 -search -calib=fashion-mnist:train:32 $norm -budget=0.5s
 bad "bad budget" "budget" -target=pi3 -search -calib=fashion-mnist:train:32 -budget=soon
 bad "bad strategy" "strategy" -target=pi3 -search -strategy=greedy
+bad "bad -j" "bad -j" -target=pi3 -search -calib=fashion-mnist:train:32 $norm -j=0
 bad "missing profile" "nosuch.csv" -target=pi3 -search -calib=fashion-mnist:train:32 $norm -profile=nosuch.csv
 printf 'model,node,op,kind,runs,median_ms,min_ms,flops,gflops,share\nother,n,conv2d,contraction,5,1,1,0,0,0\n' >other.csv
 bad "profile of another model" "profile of model 'other'" -target=pi3 -search -calib=fashion-mnist:train:32 $norm -profile=other.csv

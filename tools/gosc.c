@@ -1,4 +1,5 @@
 /* gosc -- the compiler driver. Thin: parses flags, calls libgos. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "passes/search/search.h"
 #include "passes/synth/synth.h"
 #include "support/outfile.h"
+#include "tools/mpi/search_local.h"
 #include "tools/mpi/search_mpi.h"
 
 static void usage(FILE *f)
@@ -53,6 +55,8 @@ static void usage(FILE *f)
 	      "                    e.g. fashion-mnist:train:512); writes OUT.search/ beside\n"
 	      "                    the output (adapted.gos, candidates.csv, pareto.csv/.svg,\n"
 	      "                    report.md). Under mpirun, evaluations spread over the ranks\n"
+	      "  -j=N              -search in N processes on this machine (default: the online\n"
+	      "                    CPUs, at most 4; 1: one process); same result, sooner\n"
 	      "  -eval=DATA[:N]    labelled data the search's front is measured on (top-1)\n"
 	      "  -max-drop=P       top-1 points the search may lose (default 1)\n"
 	      "  -latency=MS | -speedup=X  a latency target on -target (penalised above)\n"
@@ -261,9 +265,25 @@ static int parse_budget(const char *v, double *out)
 	return 0;
 }
 
+/* Several search processes on a few cores: each runs its linear
+ * algebra on one thread (OpenBLAS's own threads would spin against the
+ * other processes). Other BLAS libraries are left as they are. */
+static void blas_one_thread(void)
+{
+	void *self = dlopen(NULL, RTLD_LAZY);
+	void *sym = self ? dlsym(self, "openblas_set_num_threads") : NULL;
+	void (*set)(int);
+	memcpy(&set, &sym, sizeof set);
+	if (set)
+		set(1);
+	if (self)
+		dlclose(self);
+}
+
 /* The search's settings from the command line. */
 typedef struct search_args {
 	int on;
+	int procs; /* -j: local processes (0: default) */
 	const char *eval, *cost_model;
 	gos_search_opts o;
 } search_args;
@@ -421,6 +441,15 @@ static int gosc_main(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "-search")) {
 			sa.on = 1;
+		} else if (!strncmp(a, "-j=", 3)) {
+			char *end;
+			long v = strtol(a + 3, &end, 10);
+			if (*end || !a[3] || v < 1 || v > GOS_SEARCH_LOCAL_MAX) {
+				fprintf(stderr, "gosc: error: bad -j '%s' (want 1 to %d processes)\n", a + 3,
+				        GOS_SEARCH_LOCAL_MAX);
+				return 1;
+			}
+			sa.procs = (int)v;
 		} else if (!strncmp(a, "-eval=", 6)) {
 			sa.eval = a + 6;
 		} else if (!strncmp(a, "-cost-model=", 12)) {
@@ -572,12 +601,27 @@ static int gosc_main(int argc, char **argv)
 			fprintf(stderr, "gosc: error: -search writes OUT.search/ beside its output: give -o FILE\n");
 			goto done;
 		}
-		if (isatty(2) && mpi.rank == 0) {
+		/* without mpirun: local processes (forked here, after the
+		 * checks above; each runs the search, process 0 writes) */
+		gos_search_local loc = {0, 1, {0}, {0}, 0};
+		if (mpi.size == 1) {
+			long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+			int n = sa.procs ? sa.procs : cpus > 4 ? 4 : cpus > 1 ? (int)cpus : 1;
+			if (n > 1 && gos_search_local_start(&loc, n) && loc.rank == 0)
+				fprintf(stderr, "gosc: warning: -search runs in %d of %d processes\n",
+				        loc.size, n);
+		}
+		if (isatty(2) && mpi.rank == 0 && loc.rank == 0) {
 			sa.o.progress = search_progress;
 		}
-		sa.o.threads = mpi.size > 1 ? 1 : 0;
+		sa.o.threads = mpi.size > 1 || loc.size > 1 ? 1 : 0;
+		if (loc.size > 1)
+			blas_one_thread();
 		gos_search_mpi_opts(&mpi, &sa.o);
-		if (run_search(&m, &sa, calib, mean, stdv, seed, target, &sres, &d))
+		gos_search_local_opts(&loc, &sa.o);
+		int src = run_search(&m, &sa, calib, mean, stdv, seed, target, &sres, &d);
+		gos_search_local_finish(&loc, src); /* a child exits here */
+		if (src)
 			goto done;
 		have_sres = 1;
 		if (mpi.rank > 0) { /* rank 0 compiles and writes */
