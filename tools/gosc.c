@@ -1,5 +1,4 @@
 /* gosc -- the compiler driver. Thin: parses flags, calls libgos. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -263,21 +262,6 @@ static int parse_budget(const char *v, double *out)
 		return -1;
 	*out = x * mul;
 	return 0;
-}
-
-/* Several search processes on a few cores: each runs its linear
- * algebra on one thread (OpenBLAS's own threads would spin against the
- * other processes). Other BLAS libraries are left as they are. */
-static void blas_one_thread(void)
-{
-	void *self = dlopen(NULL, RTLD_LAZY);
-	void *sym = self ? dlsym(self, "openblas_set_num_threads") : NULL;
-	void (*set)(int);
-	memcpy(&set, &sym, sizeof set);
-	if (set)
-		set(1);
-	if (self)
-		dlclose(self);
 }
 
 /* The search's settings from the command line. */
@@ -615,8 +599,6 @@ static int gosc_main(int argc, char **argv)
 			sa.o.progress = search_progress;
 		}
 		sa.o.threads = mpi.size > 1 || loc.size > 1 ? 1 : 0;
-		if (loc.size > 1)
-			blas_one_thread();
 		gos_search_mpi_opts(&mpi, &sa.o);
 		gos_search_local_opts(&loc, &sa.o);
 		int src = run_search(&m, &sa, calib, mean, stdv, seed, target, &sres, &d);
