@@ -591,9 +591,9 @@ static int gosc_main(int argc, char **argv)
 		if (mpi.size == 1) {
 			long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 			int n = sa.procs ? sa.procs : cpus > 4 ? 4 : cpus > 1 ? (int)cpus : 1;
-			if (n > 1 && gos_search_local_start(&loc, n) && loc.rank == 0)
-				fprintf(stderr, "gosc: warning: -search runs in %d of %d processes\n",
-				        loc.size, n);
+			if (n > 1 && gos_search_local_start(&loc, n))
+				fprintf(stderr, "gosc: warning: -search runs in one process (forking %d "
+				        "failed)\n", n - 1);
 		}
 		if (isatty(2) && mpi.rank == 0 && loc.rank == 0) {
 			sa.o.progress = search_progress;

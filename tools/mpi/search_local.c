@@ -51,7 +51,17 @@ int gos_search_local_start(gos_search_local *p, int n)
 		p->pid[r] = pid;
 		p->size = r + 1;
 	}
-	return p->size == n ? 0 : -1;
+	if (p->size == n)
+		return 0;
+	/* the children know n processes: without all of them, none */
+	for (int r = 1; r < p->size; r++) {
+		kill(p->pid[r], SIGKILL);
+		waitpid(p->pid[r], NULL, 0);
+		close(p->fd[r]);
+	}
+	memset(p, 0, sizeof *p);
+	p->size = 1;
+	return -1;
 }
 
 /* Rank r's block of n jobs: [lo, hi), rounded up as search_mpi.c does (a

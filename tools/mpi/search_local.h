@@ -25,8 +25,8 @@ typedef struct gos_search_local {
 
 /* Forks n - 1 children (n at most GOS_SEARCH_LOCAL_MAX); returns in every
  * process with p->rank set (0 in the caller). Stdio buffers are flushed
- * first. Returns 0, or -1 (nothing forked: p->size 1) when fork or
- * socketpair fails. */
+ * first. Returns 0, or -1 when a fork or socketpair fails (the children
+ * forked are stopped: one process, p->size 1). */
 int gos_search_local_start(gos_search_local *p, int n);
 /* Sets o's map to the local one when there are several processes. */
 void gos_search_local_opts(gos_search_local *p, gos_search_opts *o);
