@@ -64,41 +64,25 @@ int gos_search_local_start(gos_search_local *p, int n)
 	return -1;
 }
 
-/* Rank r's block of n jobs: [lo, hi), rounded up as search_mpi.c does (a
- * single job, a final check, runs in process 0, which writes the
- * output). */
-static void block(int n, int size, int r, int *lo, int *hi)
+void gos_search_block(int n, int size, int r, int *lo, int *hi)
 {
 	*lo = (int)(((long long)n * r + size - 1) / size);
 	*hi = (int)(((long long)n * (r + 1) + size - 1) / size);
 }
 
-static int put(int fd, const void *buf, size_t n)
-{
-	const char *b = buf;
-	while (n) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL); /* a dead peer: an error, not SIGPIPE */
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int get(int fd, void *buf, size_t n)
+/* Sends (out) or receives n bytes of buf over socket fd, all of them.
+ * A dead peer is an error, not SIGPIPE. Returns 0 or -1. */
+static int xfer(int fd, void *buf, size_t n, int out)
 {
 	char *b = buf;
 	while (n) {
-		ssize_t r = read(fd, b, n);
-		if (r < 0 && errno == EINTR)
+		ssize_t k = out ? send(fd, b, n, MSG_NOSIGNAL) : read(fd, b, n);
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (k <= 0)
 			return -1;
-		b += r;
-		n -= (size_t)r;
+		b += k;
+		n -= (size_t)k;
 	}
 	return 0;
 }
@@ -134,21 +118,21 @@ static int local_map(void *mctx, int n, size_t size, gos_search_job job, void *j
 	if (p->alone)
 		return run(0, n, size, job, jctx, out) ? -1 : 0;
 	int lo, hi;
-	block(n, p->size, p->rank, &lo, &hi);
+	gos_search_block(n, p->size, p->rank, &lo, &hi);
 	int32_t bad = run(lo, hi, size, job, jctx, out);
 	if (p->rank > 0) {
-		if (put(p->fd[0], &bad, sizeof bad) ||
-		    put(p->fd[0], (char *)out + (size_t)lo * size, (size_t)(hi - lo) * size) ||
-		    get(p->fd[0], &bad, sizeof bad) || get(p->fd[0], out, (size_t)n * size))
+		if (xfer(p->fd[0], &bad, sizeof bad, 1) ||
+		    xfer(p->fd[0], (char *)out + (size_t)lo * size, (size_t)(hi - lo) * size, 1) ||
+		    xfer(p->fd[0], &bad, sizeof bad, 0) || xfer(p->fd[0], out, (size_t)n * size, 0))
 			_exit(1); /* process 0 is gone */
 		return bad ? -1 : 0;
 	}
 	for (int r = 1; r < p->size; r++) {
 		int a, b;
 		int32_t theirs = 0;
-		block(n, p->size, r, &a, &b);
-		if (get(p->fd[r], &theirs, sizeof theirs) ||
-		    get(p->fd[r], (char *)out + (size_t)a * size, (size_t)(b - a) * size)) {
+		gos_search_block(n, p->size, r, &a, &b);
+		if (xfer(p->fd[r], &theirs, sizeof theirs, 0) ||
+		    xfer(p->fd[r], (char *)out + (size_t)a * size, (size_t)(b - a) * size, 0)) {
 			/* a child died: its jobs and the rest's, here */
 			go_alone(p);
 			return bad || run(a, n, size, job, jctx, out) ? -1 : 0;
@@ -156,7 +140,7 @@ static int local_map(void *mctx, int n, size_t size, gos_search_job job, void *j
 		bad |= theirs;
 	}
 	for (int r = 1; r < p->size; r++)
-		if (put(p->fd[r], &bad, sizeof bad) || put(p->fd[r], out, (size_t)n * size)) {
+		if (xfer(p->fd[r], &bad, sizeof bad, 1) || xfer(p->fd[r], out, (size_t)n * size, 1)) {
 			go_alone(p);
 			break;
 		}

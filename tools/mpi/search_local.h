@@ -23,6 +23,12 @@ typedef struct gos_search_local {
 	int alone;                      /* process 0 lost a child: no more exchanges */
 } gos_search_local;
 
+/* Rank r's block of n jobs among size processes: [lo, hi), rounded up,
+ * so a single job (a final check) runs in process 0, which writes the
+ * output and keeps the chosen member's build from its check. Shared by
+ * the MPI engine. */
+void gos_search_block(int n, int size, int r, int *lo, int *hi);
+
 /* Forks n - 1 children (n at most GOS_SEARCH_LOCAL_MAX); returns in every
  * process with p->rank set (0 in the caller). Stdio buffers are flushed
  * first. Returns 0, or -1 when a fork or socketpair fails (the children

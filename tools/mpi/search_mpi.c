@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/mpi/search_local.h"
 #include "tools/mpi/search_mpi.h"
 
 #ifdef GOS_HAVE_MPI
@@ -26,20 +27,11 @@ void gos_search_mpi_init(gos_search_mpi *p, int *argc, char ***argv)
 	MPI_Comm_size(MPI_COMM_WORLD, &p->size);
 }
 
-/* Rank r's block of n jobs: [lo, hi). Rounded up, so a single job (a
- * final check) runs on rank 0, which writes the output and keeps the
- * chosen member's build from its check. */
-static void block(int n, int size, int r, int *lo, int *hi)
-{
-	*lo = (int)(((long long)n * r + size - 1) / size);
-	*hi = (int)(((long long)n * (r + 1) + size - 1) / size);
-}
-
 static int mpi_map(void *mctx, int n, size_t size, gos_search_job job, void *jctx, void *out)
 {
 	gos_search_mpi *p = mctx;
 	int lo, hi, bad = 0, any = 0;
-	block(n, p->size, p->rank, &lo, &hi);
+	gos_search_block(n, p->size, p->rank, &lo, &hi);
 	for (int j = lo; j < hi && !bad; j++)
 		bad = job(jctx, j, (char *)out + (size_t)j * size) != 0;
 	MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
@@ -52,7 +44,7 @@ static int mpi_map(void *mctx, int n, size_t size, gos_search_job job, void *jct
 		rc = -1;
 	for (int r = 0; !rc && r < p->size; r++) {
 		int a, b;
-		block(n, p->size, r, &a, &b);
+		gos_search_block(n, p->size, r, &a, &b);
 		counts[r] = (int)((size_t)(b - a) * size);
 		displs[r] = (int)((size_t)a * size);
 	}
